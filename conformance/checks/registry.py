@@ -1,0 +1,159 @@
+"""The check catalogue: every check's ID, level, statement, spec pointer and function.
+
+A check is a function decorated with `@check(...)`. Exchange checks receive an
+`ExchangeContext` (one case and what the gateway answered) and return:
+- `None` when the check does not apply to this exchange (counted as skipped),
+- an empty list when it applies and passes,
+- a list of `Problem`s when it fails.
+Run checks (`scope="run"`) receive a `RunContext` with every exchange of the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+from conformance.client import NOT_JSON, Exchange
+from conformance.plan.case import Case
+from conformance.results import Level
+from conformance.spec import Operation, Spec
+
+Scope = Literal["exchange", "run"]
+Fetch = Callable[[str], tuple[int | None, dict[str, str], bytes, str | None]]
+
+
+@dataclass
+class Problem:
+    """Why a check failed on one exchange: one sentence, plus expected and actual."""
+
+    message: str
+    expected: str = ""
+    actual: str = ""
+    image: bytes | None = None
+    error: bool = False
+
+
+@dataclass
+class ExchangeContext:
+    """What an exchange check may look at. Derived values are computed once and shared."""
+
+    spec: Spec
+    op: Operation
+    exchange: Exchange
+    fetch: Fetch
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def case(self) -> Case:
+        return self.exchange.case
+
+    @property
+    def status(self) -> int | None:
+        return self.exchange.status
+
+    @property
+    def body(self) -> Any:
+        return self.exchange.json_body
+
+    @property
+    def parsed(self) -> bool:
+        return self.exchange.json_body is not NOT_JSON
+
+    @cached_property
+    def requested_n(self) -> int:
+        return self.case.requested_n(self.op)
+
+    @cached_property
+    def requested_size(self) -> str | None:
+        value = self.case.field("size", self.op)
+        return value if isinstance(value, str) else None
+
+    @cached_property
+    def response_format(self) -> str | None:
+        value = self.case.field("response_format", self.op)
+        return value if isinstance(value, str) else None
+
+    @cached_property
+    def streamed(self) -> bool:
+        return self.case.streamed(self.op)
+
+    @property
+    def valid_request(self) -> bool:
+        return self.case.expect == "success"
+
+    @property
+    def answered(self) -> bool:
+        return self.exchange.transport_error is None and self.exchange.status is not None
+
+
+@dataclass
+class RunContext:
+    spec: Spec
+    op: Operation
+    exchanges: list[Exchange]
+    fetch: Fetch
+
+
+ExchangeCheck = Callable[[ExchangeContext], "list[Problem] | None"]
+RunCheck = Callable[[RunContext], "list[tuple[Exchange, list[Problem]]] | None"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One requirement of the catalogue."""
+
+    id: str
+    level: Level
+    statement: str
+    pointer: str
+    rationale: str
+    family: str
+    scope: Scope
+    func: Callable[..., Any]
+
+    def spec_pointer(self, op: Operation) -> str:
+        """The pointer made absolute for `op` ('#/...' pointers are left as they are)."""
+        if self.pointer.startswith("#"):
+            return self.pointer
+        return f"{op.pointer}/{self.pointer}" if self.pointer else op.pointer
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def check(
+    id: str,
+    level: Level,
+    statement: str,
+    pointer: str,
+    rationale: str,
+    scope: Scope = "exchange",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the decorated function as the check `id`.
+
+    `pointer` is relative to the operation (e.g. `responses/200/content/application~1json/schema`)
+    or absolute (`#/...`). `rationale` says in one line why the level is what it is.
+    """
+
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        if id in REGISTRY:
+            raise ValueError(f"duplicate check id {id}")
+        family = func.__module__.rsplit(".", 1)[-1]
+        REGISTRY[id] = Check(id, level, statement, pointer, rationale, family, scope, func)
+        return func
+
+    return register
+
+
+def catalogue() -> list[Check]:
+    """Every registered check, ordered by family then ID."""
+    from conformance import checks  # noqa: F401 - importing the package registers the families
+
+    return sorted(REGISTRY.values(), key=lambda c: (c.family, c.id))
+
+
+def get(check_id: str) -> Check:
+    catalogue()
+    return REGISTRY[check_id]

@@ -1,0 +1,273 @@
+"""One exchange with the gateway: build the request, read a JSON or SSE response within bounds.
+
+Every read is bounded: connect and read timeouts, a total deadline per request, a cap on the
+bytes read, and for streams a cap on event count and duration. Whatever goes wrong on the wire
+becomes `Exchange.transport_error`, never an exception out of `Client.send`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from httpx_sse._decoders import SSEDecoder, SSELineDecoder
+
+from conformance import __version__
+from conformance.plan.case import Case
+from conformance.spec import SSE, Operation
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Limits applied to every request the suite makes."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    total_timeout: float = 60.0
+    max_body_bytes: int = 96 * MiB
+    max_events: int = 2000
+    max_stream_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how to reach the gateway."""
+
+    base_url: str
+    deployment: str = "dall-e-3"
+    api_version: str | None = "2024-02-01"
+    api_key: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    model: str = "dall-e-3"
+
+    def secrets(self) -> list[str]:
+        values = [v for _, v in self.headers]
+        if self.api_key:
+            values.append(self.api_key)
+        return [v for v in values if v]
+
+
+@dataclass
+class SentRequest:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class StreamEvent:
+    """One Server-Sent Event as framed by the WHATWG rules, with its arrival time."""
+
+    event: str
+    data: str
+    id: str
+    retry: int | None
+    t_s: float
+
+
+@dataclass
+class Exchange:
+    """A request and what came back (possibly nothing, with `transport_error` set)."""
+
+    case: Case
+    request: SentRequest
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    events: list[StreamEvent] | None = None
+    elapsed_s: float = 0.0
+    transport_error: str | None = None
+    transport_detail: str = ""
+
+    @property
+    def media_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def is_stream(self) -> bool:
+        return self.events is not None
+
+    @cached_property
+    def json_body(self) -> Any:
+        """The body parsed as JSON, or `NOT_JSON` when it does not parse."""
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            return NOT_JSON
+
+
+class _NotJson:
+    def __repr__(self) -> str:
+        return "NOT_JSON"
+
+
+NOT_JSON: Any = _NotJson()
+
+
+class TransportError(Exception):
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
+
+
+class Client:
+    """Sends cases to one operation of one target, within `Bounds`."""
+
+    def __init__(self, target: Target, op: Operation, bounds: Bounds | None = None) -> None:
+        self.target = target
+        self.op = op
+        self.bounds = bounds or Bounds()
+        timeout = httpx.Timeout(self.bounds.read_timeout, connect=self.bounds.connect_timeout)
+        self._http = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def build(self, case: Case) -> SentRequest:
+        """The exact request `case` stands for."""
+        deployment = case.deployment if case.deployment is not None else self.target.deployment
+        path = self.op.path.replace("{deployment-id}", quote(deployment, safe=""))
+        url = self.target.base_url.rstrip("/") + path
+        version = case.api_version if case.api_version is not None else self.target.api_version
+        if version and not case.omit_api_version:
+            url += "?api-version=" + quote(version, safe="")
+        body = case.raw_body if case.raw_body is not None else json.dumps(case.body).encode()
+        headers = {
+            "content-type": case.content_type,
+            "accept": "application/json, text/event-stream",
+            "user-agent": f"gateway-conformance/{__version__}",
+        }
+        if self.target.api_key:
+            headers["api-key"] = self.target.api_key
+        for name, value in self.target.headers:
+            headers[name.lower()] = value
+        return SentRequest(self.op.method.upper(), url, headers, body)
+
+    def send(self, case: Case) -> Exchange:
+        """Send `case` and read the whole response within bounds."""
+        request = self.build(case)
+        exchange = Exchange(case=case, request=request)
+        started = time.monotonic()
+        try:
+            with self._http.stream(
+                request.method, request.url, headers=request.headers, content=request.body
+            ) as response:
+                exchange.status = response.status_code
+                exchange.headers = _flat_headers(response.headers)
+                if exchange.media_type == SSE:
+                    exchange.events = []
+                    self._read_events(response, exchange, started)
+                else:
+                    exchange.body = self._read_body(response, started)
+        except TransportError as exc:
+            exchange.transport_error, exchange.transport_detail = exc.kind, exc.detail
+        except httpx.HTTPError as exc:
+            exchange.transport_error, exchange.transport_detail = _classify(exc)
+        exchange.elapsed_s = time.monotonic() - started
+        return exchange
+
+    def fetch(self, url: str) -> tuple[int | None, dict[str, str], bytes, str | None]:
+        """GET a URL the gateway returned (an image), within the same bounds."""
+        started = time.monotonic()
+        try:
+            with self._http.stream("GET", url) as response:
+                body = self._read_body(response, started)
+                return response.status_code, _flat_headers(response.headers), body, None
+        except TransportError as exc:
+            return None, {}, b"", f"{exc.kind}: {exc.detail}"
+        except httpx.HTTPError as exc:
+            kind, detail = _classify(exc)
+            return None, {}, b"", f"{kind}: {detail}"
+
+    def _read_body(self, response: httpx.Response, started: float) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > self.bounds.max_body_bytes:
+                raise TransportError(
+                    "body-too-large", f"body exceeded {self.bounds.max_body_bytes} bytes; read stopped"
+                )
+            chunks.append(chunk)
+            self._check_deadline(started, self.bounds.total_timeout)
+        return b"".join(chunks)
+
+    def _read_events(self, response: httpx.Response, exchange: Exchange, started: float) -> None:
+        assert exchange.events is not None
+        lines, decoder = SSELineDecoder(), SSEDecoder()
+        text = _utf8_decoder()
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > self.bounds.max_body_bytes:
+                raise TransportError(
+                    "body-too-large", f"stream exceeded {self.bounds.max_body_bytes} bytes; cut"
+                )
+            for line in lines.decode(text.decode(chunk)) if chunk else []:
+                self._take(decoder.decode(line), exchange, started)
+            self._check_deadline(started, self.bounds.max_stream_s, what="stream")
+        for line in [*lines.flush(), ""]:
+            self._take(decoder.decode(line), exchange, started)
+
+    def _take(self, sse: Any, exchange: Exchange, started: float) -> None:
+        if sse is None:
+            return
+        assert exchange.events is not None
+        exchange.events.append(
+            StreamEvent(sse.event, sse.data, sse.id, sse.retry, time.monotonic() - started)
+        )
+        if len(exchange.events) > self.bounds.max_events:
+            raise TransportError(
+                "stream-too-long", f"more than {self.bounds.max_events} events; stream cut"
+            )
+
+    @staticmethod
+    def _check_deadline(started: float, limit: float, what: str = "response") -> None:
+        if time.monotonic() - started > limit:
+            raise TransportError("deadline", f"{what} still incomplete after {limit:g}s; cut")
+
+
+def _utf8_decoder() -> Any:
+    import codecs
+
+    return codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+
+def _flat_headers(headers: httpx.Headers) -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for name, value in headers.multi_items():
+        key = name.lower()
+        flat[key] = f"{flat[key]}, {value}" if key in flat else value
+    return flat
+
+
+def _classify(exc: httpx.HTTPError) -> tuple[str, str]:
+    detail = str(exc) or exc.__class__.__name__
+    if isinstance(exc, httpx.ConnectError):
+        return "connect", detail
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "connect", f"connect timeout: {detail}"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout", f"{exc.__class__.__name__}: {detail}"
+    if isinstance(exc, httpx.DecodingError):
+        return "decoding", f"content-encoding could not be decoded: {detail}"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "protocol", detail
+    if isinstance(exc, httpx.ReadError):
+        return "reset", f"connection broken mid-response: {detail}"
+    return "transport", f"{exc.__class__.__name__}: {detail}"

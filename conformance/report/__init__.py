@@ -1,0 +1,1 @@
+"""Reports: HTML, JUnit XML and JSON, baselines and diffs."""

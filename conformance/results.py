@@ -1,0 +1,184 @@
+"""The result model behind every report: run metadata, one result per check, each failure.
+
+`RunResult.to_dict()` is the `results.json` document (see `conformance/schemas/results.schema.json`);
+`RunResult.from_dict()` reads one back so saved runs can be re-rendered or compared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+SCHEMA_VERSION = "1.0"
+
+
+class Level(str, Enum):
+    MUST = "MUST"
+    SHOULD = "SHOULD"
+    MAY = "MAY"
+
+
+class Status(str, Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+
+class Verdict(str, Enum):
+    CONFORMANT = "CONFORMANT"
+    CONFORMANT_WITH_WARNINGS = "CONFORMANT WITH WARNINGS"
+    NOT_CONFORMANT = "NOT CONFORMANT"
+    INCONCLUSIVE = "INCONCLUSIVE"
+
+
+@dataclass
+class SseTimelineEntry:
+    type: str
+    sequence_number: int | None
+    t_ms: float
+
+
+@dataclass
+class Failure:
+    """One failed (or errored) application of a check to one case."""
+
+    check_id: str
+    level: str
+    case_id: str
+    case_title: str
+    message: str
+    expected: str = ""
+    actual: str = ""
+    request: dict[str, Any] = field(default_factory=dict)
+    response: dict[str, Any] = field(default_factory=dict)
+    curl: str = ""
+    thumbnail: str | None = None
+    timeline: list[SseTimelineEntry] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Failure:
+        timeline = [SseTimelineEntry(**e) for e in data.get("timeline", [])]
+        return cls(**{**data, "timeline": timeline})
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one check over the whole run."""
+
+    check_id: str
+    level: str
+    statement: str
+    pointer: str
+    family: str
+    rationale: str = ""
+    status: str = Status.SKIPPED.value
+    cases_run: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    failures: list[Failure] = field(default_factory=list)
+
+    def record_pass(self) -> None:
+        self.cases_run += 1
+        self.passed += 1
+
+    def record_failure(self, failure: Failure, *, error: bool = False) -> None:
+        self.cases_run += 1
+        if error:
+            self.errors += 1
+        else:
+            self.failed += 1
+        self.failures.append(failure)
+
+    def settle(self) -> None:
+        """Derive `status` from the counts."""
+        if self.failed:
+            self.status = Status.FAILED.value
+        elif self.errors:
+            self.status = Status.ERROR.value
+        elif self.passed:
+            self.status = Status.PASSED.value
+        else:
+            self.status = Status.SKIPPED.value
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        failures = [Failure.from_dict(f) for f in data.get("failures", [])]
+        return cls(**{**data, "failures": failures})
+
+
+@dataclass
+class EnvironmentProblem:
+    """A 401/403/429 or similar answer: about credentials or quota, not conformance."""
+
+    case_id: str
+    status: int
+    message: str
+
+
+@dataclass
+class Stats:
+    requests: int = 0
+    images: int = 0
+    cases: int = 0
+    duration_s: float = 0.0
+
+
+@dataclass
+class RunResult:
+    """Everything a run measured."""
+
+    suite_version: str
+    target: str
+    spec_title: str
+    spec_source: str
+    spec_sha256: str
+    operation: str
+    seed: int
+    started_at: str
+    stats: Stats = field(default_factory=Stats)
+    checks: list[CheckResult] = field(default_factory=list)
+    environment_problems: list[EnvironmentProblem] = field(default_factory=list)
+    coverage: dict[str, Any] = field(default_factory=dict)
+    incomplete: bool = False
+    incomplete_reason: str = ""
+    strict: bool = False
+    schema_version: str = SCHEMA_VERSION
+
+    def failing(self, *levels: Level) -> list[CheckResult]:
+        wanted = {lv.value for lv in levels} or {lv.value for lv in Level}
+        return [c for c in self.checks if c.status == Status.FAILED.value and c.level in wanted]
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.failing(Level.MUST):
+            return Verdict.NOT_CONFORMANT
+        if self.checks and all(c.status == Status.SKIPPED.value for c in self.checks):
+            return Verdict.INCONCLUSIVE
+        if self.failing(Level.SHOULD):
+            return Verdict.NOT_CONFORMANT if self.strict else Verdict.CONFORMANT_WITH_WARNINGS
+        return Verdict.CONFORMANT
+
+    @property
+    def gate_failed(self) -> bool:
+        """True when the run must fail a CI gate (exit 1)."""
+        levels = (Level.MUST, Level.SHOULD) if self.strict else (Level.MUST,)
+        return bool(self.failing(*levels)) or self.incomplete
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["verdict"] = self.verdict.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunResult:
+        fields = dict(data)
+        fields.pop("verdict", None)
+        fields["stats"] = Stats(**fields.get("stats", {}))
+        fields["checks"] = [CheckResult.from_dict(c) for c in fields.get("checks", [])]
+        fields["environment_problems"] = [
+            EnvironmentProblem(**e) for e in fields.get("environment_problems", [])
+        ]
+        return cls(**fields)

@@ -1,0 +1,281 @@
+"""Load an OpenAPI 3.1 document and expose the image-generation operation it describes.
+
+The document is the source of truth: every schema, enum, bound, default and media type the
+suite uses is read from here at run time. Nothing in the package repeats a schema.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from jsonschema import Draft202012Validator
+
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parent.parent / "specs" / "bifrost-azure-images.yaml"
+DEFAULT_OPERATION_SUFFIX = "/images/generations"
+JSON = "application/json"
+SSE = "text/event-stream"
+
+
+class SpecError(Exception):
+    """The document cannot be read, parsed or used."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    location: str
+    required: bool
+    schema: dict[str, Any]
+
+
+@dataclass
+class Operation:
+    """One resolved operation: path template, parameters, request and response schemas."""
+
+    path: str
+    method: str
+    operation_id: str
+    parameters: list[Parameter]
+    request_schema: dict[str, Any]
+    request_media_type: str
+    request_required: bool
+    responses: dict[str, dict[str, dict[str, Any]]]
+    pointer: str
+    _validators: dict[str, Draft202012Validator] = field(default_factory=dict, repr=False)
+
+    @property
+    def properties(self) -> dict[str, dict[str, Any]]:
+        return dict(self.request_schema.get("properties", {}))
+
+    @property
+    def required_fields(self) -> list[str]:
+        return list(self.request_schema.get("required", []))
+
+    def field_schema(self, name: str) -> dict[str, Any]:
+        return dict(self.properties.get(name, {}))
+
+    def default(self, name: str, fallback: Any = None) -> Any:
+        return self.field_schema(name).get("default", fallback)
+
+    def enum(self, name: str) -> list[Any]:
+        return list(self.field_schema(name).get("enum", []))
+
+    def parameter(self, name: str) -> Parameter | None:
+        return next((p for p in self.parameters if p.name == name), None)
+
+    @property
+    def declared_statuses(self) -> list[str]:
+        return list(self.responses)
+
+    def media_types(self, status: int | str) -> list[str]:
+        return list(self._response_entry(status))
+
+    def response_schema(self, status: int | str, media_type: str) -> dict[str, Any] | None:
+        return self._response_entry(status).get(media_type)
+
+    def response_pointer(self, status: int | str, media_type: str) -> str:
+        key = self._status_key(status) or str(status)
+        return f"{self.pointer}/responses/{key}/content/{_escape(media_type)}/schema"
+
+    @property
+    def request_pointer(self) -> str:
+        return f"{self.pointer}/requestBody/content/{_escape(self.request_media_type)}/schema"
+
+    def error_statuses(self) -> list[str]:
+        return [s for s in self.responses if s[:1] in ("4", "5")]
+
+    def error_schema(self, status: int) -> dict[str, Any] | None:
+        """The schema of an error body for `status`, falling back to any declared error."""
+        own = self.response_schema(status, JSON)
+        if own is not None:
+            return own
+        for key in self.error_statuses():
+            schema = self.response_schema(key, JSON)
+            if schema is not None:
+                return schema
+        return None
+
+    def validator(self, schema: dict[str, Any]) -> Draft202012Validator:
+        """A compiled validator for `schema`, built once per schema object."""
+        key = str(id(schema))
+        found = self._validators.get(key)
+        if found is None:
+            found = Draft202012Validator(schema)
+            self._validators[key] = found
+        return found
+
+    def request_validator(self) -> Draft202012Validator:
+        return self.validator(self.request_schema)
+
+    def _status_key(self, status: int | str) -> str | None:
+        text = str(status)
+        if text in self.responses:
+            return text
+        wildcard = f"{text[:1]}XX"
+        if wildcard in self.responses:
+            return wildcard
+        if "default" in self.responses:
+            return "default"
+        return None
+
+    def _response_entry(self, status: int | str) -> dict[str, dict[str, Any]]:
+        key = self._status_key(status)
+        return self.responses.get(key, {}) if key else {}
+
+
+@dataclass
+class Spec:
+    """A loaded OpenAPI document."""
+
+    raw: dict[str, Any]
+    source: str
+    sha256: str
+
+    @property
+    def title(self) -> str:
+        return str(self.raw.get("info", {}).get("title", "untitled"))
+
+    @property
+    def version(self) -> str:
+        return str(self.raw.get("info", {}).get("version", ""))
+
+    @cached_property
+    def operation(self) -> Operation:
+        return self.find_operation(DEFAULT_OPERATION_SUFFIX, "post")
+
+    def find_operation(self, path_suffix: str, method: str) -> Operation:
+        for path, item in (self.raw.get("paths") or {}).items():
+            if path.endswith(path_suffix) and method in (item or {}):
+                return _build_operation(self.raw, path, method, item)
+        raise SpecError(f"spec has no {method.upper()} operation ending in {path_suffix!r}")
+
+
+def load_spec(location: str | Path | None = None) -> Spec:
+    """Read a spec from a path or http(s) URL (YAML or JSON; a ```yaml block in Markdown works)."""
+    where = str(location or DEFAULT_SPEC_PATH)
+    text = _read(where)
+    raw = _parse(text, where)
+    _validate_document(raw, where)
+    spec = Spec(raw=raw, source=where, sha256=hashlib.sha256(text.encode()).hexdigest())
+    spec.operation  # noqa: B018 - fail early (exit 2) when the operation is missing
+    return spec
+
+
+def spec_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Spec:
+    """A spec built from an in-memory document (used by tests that edit the spec)."""
+    _validate_document(raw, source)
+    text = yaml.safe_dump(raw, sort_keys=True)
+    return Spec(raw=copy.deepcopy(raw), source=source, sha256=hashlib.sha256(text.encode()).hexdigest())
+
+
+def resolve(node: Any, root: dict[str, Any], _seen: tuple[str, ...] = ()) -> Any:
+    """Inline local `$ref`s ("#/...") of `node` against `root`."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            if ref in _seen:
+                raise SpecError(f"recursive $ref {ref} is not supported")
+            target = resolve(_follow(ref, root), root, (*_seen, ref))
+            siblings = {k: resolve(v, root, _seen) for k, v in node.items() if k != "$ref"}
+            return {**target, **siblings} if isinstance(target, dict) else target
+        return {k: resolve(v, root, _seen) for k, v in node.items()}
+    if isinstance(node, list):
+        return [resolve(v, root, _seen) for v in node]
+    return node
+
+
+def _build_operation(root: dict[str, Any], path: str, method: str, item: dict[str, Any]) -> Operation:
+    op = resolve(item[method], root)
+    shared = resolve(item.get("parameters", []), root)
+    params = {(p["name"], p["in"]): p for p in [*shared, *op.get("parameters", [])]}
+    parameters = [
+        Parameter(
+            name=p["name"],
+            location=p["in"],
+            required=bool(p.get("required", p["in"] == "path")),
+            schema=p.get("schema", {}),
+        )
+        for p in params.values()
+    ]
+    body = op.get("requestBody") or {}
+    content = body.get("content") or {}
+    media = JSON if JSON in content else next(iter(content), JSON)
+    responses: dict[str, dict[str, dict[str, Any]]] = {}
+    for status, resp in (op.get("responses") or {}).items():
+        responses[str(status)] = {
+            mt: (entry or {}).get("schema", {}) for mt, entry in (resp.get("content") or {}).items()
+        }
+    return Operation(
+        path=path,
+        method=method,
+        operation_id=str(op.get("operationId", f"{method} {path}")),
+        parameters=parameters,
+        request_schema=(content.get(media) or {}).get("schema", {}),
+        request_media_type=media,
+        request_required=bool(body.get("required", False)),
+        responses=responses,
+        pointer=f"#/paths/{_escape(path)}/{method}",
+    )
+
+
+def _follow(ref: str, root: dict[str, Any]) -> Any:
+    if not ref.startswith("#/"):
+        raise SpecError(f"only local $refs are supported, got {ref}")
+    node: Any = root
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        if not isinstance(node, dict) or part not in node:
+            raise SpecError(f"unresolvable $ref {ref}")
+        node = node[part]
+    return node
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _read(where: str) -> str:
+    if re.match(r"^https?://", where):
+        try:
+            resp = httpx.get(where, timeout=10.0, follow_redirects=True)
+            resp.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise SpecError(f"cannot fetch spec {where}: {exc}") from exc
+        return resp.text
+    try:
+        return Path(where).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read spec {where}: {exc.__class__.__name__}") from exc
+
+
+def _parse(text: str, where: str) -> dict[str, Any]:
+    block = re.search(r"^(`{3,})ya?ml[^\n]*\n(.*?)^\1", text, re.S | re.M)
+    if block:
+        text = block.group(2)
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"spec {where} is not valid YAML/JSON: {str(exc).splitlines()[0]}") from exc
+    if not isinstance(raw, dict):
+        raise SpecError(f"spec {where} is not an OpenAPI document")
+    return raw
+
+
+def _validate_document(raw: dict[str, Any], where: str) -> None:
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+    if not str(raw.get("openapi", "")).startswith("3."):
+        raise SpecError(f"spec {where} is not an OpenAPI 3.x document")
+    try:
+        validate(raw)
+    except OpenAPIValidationError as exc:
+        raise SpecError(f"spec {where} is not a valid OpenAPI document: {exc.message}") from exc
