@@ -75,6 +75,10 @@ class Operation:
     def declared_statuses(self) -> list[str]:
         return list(self.responses)
 
+    def is_declared(self, status: int | str) -> bool:
+        """Whether `status` is declared for the operation (exactly, as `4XX`, or `default`)."""
+        return self._status_key(status) is not None
+
     def media_types(self, status: int | str) -> list[str]:
         return list(self._response_entry(status))
 

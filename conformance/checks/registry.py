@@ -21,6 +21,8 @@ from conformance.results import Level
 from conformance.spec import Operation, Spec
 
 Scope = Literal["exchange", "run"]
+ENVIRONMENT_STATUSES = frozenset({401, 403, 429})
+"""Statuses about credentials or quota, not conformance: checks treat them as not applicable."""
 Fetch = Callable[[str], tuple[int | None, dict[str, str], bytes, str | None]]
 
 

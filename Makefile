@@ -1,0 +1,40 @@
+# gateway-conformance: the two commands a new user needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+REPORT_DIR ?= reports/latest
+
+.PHONY: install demo test lint bench browser clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/conformance run --report-dir $(REPORT_DIR)
+	@echo "HTML report: $(REPORT_DIR)/report.html"
+
+# Headless Chromium for the browser tests; they skip (with the reason) when it cannot be had.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	  || echo "chromium could not be installed: browser tests will be skipped"; }
+
+test: install browser
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: install
+	$(BIN)/ruff check conformance tests
+	$(BIN)/ruff format --check conformance tests
+	$(BIN)/mypy conformance
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) reports/latest build *.egg-info

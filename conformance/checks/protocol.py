@@ -1,0 +1,144 @@
+"""Protocol checks: every request gets a complete, declared, well-typed, parseable answer."""
+
+from __future__ import annotations
+
+from conformance.checks.registry import ENVIRONMENT_STATUSES, ExchangeContext, Problem, check
+from conformance.results import Level
+from conformance.spec import JSON, SSE
+
+INCOMPLETE_KINDS = {
+    "timeout": "the gateway stopped answering before the response was complete",
+    "reset": "the connection broke in the middle of the response",
+    "protocol": "the response broke the HTTP protocol",
+    "decoding": "the response's content-encoding could not be decoded",
+    "body-too-large": "the body exceeded the size bound and was cut",
+    "deadline": "the response was still incomplete at the deadline",
+}
+
+
+@check(
+    "PROTO-RESPONDS",
+    Level.MUST,
+    "Every request gets a complete HTTP response: no timeout, reset, protocol or decoding "
+    "error, no endless or oversized body.",
+    "responses",
+    "The operation declares a response for every request; a broken or endless answer gives "
+    "the caller nothing to act on.",
+)
+def responds(ctx: ExchangeContext) -> list[Problem] | None:
+    kind = ctx.exchange.transport_error
+    if kind is None:
+        return [] if ctx.status is not None else None
+    if kind not in INCOMPLETE_KINDS:
+        return None  # unreachable target or a client-side failure: not the gateway's answer
+    detail = ctx.exchange.transport_detail
+    return [
+        Problem(
+            f"expected a complete response, got {kind}: {INCOMPLETE_KINDS[kind]} ({detail})",
+            expected="a complete response",
+            actual=f"{kind}: {detail}",
+        )
+    ]
+
+
+@check(
+    "PROTO-NO-5XX",
+    Level.MUST,
+    "No request, valid or invalid, is answered with a 5xx status.",
+    "responses",
+    "A 5xx says the gateway failed; invalid input must be rejected with 4xx and valid input "
+    "served, so a 5xx is a defect whatever was sent.",
+)
+def no_5xx(ctx: ExchangeContext) -> list[Problem] | None:
+    if not ctx.answered:
+        return None
+    status = ctx.status or 0
+    if status < 500:
+        return []
+    return [Problem(f"expected a status below 500, got {status}", "< 500", str(status))]
+
+
+@check(
+    "PROTO-STATUS-DECLARED",
+    Level.SHOULD,
+    "The response status is one the operation declares (401, 403 and 429 are environment).",
+    "responses",
+    "OpenAPI response lists are not exhaustive by rule, so an undeclared status is a warning; "
+    "401/403/429 describe credentials or quota (ruling), not conformance.",
+)
+def status_declared(ctx: ExchangeContext) -> list[Problem] | None:
+    if not ctx.answered or ctx.status in ENVIRONMENT_STATUSES:
+        return None
+    status = ctx.status or 0
+    if ctx.op.is_declared(status):
+        return []
+    declared = ", ".join(ctx.op.declared_statuses)
+    return [
+        Problem(
+            f"expected one of the declared statuses {declared}, got {status}",
+            expected=declared,
+            actual=str(status),
+        )
+    ]
+
+
+@check(
+    "PROTO-CONTENT-TYPE",
+    Level.MUST,
+    "The Content-Type is one the spec declares for the status (parameters such as charset "
+    "allowed); a non-streamed request is not answered with a stream.",
+    "responses/200/content",
+    "The media types under `content` are what a client parses by; charset and compression are "
+    "transport details (ruling); streamed answers are judged by SSE-CONTENT-TYPE.",
+)
+def content_type(ctx: ExchangeContext) -> list[Problem] | None:
+    if not ctx.answered or ctx.status in ENVIRONMENT_STATUSES:
+        return None
+    status = ctx.status or 0
+    declared = [m.lower() for m in ctx.op.media_types(status)]
+    if not declared:
+        return None  # undeclared status or no content declared: nothing to compare with
+    if status == 200 and ctx.valid_request and ctx.streamed:
+        return None  # SSE-CONTENT-TYPE judges the answer to a valid streamed request
+    if status == 200 and not ctx.streamed and len(declared) > 1 and SSE in declared:
+        declared.remove(SSE)  # `stream` false (the default) asks for a single body
+    actual = ctx.exchange.media_type
+    if not actual and not ctx.exchange.body and not ctx.exchange.is_stream:
+        return None  # an empty body has no type to judge
+    if actual in declared:
+        return []
+    expected = " or ".join(declared)
+    return [
+        Problem(
+            f"expected Content-Type {expected} for status {status}, got {actual or 'none'}",
+            expected=expected,
+            actual=ctx.exchange.headers.get("content-type", "none"),
+        )
+    ]
+
+
+@check(
+    "PROTO-BODY-PARSES",
+    Level.MUST,
+    "A body sent as JSON is UTF-8 JSON that parses.",
+    "responses/200/content/application~1json",
+    "A body labelled application/json that does not parse cannot be read by any client.",
+)
+def body_parses(ctx: ExchangeContext) -> list[Problem] | None:
+    if not ctx.answered or ctx.exchange.is_stream or not _is_json_type(ctx.exchange.media_type):
+        return None
+    if ctx.parsed:
+        return []
+    sample = ctx.exchange.body[:60]
+    return [
+        Problem(
+            f"expected a UTF-8 JSON body, got {len(ctx.exchange.body)} bytes that do not parse "
+            f"(starting {sample!r})",
+            expected="UTF-8 JSON",
+            actual=repr(sample),
+        )
+    ]
+
+
+def _is_json_type(media_type: str) -> bool:
+    return media_type == JSON or media_type.endswith("+json")

@@ -1,0 +1,362 @@
+"""A run: plan -> client -> checks -> results.
+
+`run(config)` sends every case of the plan (concurrently, rate-limited, within the run's
+deadline and request budget), applies every applicable check to each exchange as it arrives,
+then the run-scope checks, and returns a `RunResult`. It never raises for what the gateway does;
+it raises `TargetUnreachable` when nothing answers at all and `SpecError` for a bad spec.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import httpx
+
+from conformance import __version__
+from conformance.checks.registry import (
+    ENVIRONMENT_STATUSES,
+    Check,
+    ExchangeContext,
+    Problem,
+    RunContext,
+    catalogue,
+)
+from conformance.client import Bounds, Client, Exchange, Target
+from conformance.evidence import failure_record
+from conformance.plan import Plan, build_plan
+from conformance.plan.case import Case
+from conformance.redaction import Redactor
+from conformance.results import CheckResult, EnvironmentProblem, RunResult, Stats
+from conformance.spec import Spec
+
+MAX_429_RETRIES = 2
+MAX_RETRY_AFTER_S = 10.0
+RUN_SCOPE_TAG = "parity:"
+
+Progress = Callable[[int, int, int], None]
+
+
+class TargetUnreachable(Exception):
+    """Nothing answers at the target's address."""
+
+
+@dataclass
+class RunConfig:
+    """Everything a run needs; `base_url=None` means the embedded reference gateway."""
+
+    spec: Spec
+    base_url: str | None = None
+    deployment: str = "dall-e-3"
+    api_version: str | None = "2024-02-01"
+    api_key: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    model: str = "dall-e-3"
+    seed: int = 0
+    max_examples: int | None = None
+    max_requests: int | None = None
+    bounds: Bounds = field(default_factory=Bounds)
+    strict: bool = False
+    workers: int = 4
+    rate: float | None = None
+    max_duration: float | None = None
+    shrink: bool = True
+    fault: str | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+def make_plan(config: RunConfig) -> Plan:
+    """The plan a run with `config` sends."""
+    kwargs: dict[str, object] = {"seed": config.seed, "model": config.model}
+    if config.max_examples is not None:
+        kwargs["max_examples"] = config.max_examples
+    if config.max_requests is not None:
+        kwargs["max_requests"] = config.max_requests
+    return build_plan(config.spec.operation, **kwargs)  # type: ignore[arg-type]
+
+
+def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
+    """Run the suite as `config` says and return what it measured."""
+    with _target_url(config) as base_url:
+        return _Run(config, base_url, progress).execute()
+
+
+@contextlib.contextmanager
+def _target_url(config: RunConfig) -> Iterator[str]:
+    if config.base_url:
+        yield config.base_url
+        return
+    from conformance.targets.server import running_gateway
+
+    with running_gateway(config.spec, fault=config.fault) as url:
+        yield url
+
+
+class _Budget:
+    """Counts requests against the hard cap, and spaces them to the rate limit."""
+
+    def __init__(self, cap: int | None, rate: float | None) -> None:
+        self.cap = cap
+        self.sent = 0
+        self._interval = 1.0 / rate if rate else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            if self.cap is not None and self.sent >= self.cap:
+                return False
+            self.sent += 1
+            wait_s = max(0.0, self._next - time.monotonic())
+            self._next = max(self._next, time.monotonic()) + self._interval
+        if wait_s:
+            time.sleep(wait_s)
+        return True
+
+
+class _Run:
+    def __init__(self, config: RunConfig, base_url: str, progress: Progress | None) -> None:
+        self.config = config
+        self.spec = config.spec
+        self.op = config.spec.operation
+        self.target = Target(
+            base_url=base_url,
+            deployment=config.deployment,
+            api_version=config.api_version,
+            api_key=config.api_key,
+            headers=config.headers,
+            model=config.model,
+        )
+        self.redactor = Redactor(self.target.secrets())
+        self.progress = progress
+        self.checks = catalogue()
+        self.results = {
+            c.id: CheckResult(
+                check_id=c.id,
+                level=c.level.value,
+                statement=c.statement,
+                pointer=c.spec_pointer(self.op),
+                family=c.family,
+                rationale=c.rationale,
+            )
+            for c in self.checks
+        }
+        self.budget = _Budget(config.max_requests, config.rate)
+        self.started = time.monotonic()
+        self.environment: list[EnvironmentProblem] = []
+        self.retained: list[Exchange] = []
+        self.images = 0
+        self.failures = 0
+        self.incomplete_reason = ""
+
+    def execute(self) -> RunResult:
+        plan = make_plan(self.config)
+        started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with Client(self.target, self.op, self.config.bounds) as client:
+            self.client = client
+            self._probe()
+            self._send_all(plan.cases)
+            self._run_scope_checks()
+        for result in self.results.values():
+            result.settle()
+        coverage = dict(plan.coverage)
+        if plan.cut:
+            coverage.setdefault("cut", list(plan.cut))
+        return RunResult(
+            suite_version=__version__,
+            target=self.redactor.text(self.target.base_url),
+            spec_title=self.spec.title,
+            spec_source=self.spec.source,
+            spec_sha256=self.spec.sha256,
+            operation=f"{self.op.method.upper()} {self.op.path}",
+            seed=self.config.seed,
+            started_at=started_at,
+            stats=Stats(
+                requests=self.budget.sent,
+                images=self.images,
+                cases=len(plan.cases),
+                duration_s=round(time.monotonic() - self.started, 3),
+            ),
+            checks=list(self.results.values()),
+            environment_problems=self.environment,
+            coverage=coverage,
+            incomplete=bool(self.incomplete_reason),
+            incomplete_reason=self.incomplete_reason,
+            strict=self.config.strict,
+        )
+
+    # -- sending -------------------------------------------------------------------------
+
+    def _probe(self) -> None:
+        """Fail fast (exit 3) when nothing listens at the target; obeys the request bounds."""
+        bounds = self.config.bounds
+        timeout = httpx.Timeout(bounds.read_timeout, connect=bounds.connect_timeout)
+        try:
+            with httpx.Client(timeout=timeout, trust_env=False) as http, http.stream(
+                "HEAD", self.target.base_url
+            ):
+                pass
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise TargetUnreachable(
+                f"cannot reach {self.redactor.text(self.target.base_url)}: "
+                f"{self.redactor.text(str(exc)) or exc.__class__.__name__}"
+            ) from exc
+        except httpx.HTTPError:
+            pass  # it answered something: reachable
+
+    def _send_all(self, cases: list[Case]) -> None:
+        workers = max(1, self.config.workers)
+        pending: dict[Future[Exchange | None], Case] = {}
+        queue = iter(cases)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="conformance") as pool:
+            while True:
+                while len(pending) < workers and not self._should_stop():
+                    case = next(queue, None)
+                    if case is None:
+                        break
+                    pending[pool.submit(self._exchange, case)] = case
+                if not pending:
+                    break
+                done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in done:
+                    case = pending.pop(future)
+                    exchange = future.result()
+                    if exchange is not None:
+                        self._judge(exchange)
+                if self._should_stop() and not self.incomplete_reason:
+                    self._mark_incomplete()
+        remaining = sum(1 for _ in queue)
+        if remaining and not self.incomplete_reason and self.config.max_requests is None:
+            self.incomplete_reason = f"{remaining} cases were not sent"
+
+    def _should_stop(self) -> bool:
+        if self.config.stop.is_set():
+            return True
+        limit = self.config.max_duration
+        return bool(limit and time.monotonic() - self.started > limit)
+
+    def _mark_incomplete(self) -> None:
+        if self.config.stop.is_set():
+            self.incomplete_reason = "interrupted: reports hold what was measured before the stop"
+        else:
+            self.incomplete_reason = (
+                f"run deadline of {self.config.max_duration:g}s reached; remaining cases not sent"
+            )
+
+    def _exchange(self, case: Case) -> Exchange | None:
+        """Send one case, honouring Retry-After on 429 with a bounded backoff."""
+        exchange: Exchange | None = None
+        for attempt in range(MAX_429_RETRIES + 1):
+            if not self.budget.take():
+                return exchange
+            exchange = self.client.send(case)
+            if exchange.status != 429 or attempt == MAX_429_RETRIES or self._should_stop():
+                break
+            time.sleep(_retry_after(exchange, attempt))
+        return exchange
+
+    def _fetch(self, url: str) -> tuple[int | None, dict[str, str], bytes, str | None]:
+        if not self.budget.take():
+            return None, {}, b"", "request budget (--max-requests) spent; url not fetched"
+        return self.client.fetch(url)
+
+    # -- judging -------------------------------------------------------------------------
+
+    def _judge(self, exchange: Exchange) -> None:
+        case = exchange.case
+        self.images += case.images_requested(self.op)
+        if exchange.status in ENVIRONMENT_STATUSES:
+            self.environment.append(
+                EnvironmentProblem(
+                    case_id=case.id,
+                    status=exchange.status or 0,
+                    message=self.redactor.text(exchange.body[:300].decode("utf-8", "replace")),
+                )
+            )
+        ctx = ExchangeContext(self.spec, self.op, exchange, self._fetch)
+        for chk in self.checks:
+            if chk.scope != "exchange":
+                continue
+            problems = self._apply(chk, ctx)
+            evidence = exchange
+            if problems and self.config.shrink and "random" in case.tags:
+                evidence, problems = self._shrunk(chk, exchange) or (exchange, problems)
+            self._record(chk, evidence, problems)
+        if any(tag.startswith(RUN_SCOPE_TAG) for tag in case.tags):
+            self.retained.append(exchange)
+        if self.progress:
+            self.progress(self.budget.sent, self.failures, len(self.environment))
+
+    def _apply(self, chk: Check, ctx: ExchangeContext) -> list[Problem] | None:
+        try:
+            outcome: list[Problem] | None = chk.func(ctx)
+            return outcome
+        except Exception as exc:  # a crashing check is an error of that check, not of the run
+            return [Problem(f"check crashed: {exc.__class__.__name__}: {exc}", error=True)]
+
+    def _record(self, chk: Check, exchange: Exchange, problems: list[Problem] | None) -> None:
+        result = self.results[chk.id]
+        if problems is None:
+            return
+        if not problems:
+            result.record_pass()
+            return
+        self.failures += 1
+        failure = failure_record(chk, exchange, problems, self.redactor)
+        result.record_failure(failure, error=all(p.error for p in problems))
+
+    def _shrunk(
+        self, chk: Check, exchange: Exchange
+    ) -> tuple[Exchange, list[Problem]] | None:
+        """Reduce a failing random case to a minimal body that still fails `chk`."""
+        from conformance.plan import shrink
+
+        found: dict[str, tuple[Exchange, list[Problem]]] = {}
+
+        def still_fails(candidate: Case) -> bool:
+            if self._should_stop() or not self.budget.take():
+                return False
+            attempt = self.client.send(candidate)
+            ctx = ExchangeContext(self.spec, self.op, attempt, self._fetch)
+            problems = self._apply(chk, ctx)
+            if problems:
+                found[candidate.id] = (attempt, problems)
+                return True
+            return False
+
+        smaller = shrink(exchange.case, still_fails, self.op)
+        if smaller is exchange.case or smaller.id not in found:
+            return None
+        return found[smaller.id]
+
+    def _run_scope_checks(self) -> None:
+        ctx = RunContext(self.spec, self.op, self.retained, self._fetch)
+        for chk in self.checks:
+            if chk.scope != "run":
+                continue
+            try:
+                outcomes = chk.func(ctx)
+            except Exception as exc:
+                result = self.results[chk.id]
+                crash = [Problem(f"check crashed: {exc.__class__.__name__}: {exc}", error=True)]
+                if self.retained:
+                    result.record_failure(
+                        failure_record(chk, self.retained[0], crash, self.redactor), error=True
+                    )
+                continue
+            for exchange, problems in outcomes or []:
+                self._record(chk, exchange, problems)
+
+
+def _retry_after(exchange: Exchange, attempt: int) -> float:
+    header = exchange.headers.get("retry-after", "")
+    try:
+        wait_s = float(header)
+    except ValueError:
+        wait_s = 0.5 * (2**attempt)
+    return min(max(wait_s, 0.0), MAX_RETRY_AFTER_S)
