@@ -7,7 +7,10 @@ becomes `Exchange.transport_error`, never an exception out of `Client.send`.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -127,7 +130,11 @@ class Client:
         self.op = op
         self.bounds = bounds or Bounds()
         timeout = httpx.Timeout(self.bounds.read_timeout, connect=self.bounds.connect_timeout)
-        self._http = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False)
+        # One connection per request: the watchdog can then always reach the request's socket.
+        limits = httpx.Limits(max_keepalive_connections=0)
+        self._http = httpx.Client(
+            timeout=timeout, limits=limits, follow_redirects=False, trust_env=False
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -163,35 +170,48 @@ class Client:
         request = self.build(case)
         exchange = Exchange(case=case, request=request)
         started = time.monotonic()
+        watchdog = _Watchdog(self.bounds.total_timeout)
         try:
-            with self._http.stream(
-                request.method, request.url, headers=request.headers, content=request.body
+            with watchdog, self._http.stream(
+                request.method,
+                request.url,
+                headers=request.headers,
+                content=request.body,
+                extensions={"trace": watchdog.trace},
             ) as response:
                 exchange.status = response.status_code
                 exchange.headers = _flat_headers(response.headers)
                 if exchange.media_type == SSE:
                     exchange.events = []
+                    watchdog.rearm(self.bounds.max_stream_s)
                     self._read_events(response, exchange, started)
                 else:
                     exchange.body = self._read_body(response, started)
+                watchdog.raise_if_fired()
         except TransportError as exc:
             exchange.transport_error, exchange.transport_detail = exc.kind, exc.detail
         except httpx.HTTPError as exc:
-            exchange.transport_error, exchange.transport_detail = _classify(exc)
+            exchange.transport_error, exchange.transport_detail = watchdog.classify(exc)
         exchange.elapsed_s = time.monotonic() - started
         return exchange
 
-    def fetch(self, url: str) -> tuple[int | None, dict[str, str], bytes, str | None]:
+    def fetch(
+        self, url: str, method: str = "GET"
+    ) -> tuple[int | None, dict[str, str], bytes, str | None]:
         """GET a URL the gateway returned (an image), within the same bounds."""
         started = time.monotonic()
+        watchdog = _Watchdog(self.bounds.total_timeout)
         try:
-            with self._http.stream("GET", url) as response:
+            with watchdog, self._http.stream(
+                method, url, extensions={"trace": watchdog.trace}
+            ) as response:
                 body = self._read_body(response, started)
+                watchdog.raise_if_fired()
                 return response.status_code, _flat_headers(response.headers), body, None
         except TransportError as exc:
             return None, {}, b"", f"{exc.kind}: {exc.detail}"
         except httpx.HTTPError as exc:
-            kind, detail = _classify(exc)
+            kind, detail = watchdog.classify(exc)
             return None, {}, b"", f"{kind}: {detail}"
 
     def _read_body(self, response: httpx.Response, started: float) -> bytes:
@@ -200,9 +220,8 @@ class Client:
         for chunk in response.iter_bytes():
             size += len(chunk)
             if size > self.bounds.max_body_bytes:
-                raise TransportError(
-                    "body-too-large", f"body exceeded {self.bounds.max_body_bytes} bytes; read stopped"
-                )
+                limit = self.bounds.max_body_bytes
+                raise TransportError("body-too-large", f"body exceeded {limit} bytes; read stopped")
             chunks.append(chunk)
             self._check_deadline(started, self.bounds.total_timeout)
         return b"".join(chunks)
@@ -240,6 +259,68 @@ class Client:
     def _check_deadline(started: float, limit: float, what: str = "response") -> None:
         if time.monotonic() - started > limit:
             raise TransportError("deadline", f"{what} still incomplete after {limit:g}s; cut")
+
+
+class _Watchdog:
+    """Shuts the request's socket down when its deadline passes, whatever the gateway sends.
+
+    The per-chunk deadline checks only run when bytes arrive; this also bounds a gateway that
+    trickles its status line and headers, or stalls between chunks.
+    """
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.fired = False
+        self._started = time.monotonic()
+        self._sockets: list[socket.socket] = []
+        self._timer: threading.Timer | None = None
+
+    def __enter__(self) -> _Watchdog:
+        self.rearm(self.limit)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._timer:
+            self._timer.cancel()
+
+    def rearm(self, limit: float) -> None:
+        """Move the deadline to `limit` seconds after the request started."""
+        if self._timer:
+            self._timer.cancel()
+        self.limit = limit
+        remaining = max(0.0, self._started + limit - time.monotonic())
+        self._timer = threading.Timer(remaining, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpx `trace` extension: remember the socket of the request's connection."""
+        if event == "connection.connect_tcp.complete":
+            sock = info["return_value"].get_extra_info("socket")
+            if sock is not None:
+                self._sockets.append(sock)
+
+    def _fire(self) -> None:
+        self.fired = True
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def classify(self, exc: httpx.HTTPError) -> tuple[str, str]:
+        if not self.fired or isinstance(exc, httpx.TimeoutException):
+            return _classify(exc)
+        cut = self._cut()
+        return cut.kind, cut.detail
+
+    def raise_if_fired(self) -> None:
+        """A body that ended because the watchdog closed it was cut, not complete."""
+        if self.fired:
+            raise self._cut()
+
+    def _cut(self) -> TransportError:
+        return TransportError(
+            "deadline", f"response still incomplete after {self.limit:g}s; connection closed"
+        )
 
 
 def _utf8_decoder() -> Any:

@@ -16,8 +16,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-import httpx
-
 from conformance import __version__
 from conformance.checks.registry import (
     ENVIRONMENT_STATUSES,
@@ -194,20 +192,13 @@ class _Run:
 
     def _probe(self) -> None:
         """Fail fast (exit 3) when nothing listens at the target; obeys the request bounds."""
-        bounds = self.config.bounds
-        timeout = httpx.Timeout(bounds.read_timeout, connect=bounds.connect_timeout)
-        try:
-            with httpx.Client(timeout=timeout, trust_env=False) as http, http.stream(
-                "HEAD", self.target.base_url
-            ):
-                pass
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        _, _, _, error = self.client.fetch(self.target.base_url, method="HEAD")
+        kind, _, detail = (error or "").partition(": ")
+        if kind == "connect":  # anything else means it answered something: reachable
             raise TargetUnreachable(
                 f"cannot reach {self.redactor.text(self.target.base_url)}: "
-                f"{self.redactor.text(str(exc)) or exc.__class__.__name__}"
-            ) from exc
-        except httpx.HTTPError:
-            pass  # it answered something: reachable
+                f"{self.redactor.text(detail)}"
+            )
 
     def _send_all(self, cases: list[Case]) -> None:
         workers = max(1, self.config.workers)
@@ -278,6 +269,9 @@ class _Run:
                     message=self.redactor.text(exchange.body[:300].decode("utf-8", "replace")),
                 )
             )
+            if self.progress:
+                self.progress(self.budget.sent, self.failures, len(self.environment))
+            return  # credentials or quota describe the environment: no check judges them
         ctx = ExchangeContext(self.spec, self.op, exchange, self._fetch)
         for chk in self.checks:
             if chk.scope != "exchange":

@@ -87,11 +87,11 @@ class Operation:
 
     def response_pointer(self, status: int | str, media_type: str) -> str:
         key = self._status_key(status) or str(status)
-        return f"{self.pointer}/responses/{key}/content/{_escape(media_type)}/schema"
+        return f"{self.pointer}/responses/{key}/content/{escape_pointer(media_type)}/schema"
 
     @property
     def request_pointer(self) -> str:
-        return f"{self.pointer}/requestBody/content/{_escape(self.request_media_type)}/schema"
+        return f"{self.pointer}/requestBody/content/{escape_pointer(self.request_media_type)}/schema"
 
     def error_statuses(self) -> list[str]:
         return [s for s in self.responses if s[:1] in ("4", "5")]
@@ -226,7 +226,7 @@ def _build_operation(root: dict[str, Any], path: str, method: str, item: dict[st
         request_media_type=media,
         request_required=bool(body.get("required", False)),
         responses=responses,
-        pointer=f"#/paths/{_escape(path)}/{method}",
+        pointer=f"#/paths/{escape_pointer(path)}/{method}",
     )
 
 
@@ -242,7 +242,8 @@ def _follow(ref: str, root: dict[str, Any]) -> Any:
     return node
 
 
-def _escape(token: str) -> str:
+def escape_pointer(token: str) -> str:
+    """Escape one JSON-pointer token (RFC 6901)."""
     return token.replace("~", "~0").replace("/", "~1")
 
 

@@ -67,7 +67,7 @@ def test_run_against_served_gateway_in_another_process_exits_0(served: str, tmp_
     assert done.stdout.strip().startswith("CONFORMANT")
 
 
-@pytest.mark.parametrize("served", ["created-milliseconds"], indirect=True)
+@pytest.mark.parametrize("served", ["created-in-milliseconds"], indirect=True)
 def test_run_against_a_fault_exits_1_and_names_the_check(served: str, tmp_path: Path) -> None:
     done = conformance("run", "--base-url", served, "--report-dir", str(tmp_path))
     assert done.returncode == 1, done.stdout + done.stderr

@@ -9,7 +9,7 @@ import re
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from PIL import Image
 
@@ -41,7 +41,8 @@ class DecodedImage:
         return f"{self.width}x{self.height}"
 
 
-def is_int(value: Any) -> bool:
+def is_int(value: Any) -> TypeGuard[int]:
+    """An integer that is not a boolean (JSON Schema's notion of an integer value)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -80,7 +81,30 @@ def cached_image(ctx: ExchangeContext, key: str, text: Any) -> DecodedImage:
     if found is None:
         found = decode_b64_image(text)
         ctx.cache[slot] = found
-    return found  # type: ignore[no-any-return]
+    assert isinstance(found, DecodedImage)
+    return found
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A URL fetched once per exchange: status, transport error, the image when status is 200."""
+
+    status: int | None
+    error: str | None
+    image: DecodedImage | None
+
+
+def fetched(ctx: ExchangeContext, url: str) -> Fetched:
+    """GET `url` through `ctx.fetch` once per exchange and read the image header."""
+    slot = f"fetch:{url}"
+    found = ctx.cache.get(slot)
+    if found is None:
+        status, _headers, body, error = ctx.fetch(url)
+        image = read_image(body) if status == 200 and not error else None
+        found = Fetched(status, error, image)
+        ctx.cache[slot] = found
+    assert isinstance(found, Fetched)
+    return found
 
 
 def parse_size(value: Any) -> tuple[int, int] | None:

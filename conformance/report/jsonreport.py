@@ -23,7 +23,7 @@ class ResultsError(Exception):
 @cache
 def results_schema() -> dict[str, Any]:
     """The published JSON Schema (Draft 2020-12) of `results.json`."""
-    text = resources.files("conformance.schemas").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
+    text = resources.files("conformance").joinpath("schemas", SCHEMA_RESOURCE).read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterator
+from urllib.parse import unquote
 
 from jsonschema import ValidationError
 from starlette.requests import Request
@@ -23,14 +25,21 @@ def path_pattern(op: Operation) -> re.Pattern[str]:
     return re.compile(f"^{regex}/?$")
 
 
-def path_params(op: Operation, pattern: re.Pattern[str], path: str) -> dict[str, str] | None:
-    """The path parameters of `path`, or None when it is not the operation's path."""
-    match = pattern.match(path)
+def path_params(op: Operation, pattern: re.Pattern[str], raw_path: str) -> dict[str, str] | None:
+    """The decoded path parameters of a still percent-encoded path, or None when it is not
+    the operation's path (an encoded `/` stays inside its parameter)."""
+    match = pattern.match(raw_path)
     if match is None:
         return None
     names = re.findall(r"\{([^}]+)\}", op.path)
-    values = [v for k, v in sorted(match.groupdict().items(), key=lambda kv: int(kv[0][1:]))]
-    return dict(zip(names, values, strict=True))
+    groups = sorted(match.groupdict().items(), key=lambda kv: int(kv[0][1:]))
+    return dict(zip(names, (unquote(v) for _, v in groups), strict=True))
+
+
+def raw_path(request: Request) -> str:
+    """The request path as sent, before percent-decoding."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if isinstance(raw, bytes) else request.url.path
 
 
 async def read(request: Request, op: Operation, params: dict[str, str]) -> GatewayRequest:
@@ -45,10 +54,8 @@ async def read(request: Request, op: Operation, params: dict[str, str]) -> Gatew
         base_url=str(request.base_url).rstrip("/"),
         deployment=next(iter(params.values()), None),
     )
-    try:
+    with contextlib.suppress(UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         req.body, req.parsed = json.loads(raw.decode("utf-8")), True
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        pass
     return req
 
 
@@ -68,8 +75,9 @@ def issues(req: GatewayRequest, params: dict[str, str]) -> list[Issue]:
     if not req.parsed:
         return [*found, Issue("body", "request body is not valid JSON", "json", "invalid_json")]
     errors = sorted(op.request_validator().iter_errors(req.body), key=_error_order)
-    missing = iter(name for name in op.required_fields if isinstance(req.body, dict)
-                   and name not in req.body)
+    missing = iter(
+        name for name in op.required_fields if isinstance(req.body, dict) and name not in req.body
+    )
     return [*found, *(_issue(err, missing) for err in errors)]
 
 

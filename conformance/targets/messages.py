@@ -19,9 +19,22 @@ class Issue:
     code: str = "invalid_value"
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """An error answer a fault asks for; the gateway renders it as an error envelope."""
+
+    status: int
+    message: str
+    param: str = "body"
+    code: str = "invalid_value"
+
+
 @dataclass
 class GatewayRequest:
-    """A request as the gateway read it; `body` is the parsed JSON value when `parsed`."""
+    """A request as the gateway read it; `body` is the parsed JSON value when `parsed`.
+
+    `issues` holds the (fault-adjusted) reasons the request is invalid once validated.
+    """
 
     op: Operation
     method: str
@@ -33,6 +46,7 @@ class GatewayRequest:
     deployment: str | None = None
     body: Any = None
     parsed: bool = False
+    issues: list[Issue] = field(default_factory=list)
 
     def field(self, name: str, fallback: Any = None) -> Any:
         """The body field as the gateway reads it: the sent value, else the spec default."""

@@ -53,7 +53,12 @@ def json_body(
         )
         item.update(revised_prompt=req.prompt, index=index)
         data.append(item)
-    return {"created": int(time.time()), "data": data, **echoed(req), "usage": usage(req, len(data))}
+    return {
+        "created": int(time.time()),
+        "data": data,
+        **echoed(req),
+        "usage": usage(req, len(data)),
+    }
 
 
 def stream_frames(req: GatewayRequest, images: list[bytes]) -> list[Frame]:

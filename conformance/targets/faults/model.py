@@ -12,14 +12,14 @@ from typing import Any
 
 from starlette.responses import Response
 
-from conformance.targets.messages import Frame, GatewayRequest, Issue
+from conformance.targets.messages import Frame, GatewayRequest, Issue, Refusal
 
 Body = dict[str, Any]
 Headers = dict[str, str]
 Wire = bytes | list[bytes]
 
 
-def _no_reply(req: GatewayRequest) -> Response | None:
+def _no_reply(req: GatewayRequest) -> Response | Refusal | None:
     return None
 
 
@@ -56,7 +56,8 @@ class Fault:
     """A defect the suite must flag with `expected_check`, or a `benign` variation it must not.
 
     Hooks, in the order the gateway calls them:
-    - `intercept(req)`: answer the request outright (a `Response`) or return None to go on.
+    - `intercept(req)`: answer outright (a `Response`, or a `Refusal` rendered as an error
+      envelope) or return None to go on.
     - `validation(req, issues)`: rewrite the schema issues (accept invalid / reject valid input).
     - `error(req, status, envelope)`: rewrite an error status and envelope.
     - `image(req, index, png)`: replace the bytes of image `index`.
@@ -72,7 +73,7 @@ class Fault:
     expected_check: str | None = None
     benign: bool = False
     family: str = ""
-    intercept: Callable[[GatewayRequest], Response | None] = _no_reply
+    intercept: Callable[[GatewayRequest], Response | Refusal | None] = _no_reply
     validation: Callable[[GatewayRequest, list[Issue]], list[Issue]] = _same_issues
     error: Callable[[GatewayRequest, int, Body], tuple[int, Body]] = _same_error
     image: Callable[[GatewayRequest, int, bytes], bytes] = _same_image

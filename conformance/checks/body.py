@@ -1,0 +1,201 @@
+"""Checks of the JSON body that answers a valid, non-streamed request with 200."""
+
+from __future__ import annotations
+
+from conformance.checks._util import (
+    allowed_sizes,
+    data_items,
+    is_int,
+    json_answer,
+    schema_problems,
+    short,
+    timestamp_problem,
+    usage_problems,
+)
+from conformance.checks.registry import ExchangeContext, Problem, check
+from conformance.results import Level
+from conformance.spec import JSON
+
+BODY = "responses/200/content/application~1json/schema"
+REQUEST = "requestBody/content/application~1json/schema"
+
+
+@check(
+    "IMG-JSON-SCHEMA",
+    Level.MUST,
+    "The 200 body validates against the declared response schema (unknown fields allowed; "
+    "null is not a string).",
+    BODY,
+    "The schema is the contract; OpenAPI 3.1 means JSON Schema 2020-12, so a present optional "
+    "string that is null violates it, while unknown fields are allowed (ruling).",
+)
+def json_schema(ctx: ExchangeContext) -> list[Problem] | None:
+    schema = ctx.op.response_schema(200, JSON)
+    if not json_answer(ctx) or not ctx.parsed or schema is None:
+        return None
+    return schema_problems(ctx, schema, ctx.body, "body")
+
+
+@check(
+    "IMG-COUNT",
+    Level.MUST,
+    "A 200 body carries exactly n images in `data` (n as requested, or its spec default).",
+    f"{BODY}/properties/data",
+    "Every 200 property is optional in the schema, but the operation exists to return n "
+    "images: a 200 without them fails (ruling).",
+)
+def count(ctx: ExchangeContext) -> list[Problem] | None:
+    if not json_answer(ctx):
+        return None
+    wanted = ctx.requested_n
+    body = ctx.body
+    data = body.get("data") if isinstance(body, dict) else None
+    if not ctx.parsed:
+        got = "a body that is not JSON"
+    elif not isinstance(data, list):
+        got = f"no data array ({short(data)})"
+    elif len(data) != wanted:
+        got = f"{len(data)}"
+    else:
+        return []
+    return [Problem(f"expected {wanted} image(s) in data, got {got}", str(wanted), got)]
+
+
+@check(
+    "IMG-FORMAT",
+    Level.MUST,
+    "Every image is returned in the requested `response_format` (b64_json or url, default "
+    "from the spec).",
+    f"{REQUEST}/properties/response_format",
+    "`response_format` selects which data item property carries the image; its spec default "
+    "applies when it is absent.",
+)
+def image_format(ctx: ExchangeContext) -> list[Problem] | None:
+    fmt = ctx.response_format
+    if not json_answer(ctx) or fmt is None:
+        return None
+    problems = []
+    for i, item in data_items(ctx):
+        value = item.get(fmt)
+        if not isinstance(value, str) or not value:
+            present = ", ".join(sorted(item)) or "no fields"
+            problems.append(
+                Problem(
+                    f"expected data[{i}].{fmt} (response_format {fmt}), got {present}",
+                    expected=fmt,
+                    actual=present,
+                )
+            )
+    return problems
+
+
+@check(
+    "IMG-INDEX",
+    Level.MUST,
+    "Image `index` values, when present, are 0..n-1 without repeats.",
+    f"{BODY}/properties/data/items/properties/index",
+    "`index` is the index of the image among the n generated; any other value or a repeat "
+    "misnames an image.",
+)
+def index(ctx: ExchangeContext) -> list[Problem] | None:
+    if not json_answer(ctx):
+        return None
+    indexed = [(i, item["index"]) for i, item in data_items(ctx) if is_int(item.get("index"))]
+    if not indexed:
+        return None
+    wanted = ctx.requested_n
+    problems, seen = [], set()
+    for i, value in indexed:
+        if not 0 <= value < wanted or value in seen:
+            why = "a repeat" if value in seen else "out of range"
+            problems.append(
+                Problem(
+                    f"expected data[{i}].index in 0..{wanted - 1} without repeats, "
+                    f"got {value} ({why})",
+                    expected=f"0..{wanted - 1}",
+                    actual=str(value),
+                )
+            )
+        seen.add(value)
+    return problems
+
+
+@check(
+    "IMG-CREATED-PRESENT",
+    Level.SHOULD,
+    "The 200 body carries `created`.",
+    f"{BODY}/properties/created",
+    "`created` is optional in the schema, so its absence is a warning, not a failure (ruling).",
+)
+def created_present(ctx: ExchangeContext) -> list[Problem] | None:
+    if not json_answer(ctx) or not isinstance(ctx.body, dict):
+        return None
+    if "created" in ctx.body:
+        return []
+    return [Problem("expected a created timestamp, got none", "created", "absent")]
+
+
+@check(
+    "IMG-CREATED-SECONDS",
+    Level.MUST,
+    "`created`, when present, is a unix timestamp in seconds within a day of now.",
+    f"{BODY}/properties/created",
+    "The spec describes `created` as a Unix timestamp, which counts seconds; milliseconds or "
+    "a far-off time are wrong data, not a style choice.",
+)
+def created_seconds(ctx: ExchangeContext) -> list[Problem] | None:
+    body = ctx.body
+    if not json_answer(ctx) or not isinstance(body, dict) or not is_int(body.get("created")):
+        return None
+    problem = timestamp_problem(body["created"], "created")
+    return [problem] if problem else []
+
+
+@check(
+    "IMG-USAGE-SUM",
+    Level.MUST,
+    "`usage`, when present, adds up: total = input + output tokens; details sum to their totals.",
+    f"{BODY}/properties/usage",
+    "Token counts feed billing; totals that do not add up are wrong data whatever the schema "
+    "says about presence.",
+)
+def usage_sum(ctx: ExchangeContext) -> list[Problem] | None:
+    body = ctx.body
+    usage = body.get("usage") if isinstance(body, dict) else None
+    if not json_answer(ctx) or not isinstance(usage, dict):
+        return None
+    usage_schema = (ctx.op.response_schema(200, JSON) or {}).get("properties", {}).get("usage")
+    return usage_problems(usage, usage_schema, "usage")
+
+
+@check(
+    "IMG-ECHO",
+    Level.MUST,
+    "Echoed `size` and `quality` match the request; for `size: auto` any size the spec lists.",
+    f"{REQUEST}/properties/size",
+    "An echo that differs from the request reports settings that were not applied; `auto` "
+    "lets the gateway choose among the listed sizes (ruling).",
+)
+def echo(ctx: ExchangeContext) -> list[Problem] | None:
+    body = ctx.body
+    if not json_answer(ctx) or not isinstance(body, dict):
+        return None
+    problems: list[Problem] = []
+    judged = False
+    sizes = allowed_sizes(ctx.op, ctx.requested_size)
+    if sizes is not None and isinstance(body.get("size"), str):
+        judged = True
+        if body["size"] not in sizes:
+            expected = " or ".join(sizes) if len(sizes) <= 3 else f"one of {', '.join(sizes)}"
+            problems.append(
+                Problem(f"expected size {expected}, got {body['size']}", expected, body["size"])
+            )
+    quality = ctx.case.field("quality", ctx.op)
+    if isinstance(quality, str) and isinstance(body.get("quality"), str):
+        judged = True
+        if body["quality"] != quality:
+            problems.append(
+                Problem(f"expected quality {quality}, got {body['quality']}", quality,
+                        body["quality"])
+            )
+    return problems if judged else None

@@ -1,0 +1,475 @@
+"""Checks of the Server-Sent-Events stream that answers a valid `stream: true` request."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.checks._util import (
+    MAX_PROBLEMS,
+    DecodedImage,
+    allowed_sizes,
+    cached_image,
+    data_items,
+    fetched,
+    is_int,
+    parse_size,
+    schema_problems,
+    short,
+    size_problem,
+    timestamp_problem,
+    usage_problems,
+)
+from conformance.checks.registry import ExchangeContext, Problem, RunContext, check
+from conformance.client import NOT_JSON, Exchange, StreamEvent
+from conformance.plan.tags import PARITY_PREFIX
+from conformance.results import Level
+from conformance.spec import JSON, SSE, Operation
+
+STREAM = "responses/200/content/text~1event-stream/schema"
+DONE = "[DONE]"
+CUT_KINDS = {"deadline", "stream-too-long"}
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One dispatched event: its position in the stream, its JSON payload, or the sentinel."""
+
+    position: int
+    event: StreamEvent
+    payload: Any
+    done: bool
+
+    @property
+    def type(self) -> Any:
+        return self.payload.get("type") if isinstance(self.payload, dict) else None
+
+
+@dataclass(frozen=True)
+class EventTypes:
+    """The stream event types the spec's `type` enum names for ending an image and failing."""
+
+    completed: str | None
+    error: str | None
+
+
+def event_types(op: Operation) -> EventTypes:
+    enum = ((op.response_schema(200, SSE) or {}).get("properties", {}).get("type") or {}).get(
+        "enum", []
+    )
+    names = [v for v in enum if isinstance(v, str)]
+    return EventTypes(
+        completed=next((v for v in names if v.endswith("completed")), None),
+        error=next((v for v in names if v == "error" or v.endswith(".error")), None),
+    )
+
+
+def frames(ctx: ExchangeContext) -> list[Frame]:
+    """The stream's events with data parsed once per exchange.
+
+    Events without data are not dispatched (WHATWG rules); `data: [DONE]` is the sentinel.
+    """
+    found = ctx.cache.get("sse:frames")
+    if found is None:
+        found = [
+            _frame(i, ev) for i, ev in enumerate(ctx.exchange.events or []) if ev.data != ""
+        ]
+        ctx.cache["sse:frames"] = found
+    return list(found)
+
+
+def payloads(ctx: ExchangeContext) -> list[Frame]:
+    """Every event except the [DONE] sentinel."""
+    return [f for f in frames(ctx) if not f.done]
+
+
+def objects(ctx: ExchangeContext) -> list[Frame]:
+    """The events whose data is a JSON object."""
+    return [f for f in payloads(ctx) if isinstance(f.payload, dict)]
+
+
+def completed_frames(ctx: ExchangeContext) -> list[Frame]:
+    kind = event_types(ctx.op).completed
+    return [f for f in payloads(ctx) if kind is not None and f.type == kind]
+
+
+def stream_answer(ctx: ExchangeContext) -> bool:
+    """A valid streamed request answered 200 with an event stream (complete or cut)."""
+    return (
+        ctx.valid_request
+        and ctx.streamed
+        and ctx.status == 200
+        and ctx.exchange.is_stream
+    )
+
+
+def _frame(position: int, event: StreamEvent) -> Frame:
+    if event.data.strip() == DONE:
+        return Frame(position, event, None, True)
+    return Frame(position, event, _json(event.data), False)
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return NOT_JSON
+
+
+def _where(frame: Frame) -> str:
+    return f"event #{frame.position}"
+
+
+@check(
+    "SSE-CONTENT-TYPE",
+    Level.MUST,
+    "A valid `stream: true` request answered 200 gets Content-Type text/event-stream.",
+    "responses/200/content/text~1event-stream",
+    "`stream: true` asks for images as chunks via SSE, and text/event-stream is the media type "
+    "the spec declares for them.",
+)
+def sse_content_type(ctx: ExchangeContext) -> list[Problem] | None:
+    if not (ctx.valid_request and ctx.streamed and ctx.status == 200):
+        return None
+    actual = ctx.exchange.media_type
+    if actual == SSE:
+        return []
+    return [
+        Problem(
+            f"expected Content-Type {SSE} for a streamed request, got {actual or 'none'}",
+            expected=SSE,
+            actual=ctx.exchange.headers.get("content-type", "none"),
+        )
+    ]
+
+
+@check(
+    "SSE-EVENT-SCHEMA",
+    Level.MUST,
+    "Each event's data is JSON valid against the stream event schema, `type` in its enum "
+    "(a final `data: [DONE]` is tolerated).",
+    STREAM,
+    "The schema declares the event payload; the OpenAI-style [DONE] sentinel and SSE framing "
+    "(comments, id, retry, multi-line data) are legal (ruling).",
+)
+def event_schema(ctx: ExchangeContext) -> list[Problem] | None:
+    schema = ctx.op.response_schema(200, SSE)
+    if not stream_answer(ctx) or schema is None:
+        return None
+    problems: list[Problem] = []
+    for frame in payloads(ctx):
+        if frame.payload is NOT_JSON:
+            problems.append(
+                Problem(
+                    f"expected {_where(frame)} data to be JSON, got {short(frame.event.data)}",
+                    expected="JSON",
+                    actual=short(frame.event.data),
+                )
+            )
+        else:
+            problems.extend(schema_problems(ctx, schema, frame.payload, _where(frame)))
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    return problems[:MAX_PROBLEMS]
+
+
+@check(
+    "SSE-SEQUENCE",
+    Level.MUST,
+    "`sequence_number`, when present, strictly increases across the stream.",
+    f"{STREAM}/properties/sequence_number",
+    "The spec names it the ordering index of the chunks; a repeat or step back makes the "
+    "order unknowable.",
+)
+def sequence(ctx: ExchangeContext) -> list[Problem] | None:
+    if not stream_answer(ctx):
+        return None
+    numbered = [f for f in objects(ctx) if is_int(f.payload.get("sequence_number"))]
+    if not numbered:
+        return None
+    problems = []
+    for before, after in zip(numbered, numbered[1:], strict=False):
+        prev, value = before.payload["sequence_number"], after.payload["sequence_number"]
+        if value <= prev:
+            problems.append(
+                Problem(
+                    f"expected {_where(after)} sequence_number above {prev}, got {value}",
+                    expected=f"> {prev}",
+                    actual=str(value),
+                )
+            )
+    return problems[:MAX_PROBLEMS]
+
+
+@check(
+    "SSE-COMPLETED-COUNT",
+    Level.MUST,
+    "The stream carries exactly one completed event (`type` from the spec's enum) per "
+    "requested image.",
+    f"{STREAM}/properties/type",
+    "One completed event ends each image; a 200 stream without n completed images fails "
+    "(ruling).",
+)
+def completed_count(ctx: ExchangeContext) -> list[Problem] | None:
+    kind = event_types(ctx.op).completed
+    if not stream_answer(ctx) or kind is None:
+        return None
+    got, wanted = len(completed_frames(ctx)), ctx.requested_n
+    if got == wanted:
+        return []
+    if got < wanted and ctx.exchange.transport_error:
+        return None  # the stream was cut: PROTO-RESPONDS / SSE-TERMINATES say so
+    return [Problem(f"expected {wanted} {kind} event(s), got {got}", str(wanted), str(got))]
+
+
+@check(
+    "SSE-NOTHING-AFTER-END",
+    Level.MUST,
+    "No event follows the last expected completed event or an error event ([DONE] excepted).",
+    f"{STREAM}/properties/type",
+    "The last completed event ends the stream and an error event ends it early; anything "
+    "after them would be read by no client (ruling).",
+)
+def nothing_after_end(ctx: ExchangeContext) -> list[Problem] | None:
+    if not stream_answer(ctx):
+        return None
+    kinds = event_types(ctx.op)
+    done = [f for f in payloads(ctx) if f.type == kinds.completed]
+    ends = [f for f in payloads(ctx) if kinds.error is not None and f.type == kinds.error]
+    if len(done) >= ctx.requested_n > 0:
+        ends.append(done[ctx.requested_n - 1])
+    sentinel = next((f for f in frames(ctx) if f.done), None)
+    if sentinel:
+        ends.append(sentinel)
+    if not ends:
+        return []
+    end = min(ends, key=lambda f: f.position)
+    after = [f for f in payloads(ctx) if f.position > end.position]
+    if not after:
+        return []
+    what = DONE if end.done else str(end.type)
+    first = after[0]
+    return [
+        Problem(
+            f"expected nothing after the {what} {_where(end)}, got {len(after)} more event(s) "
+            f"starting with {_where(first)} ({short(first.type or first.event.data)})",
+            expected=f"end after {_where(end)}",
+            actual=f"{len(after)} more event(s)",
+        )
+    ]
+
+
+@check(
+    "SSE-TERMINATES",
+    Level.MUST,
+    "The stream ends by itself within the run's bounds (time and event count).",
+    "responses/200/content/text~1event-stream",
+    "A stream that never ends holds the client's connection forever; the stream exists to "
+    "deliver n images and stop.",
+)
+def terminates(ctx: ExchangeContext) -> list[Problem] | None:
+    if not ctx.exchange.is_stream:
+        return None
+    kind = ctx.exchange.transport_error
+    if kind not in CUT_KINDS:
+        return []
+    detail = ctx.exchange.transport_detail
+    return [
+        Problem(
+            f"expected the stream to end by itself, got {kind}: {detail}",
+            expected="stream ends",
+            actual=f"{kind}: {detail}",
+        )
+    ]
+
+
+@check(
+    "SSE-NO-ERROR-EVENT",
+    Level.MUST,
+    "A valid streamed request is not answered with an `error` event.",
+    f"{STREAM}/properties/type",
+    "An error event in a 200 stream is a failure to serve a request the spec calls valid.",
+)
+def no_error_event(ctx: ExchangeContext) -> list[Problem] | None:
+    kind = event_types(ctx.op).error
+    if not stream_answer(ctx) or kind is None:
+        return None
+    errors = [f for f in payloads(ctx) if f.type == kind]
+    return [
+        Problem(
+            f"expected no {kind} event for a valid request, got one at {_where(f)}"
+            f"{_error_text(f.payload)}",
+            expected=f"no {kind} event",
+            actual=short(f.payload),
+        )
+        for f in errors[:MAX_PROBLEMS]
+    ]
+
+
+@check(
+    "SSE-IMAGE-SIZE",
+    Level.MUST,
+    "Each completed event carries a base64 image of the requested size (auto: any listed size).",
+    f"{STREAM}/properties/b64_json",
+    "The stream carries each image as base64 and `size` applies to it as to a JSON answer; "
+    "`auto` lets the gateway choose among the listed sizes (ruling).",
+)
+def image_size(ctx: ExchangeContext) -> list[Problem] | None:
+    if not stream_answer(ctx):
+        return None
+    completed = completed_frames(ctx)
+    if not completed:
+        return None
+    sizes = allowed_sizes(ctx.op, ctx.requested_size)
+    problems = []
+    for frame in completed:
+        image = _frame_image(ctx, frame)
+        if image.error:
+            problems.append(
+                Problem(
+                    f"expected {_where(frame)} b64_json to be plain base64 of a PNG/JPEG/WebP "
+                    f"image, got {image.error}",
+                    expected="base64 PNG/JPEG/WebP",
+                    actual=image.error,
+                    image=image.data if image.kind else None,
+                )
+            )
+        elif sizes is not None:
+            problem = size_problem(image, sizes, f"the image of {_where(frame)}")
+            if problem:
+                problems.append(problem)
+    return problems
+
+
+@check(
+    "SSE-USAGE-SUM",
+    Level.MUST,
+    "`usage` in an event, when present, adds up: total = input + output; details sum to totals.",
+    f"{STREAM}/properties/usage",
+    "Token counts feed billing; totals that do not add up are wrong data.",
+)
+def usage_sum(ctx: ExchangeContext) -> list[Problem] | None:
+    if not stream_answer(ctx):
+        return None
+    with_usage = [f for f in objects(ctx) if isinstance(f.payload.get("usage"), dict)]
+    if not with_usage:
+        return None
+    usage_schema = (ctx.op.response_schema(200, SSE) or {}).get("properties", {}).get("usage")
+    problems: list[Problem] = []
+    for frame in with_usage:
+        where = f"{_where(frame)} usage"
+        problems.extend(usage_problems(frame.payload["usage"], usage_schema, where))
+    return problems[:MAX_PROBLEMS]
+
+
+@check(
+    "SSE-CREATED-AT-SECONDS",
+    Level.MUST,
+    "`created_at`, when present, is a unix timestamp in seconds within a day of now.",
+    f"{STREAM}/properties/created_at",
+    "A timestamp in milliseconds or far from now is wrong data, not a style choice.",
+)
+def created_at_seconds(ctx: ExchangeContext) -> list[Problem] | None:
+    if not stream_answer(ctx):
+        return None
+    stamped = [f for f in objects(ctx) if is_int(f.payload.get("created_at"))]
+    if not stamped:
+        return None
+    found = (timestamp_problem(f.payload["created_at"], f"{_where(f)} created_at") for f in stamped)
+    return [p for p in found if p][:MAX_PROBLEMS]
+
+
+@check(
+    "SSE-PARITY",
+    Level.MUST,
+    "The same request streamed and not streamed yields the same number of images of the "
+    "same size.",
+    "requestBody/content/application~1json/schema/properties/stream",
+    "`stream` changes only how images are delivered, not which; a difference means one mode "
+    "ignores part of the request (size auto excepted: the gateway may choose each time).",
+    scope="run",
+)
+def parity(ctx: RunContext) -> list[tuple[Exchange, list[Problem]]] | None:
+    groups: dict[str, list[ExchangeContext]] = defaultdict(list)
+    for exchange in ctx.exchanges:
+        for tag in exchange.case.tags:
+            if tag.startswith(PARITY_PREFIX):
+                groups[tag].append(ExchangeContext(ctx.spec, ctx.op, exchange, ctx.fetch))
+    outcomes = []
+    for members in groups.values():
+        plain = next((m for m in members if _usable_json(m)), None)
+        if plain is None:
+            continue
+        for streamed in (m for m in members if stream_answer(m) and not m.exchange.transport_error):
+            outcomes.append((streamed.exchange, _parity_problems(plain, streamed)))
+    return outcomes or None
+
+
+def _usable_json(ctx: ExchangeContext) -> bool:
+    return (
+        ctx.valid_request
+        and not ctx.streamed
+        and ctx.answered
+        and ctx.status == 200
+        and ctx.exchange.media_type == JSON
+        and isinstance(ctx.body, dict)
+    )
+
+
+def _parity_problems(plain: ExchangeContext, streamed: ExchangeContext) -> list[Problem]:
+    items = data_items(plain)
+    completed = completed_frames(streamed)
+    if len(items) != len(completed):
+        return [
+            Problem(
+                f"expected the stream to carry as many images as the JSON answer ({len(items)}), "
+                f"got {len(completed)}",
+                expected=str(len(items)),
+                actual=str(len(completed)),
+            )
+        ]
+    requested = streamed.requested_size
+    if requested is not None and not parse_size(requested):
+        return []  # the gateway may choose the size anew for each request
+    plain_sizes = _dimensions([_item_image(plain, i, item) for i, item in items])
+    stream_sizes = _dimensions([_frame_image(streamed, f) for f in completed])
+    if len(plain_sizes) != len(items) or len(stream_sizes) != len(completed):
+        return []  # sizes unknown on one side (unreachable URLs, undecodable images)
+    if sorted(plain_sizes) == sorted(stream_sizes):
+        return []
+    expected, actual = ", ".join(sorted(plain_sizes)), ", ".join(sorted(stream_sizes))
+    return [
+        Problem(
+            f"expected streamed images of the JSON answer's sizes {expected}, got {actual}",
+            expected=expected,
+            actual=actual,
+        )
+    ]
+
+
+def _item_image(ctx: ExchangeContext, i: int, item: dict[str, Any]) -> DecodedImage | None:
+    """The image of a data item: its base64, else what its http(s) URL serves."""
+    if item.get("b64_json") is not None:
+        return cached_image(ctx, f"data[{i}]", item["b64_json"])
+    url = item.get("url")
+    if isinstance(url, str) and url.startswith(("http://", "https://")):
+        return fetched(ctx, url).image
+    return None
+
+
+def _frame_image(ctx: ExchangeContext, frame: Frame) -> DecodedImage:
+    return cached_image(ctx, f"event[{frame.position}]", frame.payload.get("b64_json"))
+
+
+def _dimensions(images: list[DecodedImage | None]) -> list[str]:
+    return [image.dimensions for image in images if image and image.width is not None]
+
+
+def _error_text(payload: Any) -> str:
+    if not isinstance(payload, dict):
+        return ""
+    error = payload.get("error")
+    message = error.get("message") if isinstance(error, dict) else payload.get("message")
+    return f": {short(message)}" if isinstance(message, str) and message else ""

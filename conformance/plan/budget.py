@@ -1,0 +1,45 @@
+"""The request cap: keep the cases that matter most for coverage, drop the rest."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from conformance.plan.case import Case
+
+VALUE_ROWS: Final = 0
+"""Pairwise rows that first send some field value (all enum values, booleans, bounds)."""
+RULE_FIRSTS: Final = 1
+"""The first negative of each rule."""
+PAIR_ROWS: Final = 2
+"""The other pairwise rows (the remaining pairs)."""
+NAMED: Final = 3
+"""Boundaries, parameters, prompts, streaming parity."""
+RULE_OTHERS: Final = 4
+"""Further negatives of a rule already covered."""
+RANDOM: Final = 5
+"""Random bodies."""
+
+TIER_NAMES: Final = {
+    VALUE_ROWS: "pairwise (first values)",
+    RULE_FIRSTS: "negative (first of its rule)",
+    PAIR_ROWS: "pairwise (remaining pairs)",
+    NAMED: "named case",
+    RULE_OTHERS: "negative (further variant)",
+    RANDOM: "random",
+}
+
+
+def apply_budget(
+    cases: list[Case], tiers: dict[str, int], max_requests: int | None
+) -> tuple[list[Case], list[Case]]:
+    """Split `cases` into (kept, cut) so that at most `max_requests` are kept.
+
+    Lower tiers are kept first; within a tier, plan order decides. Kept cases keep plan order.
+    """
+    if max_requests is None or len(cases) <= max_requests:
+        return list(cases), []
+    ranked = sorted(range(len(cases)), key=lambda i: (tiers.get(cases[i].id, RANDOM), i))
+    keep = set(ranked[: max(0, max_requests)])
+    kept = [c for i, c in enumerate(cases) if i in keep]
+    cut = [c for i, c in enumerate(cases) if i not in keep]
+    return kept, cut

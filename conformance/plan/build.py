@@ -1,0 +1,128 @@
+"""The plan of a run: every case, in order, with its coverage and what the cap cut."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from conformance.plan import budget
+from conformance.plan.case import Case
+from conformance.plan.coverage import plan_coverage, reached
+from conformance.plan.domains import columns, value_key
+from conformance.plan.negative import negative_cases
+from conformance.plan.positive import (
+    base_body,
+    boundary_cases,
+    pairwise_cases,
+    positive_case,
+    special_cases,
+)
+from conformance.plan.strategies import body_key, draw_bodies
+from conformance.plan.tags import RANDOM
+from conformance.spec import Operation
+
+DEFAULT_MAX_EXAMPLES: Final = 25
+DEFAULT_MODEL: Final = "dall-e-3"
+
+
+@dataclass
+class Plan:
+    """The ordered cases of a run, their coverage (JSON data) and the ids the cap removed."""
+
+    op: Operation = field(repr=False)
+    cases: list[Case]
+    coverage: dict[str, Any]
+    cut: list[str] = field(default_factory=list)
+    seed: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        """Cases by kind and expectation, requests, images requested and coverage reached."""
+        return {
+            "seed": self.seed,
+            "requests": len(self.cases),
+            "cases_by_kind": dict(Counter(c.kind for c in self.cases)),
+            "cases_by_expect": dict(Counter(c.expect for c in self.cases)),
+            "random_cases": sum(1 for c in self.cases if RANDOM in c.tags),
+            "images_requested": sum(c.images_requested(self.op) for c in self.cases),
+            "coverage": reached(self.coverage),
+            "cut": len(self.cut),
+        }
+
+
+def build_plan(
+    op: Operation,
+    *,
+    seed: int = 0,
+    max_examples: int = DEFAULT_MAX_EXAMPLES,
+    model: str = DEFAULT_MODEL,
+    max_requests: int | None = None,
+) -> Plan:
+    """Every case the spec calls for: pairwise rows, boundaries, named cases, `max_examples`
+    random bodies drawn from `seed`, and negatives. With `max_requests`, at most that many
+    cases are kept, coverage-critical ones first.
+    """
+    pairs = pairwise_cases(op, model)
+    named = [*boundary_cases(op, model), *special_cases(op, model)]
+    explicit = [*pairs, *named]
+    seen = frozenset(body_key(c.body) for c in explicit if _plain(c))
+    randoms = _random_cases(op, model, seed, max_examples, seen)
+    negatives = negative_cases(op, base_body(op, model))
+    cases = [*explicit, *randoms, *negatives]
+    tiers = {
+        **_pair_tiers(op, pairs),
+        **{c.id: budget.NAMED for c in named},
+        **_negative_tiers(negatives),
+        **{c.id: budget.RANDOM for c in randoms},
+    }
+    kept, cut = budget.apply_budget(cases, tiers, max_requests)
+    coverage = plan_coverage(op, kept)
+    coverage["plan"] = {"seed": seed, "max_examples": max_examples, "model": model}
+    coverage["cut"] = {
+        "max_requests": max_requests,
+        "planned": len(cases),
+        "kept": len(kept),
+        "cases": [c.id for c in cut],
+        "by_reason": dict(Counter(budget.TIER_NAMES[tiers[c.id]] for c in cut)),
+    }
+    return Plan(op=op, cases=kept, coverage=coverage, cut=[c.id for c in cut], seed=seed)
+
+
+def _plain(case: Case) -> bool:
+    return case.deployment is None and not case.omit_api_version and case.api_version is None
+
+
+def _random_cases(
+    op: Operation, model: str, seed: int, count: int, seen: frozenset[str]
+) -> list[Case]:
+    cases = []
+    for number, body in enumerate(draw_bodies(op, model, seed, count, seen), start=1):
+        digest = hashlib.sha256(body_key(body).encode()).hexdigest()[:8]
+        title = f"random body {number} (seed {seed})"
+        cases.append(
+            positive_case(f"random-{number:03d}-{digest}", title, body, op, tags=(RANDOM,))
+        )
+    return cases
+
+
+def _pair_tiers(op: Operation, pairs: list[Case]) -> dict[str, int]:
+    """Rows that first send some value go first; the others only add pairs."""
+    domains = columns(op)
+    sent: set[tuple[str, str]] = set()
+    tiers = {}
+    for case in pairs:
+        values = {(name, value_key(case.field(name, op))) for name in domains if name in case.body}
+        values |= {(name, "absent") for name in domains if name not in case.body}
+        tiers[case.id] = budget.VALUE_ROWS if values - sent else budget.PAIR_ROWS
+        sent |= values
+    return tiers
+
+
+def _negative_tiers(negatives: list[Case]) -> dict[str, int]:
+    rules: set[str | None] = set()
+    tiers = {}
+    for case in negatives:
+        tiers[case.id] = budget.RULE_OTHERS if case.rule in rules else budget.RULE_FIRSTS
+        rules.add(case.rule)
+    return tiers

@@ -1,0 +1,196 @@
+"""Baselines: accepted, known failures (TOML), so a CI gate fails only on new ones.
+
+A baseline file holds one `[[known_failure]]` table per check:
+
+    [[known_failure]]
+    check_id = "IMG-COUNT"
+    reason = "provider returns one image per request; ticket GW-123"
+    expires = 2025-09-30        # optional; the entry stops excusing failures after this day
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from conformance.report.atomic import write_atomic
+from conformance.results import CheckResult, Level, RunResult, Status
+
+TABLE = "known_failure"
+ENTRY_KEYS = frozenset({"check_id", "reason", "expires"})
+_TOML_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+class BaselineError(Exception):
+    """The baseline file cannot be read or holds a malformed entry."""
+
+
+@dataclass(frozen=True)
+class BaselineEntry:
+    check_id: str
+    reason: str = ""
+    expires: date | None = None
+
+    def expired(self, today: date) -> bool:
+        return self.expires is not None and today > self.expires
+
+
+@dataclass
+class Baseline:
+    entries: list[BaselineEntry] = field(default_factory=list)
+
+    def get(self, check_id: str) -> BaselineEntry | None:
+        return next((e for e in self.entries if e.check_id == check_id), None)
+
+
+@dataclass
+class BaselineOutcome:
+    """A run judged against a baseline."""
+
+    known: list[BaselineEntry] = field(default_factory=list)
+    new_failures: list[CheckResult] = field(default_factory=list)
+    stale: list[BaselineEntry] = field(default_factory=list)
+    expired: list[BaselineEntry] = field(default_factory=list)
+    incomplete: bool = False
+    strict_baseline: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every failure is a known one; 1 for new failures, expired entries or an
+        incomplete run, and for stale entries with `strict_baseline`."""
+        if self.new_failures or self.expired or self.incomplete:
+            return 1
+        return 1 if self.strict_baseline and self.stale else 0
+
+    def summary(self) -> str:
+        lines = [
+            f"baseline: {len(self.known)} known, {len(self.new_failures)} new, "
+            f"{len(self.expired)} expired, {len(self.stale)} stale"
+        ]
+        lines += [f"  new failure: {c.check_id} [{c.level}]" for c in self.new_failures]
+        lines += [f"  expired: {e.check_id} (expired {e.expires})" for e in self.expired]
+        lines += [f"  stale (no longer failing): {e.check_id}" for e in self.stale]
+        return "\n".join(lines)
+
+
+def _entry(raw: Any, where: str) -> BaselineEntry:
+    if not isinstance(raw, dict):
+        raise BaselineError(f"{where}: expected a table")
+    unknown = set(raw) - ENTRY_KEYS
+    if unknown:
+        raise BaselineError(f"{where}: unknown keys {sorted(unknown)}")
+    check_id, reason, expires = raw.get("check_id"), raw.get("reason", ""), raw.get("expires")
+    if not isinstance(check_id, str) or not check_id:
+        raise BaselineError(f"{where}: check_id must be a non-empty string")
+    if not isinstance(reason, str):
+        raise BaselineError(f"{where}: reason must be a string")
+    if isinstance(expires, str):
+        try:
+            expires = date.fromisoformat(expires)
+        except ValueError as exc:
+            raise BaselineError(f"{where}: expires is not an ISO date: {expires!r}") from exc
+    if expires is not None and not (isinstance(expires, date) and not hasattr(expires, "hour")):
+        raise BaselineError(f"{where}: expires must be a date (YYYY-MM-DD)")
+    return BaselineEntry(check_id, reason, expires)
+
+
+def load_baseline(path: Path | str) -> Baseline:
+    """Read a baseline file; raises `BaselineError` with the offending entry."""
+    try:
+        data = tomllib.loads(Path(path).read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise BaselineError(f"{path}: cannot read baseline: {exc}") from exc
+    unknown = set(data) - {TABLE}
+    if unknown:
+        raise BaselineError(f"{path}: unknown top-level keys {sorted(unknown)}")
+    raw_entries = data.get(TABLE, [])
+    if not isinstance(raw_entries, list):
+        raise BaselineError(f"{path}: {TABLE} must be an array of tables ([[{TABLE}]])")
+    entries = [_entry(raw, f"{path}: {TABLE}[{i}]") for i, raw in enumerate(raw_entries)]
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.check_id in seen:
+            raise BaselineError(f"{path}: {entry.check_id} is listed twice")
+        seen.add(entry.check_id)
+    return Baseline(entries)
+
+
+def _gating_levels(result: RunResult) -> tuple[Level, ...]:
+    return (Level.MUST, Level.SHOULD) if result.strict else (Level.MUST,)
+
+
+def apply_baseline(
+    result: RunResult,
+    baseline: Baseline,
+    today: date | None = None,
+    strict_baseline: bool = False,
+) -> BaselineOutcome:
+    """Sort the run's failures into known and new, and the baseline's entries into known,
+    stale (their check did not fail in this run) and expired (past `expires` while their check
+    still fails the gate)."""
+    today = today or date.today()
+    outcome = BaselineOutcome(incomplete=result.incomplete, strict_baseline=strict_baseline)
+    failed = {c.check_id for c in result.checks if c.status == Status.FAILED.value}
+    gating = result.failing(*_gating_levels(result))
+    gating_ids = {c.check_id for c in gating}
+    for entry in baseline.entries:
+        if entry.check_id not in failed:
+            outcome.stale.append(entry)
+        elif entry.check_id in gating_ids and entry.expired(today):
+            outcome.expired.append(entry)
+        else:
+            outcome.known.append(entry)
+    listed = {e.check_id for e in baseline.entries}
+    outcome.new_failures = [c for c in gating if c.check_id not in listed]
+    return outcome
+
+
+def toml_string(value: str) -> str:
+    """`value` as a TOML basic string."""
+    out = []
+    for char in value:
+        if char in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def render_baseline(result: RunResult, today: date | None = None) -> str:
+    """A baseline that accepts every failing check of `result` (no expiry)."""
+    today = today or date.today()
+    lines = [
+        "# gateway-conformance baseline: known failures that do not fail the gate.",
+        f"# written {today.isoformat()} from a run against {result.target}",
+        f"# spec {result.spec_title} sha256:{result.spec_sha256}",
+        "# Add `expires = YYYY-MM-DD` to an entry to make it lapse after that day.",
+    ]
+    for check in result.checks:
+        if check.status != Status.FAILED.value:
+            continue
+        first = check.failures[0].message if check.failures else check.statement
+        lines += [
+            "",
+            f"[[{TABLE}]]",
+            f"check_id = {toml_string(check.check_id)}",
+            f"reason = {toml_string(f'{check.level}: {first}')}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_baseline(result: RunResult, path: Path | str) -> Path:
+    return write_atomic(Path(path), render_baseline(result))

@@ -1,0 +1,123 @@
+"""`junit.xml`: one testsuite per operation, one testcase per check (Ant/Jenkins JUnit layout)."""
+
+from __future__ import annotations
+
+import re
+import socket
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+from pathlib import Path
+
+from conformance.report.atomic import write_atomic
+from conformance.results import CheckResult, RunResult, Status
+
+SUITES_NAME = "gateway-conformance"
+MAX_FAILURES_IN_TEXT = 20
+_NOT_XML = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str) -> str:
+    """`value` with the characters XML 1.0 cannot carry shown as `\\xNN` escapes."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+
+
+def testcase_name(check: CheckResult) -> str:
+    return f"{check.check_id} [{check.level}]"
+
+
+def _timestamp(started_at: str) -> str:
+    """ISO-8601 without zone (as the Ant schema's `timestamp` wants), in UTC."""
+    try:
+        moment = datetime.fromisoformat(started_at)
+    except ValueError:
+        return started_at
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.isoformat(timespec="seconds")
+
+
+def _failure_text(check: CheckResult) -> str:
+    lines: list[str] = [f"{check.statement} ({check.pointer})"]
+    for failure in check.failures[:MAX_FAILURES_IN_TEXT]:
+        lines.append("")
+        lines.append(f"case {failure.case_id}: {failure.case_title}")
+        lines.append(f"  {failure.message}")
+        if failure.expected or failure.actual:
+            lines.append(f"  expected: {failure.expected}")
+            lines.append(f"  actual:   {failure.actual}")
+        if failure.curl:
+            lines.append(f"  {failure.curl}")
+    hidden = len(check.failures) - MAX_FAILURES_IN_TEXT
+    if hidden > 0:
+        lines.append(f"\n... and {hidden} more (see results.json)")
+    return xml_text("\n".join(lines))
+
+
+def _testcase(suite: ET.Element, check: CheckResult) -> None:
+    case = ET.SubElement(
+        suite, "testcase", classname=check.family, name=testcase_name(check), time="0"
+    )
+    first = xml_text(check.failures[0].message) if check.failures else ""
+    if check.status == Status.FAILED.value:
+        element = ET.SubElement(case, "failure", message=first, type=check.level)
+        element.text = _failure_text(check)
+    elif check.status == Status.ERROR.value:
+        element = ET.SubElement(case, "error", message=first, type="CheckError")
+        element.text = _failure_text(check)
+    elif check.status == Status.SKIPPED.value:
+        ET.SubElement(case, "skipped", message="not applicable to any exchange of this run")
+
+
+def junit_tree(result: RunResult) -> ET.ElementTree:
+    """The JUnit document of `result`."""
+    count = {s.value: sum(1 for c in result.checks if c.status == s.value) for s in Status}
+    totals = {
+        "tests": str(len(result.checks)),
+        "failures": str(count[Status.FAILED.value]),
+        "errors": str(count[Status.ERROR.value]),
+        "skipped": str(count[Status.SKIPPED.value]),
+        "time": f"{result.stats.duration_s:.3f}",
+    }
+    root = ET.Element("testsuites", {"name": SUITES_NAME, **totals})
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        {
+            "name": xml_text(result.operation),
+            "package": SUITES_NAME,
+            "id": "0",
+            "hostname": socket.gethostname() or "localhost",
+            "timestamp": _timestamp(result.started_at),
+            **totals,
+        },
+    )
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (
+        ("target", result.target),
+        ("verdict", result.verdict.value),
+        ("incomplete", str(result.incomplete).lower()),
+        ("seed", str(result.seed)),
+        ("spec_title", result.spec_title),
+        ("spec_sha256", result.spec_sha256),
+        ("suite_version", result.suite_version),
+        ("requests", str(result.stats.requests)),
+        ("images", str(result.stats.images)),
+    ):
+        ET.SubElement(properties, "property", name=name, value=xml_text(value))
+    for check in result.checks:
+        _testcase(suite, check)
+    ET.SubElement(suite, "system-out").text = ""
+    ET.SubElement(suite, "system-err").text = ""
+    ET.indent(root)
+    return ET.ElementTree(root)
+
+
+def render_junit(result: RunResult) -> bytes:
+    root = junit_tree(result).getroot()
+    assert root is not None
+    buffer: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return buffer
+
+
+def write_junit(result: RunResult, path: Path) -> Path:
+    return write_atomic(path, render_junit(result))

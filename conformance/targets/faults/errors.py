@@ -1,0 +1,170 @@
+"""Defects in accepting and rejecting requests, and in the error envelope."""
+
+from __future__ import annotations
+
+from conformance.targets.faults.edits import failed_on, non_json_body
+from conformance.targets.faults.model import Body, Fault
+from conformance.targets.messages import GatewayRequest, Issue, Refusal
+
+API_VERSION = "api-version"
+LEAKED_PROVIDER = "azure-openai"
+
+
+def _drop(issues: list[Issue], param: str, *keywords: str) -> list[Issue]:
+    return [i for i in issues if not (i.param == param and i.keyword in keywords)]
+
+
+def _clamp_n(req: GatewayRequest, issues: list[Issue]) -> list[Issue]:
+    kept = _drop(issues, "n", "maximum")
+    if len(kept) < len(issues) and isinstance(req.body, dict):
+        req.body["n"] = req.op.field_schema("n").get("maximum", req.body["n"])
+    return kept
+
+
+def _case_insensitive_enums(req: GatewayRequest, issues: list[Issue]) -> list[Issue]:
+    kept = []
+    for issue in issues:
+        value = req.body.get(issue.param) if isinstance(req.body, dict) else None
+        listed = req.op.enum(issue.param)
+        if issue.keyword == "enum" and isinstance(value, str) and value.lower() in listed:
+            req.body[issue.param] = value.lower()
+            continue
+        kept.append(issue)
+    return kept
+
+
+def _model_from_deployment(req: GatewayRequest, issues: list[Issue]) -> list[Issue]:
+    return _drop(issues, "model", "required")
+
+
+def _truncate_float_n(req: GatewayRequest, issues: list[Issue]) -> list[Issue]:
+    value = req.body.get("n") if isinstance(req.body, dict) else None
+    if isinstance(value, float) and value >= 1:
+        return _drop(issues, "n", "type")
+    return issues
+
+
+def _require_api_version(req: GatewayRequest) -> Refusal | None:
+    if API_VERSION in req.query:
+        return None
+    return Refusal(400, f"missing required query parameter {API_VERSION}", API_VERSION, "missing")
+
+
+def _reject_escaped_deployment(req: GatewayRequest) -> Refusal | None:
+    if req.deployment is None or "%" not in req.deployment:
+        return None
+    return Refusal(404, f"deployment {req.deployment} not found", "deployment-id", "not_found")
+
+
+def _reject_unknown_fields(req: GatewayRequest) -> Refusal | None:
+    if not isinstance(req.body, dict):
+        return None
+    unknown = sorted(set(req.body) - set(req.op.properties))
+    if not unknown:
+        return None
+    return Refusal(400, f"unknown field {unknown[0]}", unknown[0], "unknown_parameter")
+
+
+def _leaked_provider(req: GatewayRequest, status: int, envelope: Body) -> tuple[int, Body]:
+    envelope["extra_fields"]["provider"] = LEAKED_PROVIDER
+    return status, envelope
+
+
+def _integer_code(req: GatewayRequest, status: int, envelope: Body) -> tuple[int, Body]:
+    if non_json_body(req):
+        envelope["error"]["code"] = status
+    return status, envelope
+
+
+def _status_200_inside(req: GatewayRequest, status: int, envelope: Body) -> tuple[int, Body]:
+    if failed_on(req, "type"):
+        envelope["status_code"] = 200
+    return status, envelope
+
+
+def _empty_enum_message(req: GatewayRequest, status: int, envelope: Body) -> tuple[int, Body]:
+    if failed_on(req, "enum"):
+        envelope["error"]["message"] = ""
+    return status, envelope
+
+
+def _empty_prompt_502(req: GatewayRequest) -> Refusal | None:
+    if not req.sent("prompt") or not isinstance(req.body["prompt"], str) or req.prompt.strip():
+        return None
+    return Refusal(502, "upstream returned no image", "prompt", "upstream_error")
+
+
+FAULTS = [
+    Fault(
+        id="n-above-maximum-clamped",
+        summary="n above the maximum (e.g. 11) is clamped and answered 200",
+        expected_check="ERR-NEGATIVE-4XX",
+        validation=_clamp_n,
+    ),
+    Fault(
+        id="uppercase-enum-accepted",
+        summary='enum values are matched case-insensitively ("HD", "Url" accepted)',
+        expected_check="ERR-NEGATIVE-4XX",
+        validation=_case_insensitive_enums,
+    ),
+    Fault(
+        id="missing-model-uses-deployment",
+        summary="a body without model is accepted (the deployment name is used instead)",
+        expected_check="ERR-NEGATIVE-4XX",
+        validation=_model_from_deployment,
+    ),
+    Fault(
+        id="fractional-n-truncated",
+        summary="a fractional n (1.5) is truncated to an integer and accepted",
+        expected_check="ERR-NEGATIVE-4XX",
+        validation=_truncate_float_n,
+    ),
+    Fault(
+        id="api-version-required",
+        summary="requests without the optional api-version query parameter are rejected 400",
+        expected_check="ERR-VALID-ACCEPTED",
+        intercept=_require_api_version,
+    ),
+    Fault(
+        id="escaped-deployment-not-found",
+        summary="a percent-encoded deployment id is not decoded and answers 404",
+        expected_check="ERR-VALID-ACCEPTED",
+        intercept=_reject_escaped_deployment,
+    ),
+    Fault(
+        id="provider-outside-enum",
+        summary='error envelopes name the provider "azure-openai", not in the provider enum',
+        expected_check="ERR-ENVELOPE-SCHEMA",
+        error=_leaked_provider,
+    ),
+    Fault(
+        id="integer-error-code-for-non-json",
+        summary="errors for bodies that are not JSON carry error.code as an integer",
+        expected_check="ERR-ENVELOPE-SCHEMA",
+        error=_integer_code,
+    ),
+    Fault(
+        id="status-code-200-in-type-errors",
+        summary="envelopes for type errors say status_code 200 while the HTTP status is 400",
+        expected_check="ERR-STATUS-CODE-MATCH",
+        error=_status_200_inside,
+    ),
+    Fault(
+        id="empty-message-for-enum-errors",
+        summary="envelopes for enum violations carry an empty error.message",
+        expected_check="ERR-MESSAGE",
+        error=_empty_enum_message,
+    ),
+    Fault(
+        id="unknown-fields-rejected",
+        summary="fields the schema does not list are rejected with 400",
+        expected_check="ERR-UNKNOWN-FIELDS-ACCEPTED",
+        intercept=_reject_unknown_fields,
+    ),
+    Fault(
+        id="empty-prompt-502",
+        summary="an empty prompt is passed upstream and answered 502",
+        expected_check="ERR-EMPTY-PROMPT",
+        intercept=_empty_prompt_502,
+    ),
+]

@@ -1,0 +1,133 @@
+"""The reference gateway: a small, correct implementation of the spec's image operation.
+
+Every request is validated against the spec; valid ones get real PNGs of the requested size,
+as base64 or as URLs this app also serves, or as an SSE stream. A `Fault` changes the behaviour
+at well-defined points (see `conformance.targets.faults.model.Fault`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from conformance.spec import JSON, SSE, Spec
+from conformance.targets import inbound, payload
+from conformance.targets.envelope import envelope
+from conformance.targets.faults.model import NO_FAULT, Fault
+from conformance.targets.messages import Frame, GatewayRequest, Refusal
+from conformance.targets.png import parse_size, render
+
+IMAGE_ROUTE = "/generated"
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+STORED_IMAGES = 4096
+
+
+class ImageStore:
+    """Images published as URLs, kept in memory (oldest dropped first)."""
+
+    def __init__(self, capacity: int = STORED_IMAGES) -> None:
+        self._images: OrderedDict[str, bytes] = OrderedDict()
+        self._capacity = capacity
+
+    def publish(self, base_url: str, image: bytes) -> str:
+        name = f"{uuid.uuid4().hex}.png"
+        self._images[name] = image
+        while len(self._images) > self._capacity:
+            self._images.popitem(last=False)
+        return f"{base_url}{IMAGE_ROUTE}/{name}"
+
+    def get(self, name: str) -> bytes | None:
+        return self._images.get(name)
+
+
+class ReferenceGateway:
+    """Request handling for one spec operation, with an optional fault."""
+
+    def __init__(self, spec: Spec, fault: Fault | None = None) -> None:
+        self.op = spec.operation
+        self.fault = fault or NO_FAULT
+        self.pattern = inbound.path_pattern(self.op)
+        self.store = ImageStore()
+
+    async def dispatch(self, request: Request) -> Response:
+        params = inbound.path_params(self.op, self.pattern, inbound.raw_path(request))
+        req = await inbound.read(request, self.op, params or {})
+        if params is None:
+            return self.error(req, 404, f"no route for {request.url.path}", "path", "not_found")
+        if request.method != self.op.method.upper():
+            message = f"method {request.method} is not allowed; use {self.op.method.upper()}"
+            return self.error(req, 405, message, "method", "method_not_allowed")
+        reply = self.fault.intercept(req)
+        if isinstance(reply, Refusal):
+            return self.error(req, reply.status, reply.message, reply.param, reply.code)
+        if reply is not None:
+            return reply
+        req.issues = self.fault.validation(req, inbound.issues(req, params))
+        if req.issues:
+            first = req.issues[0]
+            return self.error(req, 400, first.message, first.param, first.code)
+        return self.generate(req)
+
+    async def image(self, request: Request) -> Response:
+        image = self.store.get(request.path_params["name"])
+        if image is None:
+            return await self.dispatch(request)
+        return Response(image, media_type="image/png")
+
+    def generate(self, req: GatewayRequest) -> Response:
+        pixels = render(*parse_size(req.size))
+        images = [self.fault.image(req, index, pixels) for index in range(req.n)]
+        if req.stream:
+            return self.stream(req, self.fault.frames(req, payload.stream_frames(req, images)))
+        body = payload.json_body(req, images, lambda png: self.store.publish(req.base_url, png))
+        return self.json(req, 200, self.fault.body(req, body))
+
+    def error(
+        self, req: GatewayRequest, status: int, message: str, param: str, code: str
+    ) -> Response:
+        status, body = self.fault.error(req, status, envelope(req, status, message, param, code))
+        return self.json(req, status, body)
+
+    def json(self, req: GatewayRequest, status: int, body: Any) -> Response:
+        headers = self.fault.headers(req, status, {"content-type": JSON})
+        wire, headers = self.fault.wire(req, json.dumps(body).encode(), headers)
+        if isinstance(wire, list):
+            return StreamingResponse(_chunks(wire), status_code=status, headers=headers)
+        return Response(wire, status_code=status, headers=headers)
+
+    def stream(self, req: GatewayRequest, frames: list[Frame]) -> Response:
+        headers = self.fault.headers(req, 200, {"content-type": SSE, "cache-control": "no-cache"})
+        return StreamingResponse(_paced(frames), status_code=200, headers=headers)
+
+
+async def _paced(frames: list[Frame]) -> AsyncIterator[bytes]:
+    for frame in frames:
+        if frame.delay_s:
+            await asyncio.sleep(frame.delay_s)
+        yield frame.encode()
+
+
+async def _chunks(chunks: list[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
+
+
+def create_app(spec: Spec, fault: Fault | None = None) -> Starlette:
+    """The reference gateway for `spec.operation` as an ASGI app, optionally with `fault`."""
+    gateway = ReferenceGateway(spec, fault)
+    routes = [
+        Route(IMAGE_ROUTE + "/{name}", gateway.image, methods=["GET", "HEAD"]),
+        Route("/{path:path}", gateway.dispatch, methods=ALL_METHODS),
+    ]
+    app = Starlette(routes=routes)
+    app.state.gateway = gateway
+    return app

@@ -1,0 +1,70 @@
+"""Serve the reference gateway: in a background thread for tests, or in the foreground."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+from conformance.spec import Spec
+from conformance.targets.faults import Fault, resolve_fault
+from conformance.targets.reference import create_app
+
+STARTUP_TIMEOUT_S = 10.0
+SHUTDOWN_TIMEOUT_S = 10.0
+
+
+@contextmanager
+def running_gateway(
+    spec: Spec, fault: Fault | str | None = None, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[str]:
+    """Serve the reference gateway (with `fault`, a `Fault` or its ID) on `host:port`.
+
+    Port 0 picks a free port. Yields the base URL once the server accepts connections and
+    stops the server on exit.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound_port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(spec, resolve_fault(fault)),
+        log_level="critical",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="reference-gateway", daemon=True
+    )
+    thread.start()
+    try:
+        _wait_started(server, thread)
+        shown = f"[{host}]" if family == socket.AF_INET6 else host
+        yield f"http://{shown}:{bound_port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=SHUTDOWN_TIMEOUT_S)
+        sock.close()
+
+
+def serve(
+    spec: Spec, host: str = "127.0.0.1", port: int = 8080, fault: Fault | str | None = None
+) -> None:
+    """Serve the reference gateway (with `fault`, a `Fault` or its ID) until interrupted."""
+    uvicorn.run(create_app(spec, resolve_fault(fault)), host=host, port=port, log_level="info")
+
+
+def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError("reference gateway did not start")
+        time.sleep(0.01)

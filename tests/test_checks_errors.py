@@ -1,0 +1,88 @@
+"""Checks of acceptance and rejection, and of the error envelope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from exchanges import case, exchange, fails, image_body, passes, run
+
+REJECT = {"expect": "reject", "kind": "negative", "rule": "n maximum"}
+
+
+def envelope(status: int = 400, message: str = "n must be at most 10", **extra: Any) -> Any:
+    return {
+        "is_bifrost_error": False,
+        "status_code": status,
+        "error": {"type": "invalid_request_error", "message": message},
+        "extra_fields": {"provider": "azure", "model_requested": "dall-e-3"},
+        **extra,
+    }
+
+
+def test_negative_4xx() -> None:
+    rejected = case({"n": 11}, **REJECT)
+    assert passes(run("ERR-NEGATIVE-4XX", exchange(rejected, status=400, json_body=envelope())))
+    for status in (200, 500):
+        outcome = run("ERR-NEGATIVE-4XX", exchange(rejected, status=status, json_body={}))
+        assert fails(outcome) and "n maximum" in outcome[0].message
+    assert run("ERR-NEGATIVE-4XX", exchange(rejected, status=429, json_body={})) is None
+
+
+def test_valid_accepted() -> None:
+    assert passes(run("ERR-VALID-ACCEPTED", exchange(json_body=image_body())))
+    outcome = run("ERR-VALID-ACCEPTED", exchange(status=400, json_body=envelope(message="nope")))
+    assert fails(outcome) and "nope" in outcome[0].message
+    assert run("ERR-VALID-ACCEPTED", exchange(status=403, json_body={})) is None
+
+
+@pytest.mark.parametrize(
+    "body", [{"prompt": ""}, {"stream": True, "response_format": "b64_json"}]
+)
+def test_valid_accepted_honours_the_rulings(body: dict[str, Any]) -> None:
+    assert passes(run("ERR-VALID-ACCEPTED", exchange(case(body), status=400, json_body=envelope())))
+    assert fails(run("ERR-VALID-ACCEPTED", exchange(case(body), status=404, json_body=envelope())))
+
+
+def test_envelope_schema() -> None:
+    assert passes(run("ERR-ENVELOPE-SCHEMA", exchange(status=400, json_body=envelope())))
+    unknown = envelope(extra_fields={"provider": "acme-ai"})
+    outcome = run("ERR-ENVELOPE-SCHEMA", exchange(status=400, json_body=unknown))
+    assert fails(outcome) and "provider" in outcome[0].message
+    wrong_type = envelope(status_code="400")
+    assert fails(run("ERR-ENVELOPE-SCHEMA", exchange(status=400, json_body=wrong_type)))
+    assert fails(run("ERR-ENVELOPE-SCHEMA", exchange(status=502, json_body={"error": "down"})))
+
+
+def test_status_code_match() -> None:
+    assert passes(run("ERR-STATUS-CODE-MATCH", exchange(status=400, json_body=envelope(400))))
+    outcome = run("ERR-STATUS-CODE-MATCH", exchange(status=400, json_body=envelope(500)))
+    assert fails(outcome) and outcome[0].expected == "400" and outcome[0].actual == "500"
+    no_code = {"error": {"message": "x"}}
+    assert run("ERR-STATUS-CODE-MATCH", exchange(status=400, json_body=no_code)) is None
+
+
+def test_message() -> None:
+    assert passes(run("ERR-MESSAGE", exchange(status=400, json_body=envelope())))
+    assert fails(run("ERR-MESSAGE", exchange(status=400, json_body=envelope(message=""))))
+    assert fails(run("ERR-MESSAGE", exchange(status=400, json_body={"status_code": 400})))
+    assert fails(run("ERR-MESSAGE", exchange(status=500, raw=b"oops", content_type="text/plain")))
+    assert run("ERR-MESSAGE", exchange(json_body=image_body())) is None
+
+
+def test_unknown_fields_accepted() -> None:
+    extra = case({"x_trace": "abc"}, tags=("unknown-fields",))
+    assert passes(run("ERR-UNKNOWN-FIELDS-ACCEPTED", exchange(extra, json_body=image_body())))
+    rejected = exchange(extra, status=400, json_body=envelope())
+    assert fails(run("ERR-UNKNOWN-FIELDS-ACCEPTED", rejected))
+    assert run("ERR-VALID-ACCEPTED", rejected) is None  # a SHOULD matter, never a MUST failure
+    assert run("ERR-UNKNOWN-FIELDS-ACCEPTED", exchange(json_body=image_body())) is None
+
+
+def test_empty_prompt_is_an_observation() -> None:
+    empty = case({"prompt": ""})
+    assert passes(run("ERR-EMPTY-PROMPT", exchange(empty, json_body=image_body())))
+    assert passes(run("ERR-EMPTY-PROMPT", exchange(empty, status=400, json_body=envelope())))
+    outcome = run("ERR-EMPTY-PROMPT", exchange(empty, status=422, json_body=envelope()))
+    assert fails(outcome) and outcome[0].actual == "422"
+    assert run("ERR-EMPTY-PROMPT", exchange(json_body=image_body())) is None

@@ -1,0 +1,50 @@
+"""The whole suite against the reference gateway with each fault: defects are flagged by their
+expected check; benign variations and the clean reference are not flagged at all."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.client import Bounds
+from conformance.results import Status
+from conformance.runner import RunConfig, run
+from conformance.spec import Spec
+from conformance.targets.faults import FAULTS, Fault
+from conformance.targets.server import running_gateway
+
+SEED = 0
+STREAM_CUT_S = 3.0  # a stream that never ends is cut here instead of at the default bound
+BENIGN = ["reference", *(f.id for f in FAULTS.values() if f.benign)]
+DEFECTS = [f.id for f in FAULTS.values() if not f.benign]
+
+
+def failed_checks(spec: Spec, fault: Fault | None) -> dict[str, str]:
+    """Check ID -> first failure message, for every check that failed or errored."""
+    with running_gateway(spec, fault) as url:
+        config = RunConfig(
+            spec=spec, base_url=url, seed=SEED, bounds=Bounds(max_stream_s=STREAM_CUT_S)
+        )
+        result = run(config)
+    assert not result.incomplete, result.incomplete_reason
+    failing = (Status.FAILED.value, Status.ERROR.value)
+    return {
+        c.check_id: (c.failures[0].message if c.failures else c.status)
+        for c in result.checks
+        if c.status in failing
+    }
+
+
+@pytest.mark.parametrize("fault_id", DEFECTS)
+def test_defect_is_flagged_by_its_check(spec: Spec, fault_id: str) -> None:
+    fault = FAULTS[fault_id]
+    failed = failed_checks(spec, fault)
+    assert fault.expected_check in failed, (
+        f"{fault_id} ({fault.summary}) not flagged by {fault.expected_check}; failed: {failed}"
+    )
+
+
+@pytest.mark.parametrize("fault_id", BENIGN)
+def test_benign_variation_is_not_flagged(spec: Spec, fault_id: str) -> None:
+    fault = FAULTS.get(fault_id)
+    failed = failed_checks(spec, fault)
+    assert failed == {}, f"{fault_id} flagged: {failed}"

@@ -1,0 +1,167 @@
+"""One request to a hostile or broken gateway: bounded in time and memory, a clear failure.
+
+Each test sends a single case with tight `Bounds` and applies the whole check catalogue to
+what came back: no check may crash, and the check named for the misbehaviour must flag it.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from collections.abc import Iterator
+
+import pytest
+from hostile import behaviours as hb
+from hostile import serving
+from hostile.server import Behaviour
+
+from conformance.checks.registry import ExchangeContext, Problem, catalogue
+from conformance.client import Bounds, Client, Exchange, Target
+from conformance.plan import build_plan
+from conformance.plan.case import Case
+from conformance.spec import Operation, Spec
+
+MiB = 1024 * 1024
+TIGHT = Bounds(
+    connect_timeout=1.0,
+    read_timeout=0.5,
+    total_timeout=1.5,
+    max_body_bytes=4 * MiB,
+    max_events=300,
+    max_stream_s=1.5,
+)
+SLACK_S = 2.0
+
+
+@pytest.fixture(scope="module")
+def cases(spec: Spec) -> dict[str, Case]:
+    """A valid JSON case and a valid streamed case from the plan."""
+    op = spec.operation
+    valid = [c for c in build_plan(op, seed=0, model="dall-e-3").cases if c.expect == "success"]
+    return {
+        "json": next(c for c in valid if not c.streamed(op)),
+        "stream": next(c for c in valid if c.streamed(op)),
+    }
+
+
+def exchange_with(
+    behaviour: Behaviour, op: Operation, case: Case, bounds: Bounds = TIGHT
+) -> Exchange:
+    with serving(behaviour) as server, Client(Target(server.url), op, bounds) as client:
+        exchange = client.send(case)
+    assert server.hits == 1
+    return exchange
+
+
+def judged(spec: Spec, exchange: Exchange) -> dict[str, list[Problem] | None]:
+    """Every exchange check's outcome; a crash fails the test with the check's ID."""
+    with Client(Target("http://127.0.0.1:9"), spec.operation, TIGHT) as client:
+        outcomes = {}
+        for chk in catalogue():
+            if chk.scope != "exchange":
+                continue
+            ctx = ExchangeContext(spec, spec.operation, exchange, client.fetch)
+            try:
+                outcomes[chk.id] = chk.func(ctx)
+            except Exception as exc:  # pragma: no cover - the assertion is the point
+                pytest.fail(f"{chk.id} crashed on a hostile answer: {exc!r}")
+    return outcomes
+
+
+@pytest.fixture
+def traced() -> Iterator[None]:
+    tracemalloc.start()
+    try:
+        yield
+    finally:
+        tracemalloc.stop()
+
+
+def test_silent_gateway_times_out_at_the_read_timeout(spec: Spec, cases: dict[str, Case]) -> None:
+    started = time.monotonic()
+    exchange = exchange_with(hb.silent, spec.operation, cases["json"])
+    assert time.monotonic() - started < TIGHT.read_timeout + SLACK_S
+    assert exchange.status is None and exchange.transport_error == "timeout"
+    problems = judged(spec, exchange)["PROTO-RESPONDS"]
+    assert problems and "timeout" in problems[0].message
+
+
+@pytest.mark.parametrize("behaviour", [hb.trickled_headers, hb.trickled_body])
+def test_trickling_gateway_is_cut_at_the_total_timeout(
+    spec: Spec, cases: dict[str, Case], behaviour: Behaviour
+) -> None:
+    started = time.monotonic()
+    exchange = exchange_with(behaviour, spec.operation, cases["json"])
+    elapsed = time.monotonic() - started
+    assert TIGHT.total_timeout - 0.1 <= elapsed < TIGHT.total_timeout + SLACK_S
+    assert exchange.transport_error == "deadline"
+    assert judged(spec, exchange)["PROTO-RESPONDS"]
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "bounds", "cut"),
+    [
+        (hb.endless_sse, TIGHT, "stream-too-long"),
+        (hb.trickled_sse, Bounds(read_timeout=0.5, max_events=10**6, max_stream_s=1.0), "deadline"),
+    ],
+    ids=["fast-max-events", "slow-max-stream-s"],
+)
+def test_endless_stream_is_cut_and_flagged(
+    spec: Spec,
+    cases: dict[str, Case],
+    traced: None,
+    behaviour: Behaviour,
+    bounds: Bounds,
+    cut: str,
+) -> None:
+    started = time.monotonic()
+    exchange = exchange_with(behaviour, spec.operation, cases["stream"], bounds)
+    assert time.monotonic() - started < bounds.max_stream_s + SLACK_S
+    _, peak = tracemalloc.get_traced_memory()
+    assert exchange.transport_error == cut, exchange.transport_detail
+    assert exchange.events is not None and 0 < len(exchange.events) <= bounds.max_events + 1
+    assert peak < 200 * MiB, f"peak {peak / MiB:.0f} MiB while reading an endless stream"
+    problems = judged(spec, exchange)["SSE-TERMINATES"]
+    assert problems and cut in problems[0].message
+
+
+@pytest.mark.parametrize("behaviour", [hb.huge_body, hb.gzip_bomb], ids=["1GiB", "gzip-bomb"])
+def test_huge_body_read_stops_at_max_body_bytes(
+    spec: Spec, cases: dict[str, Case], traced: None, behaviour: Behaviour
+) -> None:
+    started = time.monotonic()
+    exchange = exchange_with(behaviour, spec.operation, cases["json"])
+    assert time.monotonic() - started < 5
+    _, peak = tracemalloc.get_traced_memory()
+    assert exchange.transport_error == "body-too-large"
+    assert len(exchange.body) <= TIGHT.max_body_bytes
+    assert peak < 32 * TIGHT.max_body_bytes, f"peak {peak / MiB:.0f} MiB for a 1 GiB body"
+    problems = judged(spec, exchange)["PROTO-RESPONDS"]
+    assert problems and "body-too-large" in problems[0].message
+
+
+BROKEN = {
+    "garbage": (hb.garbage, "PROTO-BODY-PARSES", None),
+    "invalid-utf8": (hb.invalid_utf8, "PROTO-BODY-PARSES", None),
+    "truncated-json": (hb.truncated_json, "PROTO-BODY-PARSES", None),
+    "longer-than-content-length": (hb.overlong_body, "PROTO-BODY-PARSES", None),
+    "reset-mid-body": (hb.reset_mid_body, "PROTO-RESPONDS", {"reset", "protocol"}),
+    "html-502": (hb.html_502, "PROTO-NO-5XX", None),
+    "bad-gzip": (hb.bad_gzip, "PROTO-RESPONDS", {"decoding"}),
+}
+
+
+@pytest.mark.parametrize("name", list(BROKEN))
+def test_broken_answer_is_a_clear_failure_of_the_request(
+    spec: Spec, cases: dict[str, Case], name: str
+) -> None:
+    behaviour, check_id, transport = BROKEN[name]
+    exchange = exchange_with(behaviour, spec.operation, cases["json"])
+    if transport:
+        assert exchange.transport_error in transport, exchange.transport_detail
+    else:
+        assert exchange.transport_error is None and exchange.status is not None
+    outcomes = judged(spec, exchange)
+    problems = outcomes[check_id]
+    assert problems, f"{check_id} did not flag {name}"
+    assert not any(p.error for p in problems)

@@ -1,0 +1,123 @@
+"""Whole runs against hostile gateways, in process: bounded, and nothing measured is lost."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from hostile import behaviours as hb
+from hostile import serving
+
+from conformance import runner
+from conformance.checks import registry
+from conformance.checks.registry import ExchangeContext, Problem
+from conformance.client import Bounds
+from conformance.results import Level, RunResult, Status
+from conformance.runner import RunConfig, run
+from conformance.spec import Spec
+
+SMALL = Bounds(connect_timeout=1.0, read_timeout=0.5, total_timeout=1.0, max_stream_s=1.0)
+CRASH_ID = "TEST-CRASHES"
+
+
+def by_id(result: RunResult) -> dict[str, object]:
+    return {c.check_id: c for c in result.checks}
+
+
+def test_silent_gateway_run_ends_within_its_deadline(spec: Spec) -> None:
+    with serving(hb.silent) as server:
+        config = RunConfig(spec=spec, base_url=server.url, bounds=SMALL, workers=2,
+                           max_duration=1.5)
+        started = time.monotonic()
+        result = run(config)
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.5 + SMALL.read_timeout + 3, f"run took {elapsed:.1f}s"
+    assert result.incomplete and "deadline" in result.incomplete_reason
+    responds = next(c for c in result.checks if c.check_id == "PROTO-RESPONDS")
+    assert responds.status == Status.FAILED.value and responds.failed >= 1
+    assert all("timeout" in f.message for f in responds.failures)
+    assert result.stats.requests == server.hits
+
+
+@pytest.mark.parametrize("behaviour", [hb.silent, hb.trickled_headers], ids=["silent", "trickle"])
+def test_gateway_hostile_on_every_route_cannot_hold_the_run(
+    spec: Spec, behaviour: hb.Behaviour
+) -> None:
+    with serving(behaviour, route="") as server:
+        config = RunConfig(spec=spec, base_url=server.url, bounds=SMALL, max_requests=2,
+                           workers=2, shrink=False)
+        started = time.monotonic()
+        result = run(config)
+    assert time.monotonic() - started < 2 * SMALL.total_timeout + 3
+    responds = next(c for c in result.checks if c.check_id == "PROTO-RESPONDS")
+    assert responds.failed == 2
+
+
+def test_endless_streams_are_cut_and_reported(spec: Spec) -> None:
+    with serving(hb.endless_sse) as server:
+        bounds = Bounds(read_timeout=1.0, max_events=200, max_stream_s=2.0)
+        config = RunConfig(spec=spec, base_url=server.url, bounds=bounds, max_requests=4,
+                           shrink=False)
+        result = run(config)
+    terminates = next(c for c in result.checks if c.check_id == "SSE-TERMINATES")
+    assert terminates.status == Status.FAILED.value
+    assert "stream-too-long" in terminates.failures[0].message
+    assert len(terminates.failures[0].timeline) <= 200
+
+
+def test_429_is_retried_within_bound_and_reported_as_environment(spec: Spec) -> None:
+    cases = 2
+    with serving(hb.rate_limited("0.2")) as server:
+        config = RunConfig(spec=spec, base_url=server.url, bounds=SMALL, workers=1,
+                           max_requests=cases * (runner.MAX_429_RETRIES + 1))
+        started = time.monotonic()
+        result = run(config)
+    elapsed = time.monotonic() - started
+    assert server.hits == cases * (runner.MAX_429_RETRIES + 1)
+    assert elapsed >= cases * runner.MAX_429_RETRIES * 0.2 - 0.05, "Retry-After was not honoured"
+    assert [p.status for p in result.environment_problems] == [429] * cases
+    assert not result.failing(), [c.check_id for c in result.failing()]
+    assert all(c.cases_run == 0 for c in result.checks), "a 429 was judged as conformance"
+    assert result.verdict.value == "INCONCLUSIVE"
+
+
+def test_retry_after_is_capped(spec: Spec, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "MAX_RETRY_AFTER_S", 0.1)
+    with serving(hb.rate_limited("3600")) as server:
+        config = RunConfig(spec=spec, base_url=server.url, bounds=SMALL, workers=1,
+                           max_requests=runner.MAX_429_RETRIES + 1)
+        started = time.monotonic()
+        result = run(config)
+    assert time.monotonic() - started < 10
+    assert server.hits == runner.MAX_429_RETRIES + 1
+    assert len(result.environment_problems) == 1
+
+
+@pytest.fixture
+def crashing_check() -> Iterator[str]:
+    @registry.check(CRASH_ID, Level.MUST, "A check that always crashes.", "responses",
+                    "Exercises the runner's handling of a crashing check.")
+    def crashes(ctx: ExchangeContext) -> list[Problem] | None:
+        raise RuntimeError("boom")
+
+    try:
+        yield CRASH_ID
+    finally:
+        del registry.REGISTRY[CRASH_ID]
+
+
+def test_crashing_check_is_an_error_of_that_check_and_the_run_continues(
+    spec: Spec, crashing_check: str
+) -> None:
+    with serving(hb.fixed(200, b"{}")) as server:
+        config = RunConfig(spec=spec, base_url=server.url, bounds=SMALL, max_requests=5)
+        result = run(config)
+    checks = {c.check_id: c for c in result.checks}
+    crashed = checks[crashing_check]
+    assert crashed.status == Status.ERROR.value
+    assert crashed.errors == result.stats.requests == server.hits == 5
+    assert "RuntimeError: boom" in crashed.failures[0].message
+    assert checks["PROTO-RESPONDS"].passed == 5
+    assert not result.incomplete
+    assert crashing_check not in {c.id for c in registry.catalogue()} - {crashing_check}

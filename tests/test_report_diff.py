@@ -1,0 +1,49 @@
+"""diff: new failures, fixed, still failing, unchanged passing, per check ID."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_report_samples import make_check, sample_result
+
+from conformance.report import write_reports
+from conformance.report.diff import diff_files, diff_results, render_diff
+
+
+def ids(changes: list) -> list[str]:  # type: ignore[type-arg]
+    return [c.check_id for c in changes]
+
+
+def test_diff_sorts_every_check() -> None:
+    before = sample_result(must_fails=False)
+    after = sample_result(must_fails=True)
+    after.checks = [c for c in after.checks if c.check_id != "IMG-CREATED-PRESENT"]
+    after.checks.append(make_check("IMG-CREATED-PRESENT", "SHOULD", "passed"))
+    diff = diff_results(before, after)
+    assert ids(diff.new_failures) == ["IMG-COUNT"]
+    assert diff.new_failures[0].before == "absent" and diff.new_failures[0].after == "failed"
+    assert ids(diff.fixed) == ["IMG-CREATED-PRESENT"]
+    assert ids(diff.still_failing) == ["SSE-SEQUENCE"]
+    assert ids(diff.unchanged_passing) == ["PROTO-RESPONDS"]
+    assert ids(diff.other) == ["ERR-EMPTY-PROMPT"]
+    assert diff.regressed
+    assert not diff_results(after, after).regressed
+
+
+def test_rendered_diff_names_the_changes() -> None:
+    text = render_diff(diff_results(sample_result(must_fails=False), sample_result()))
+    assert "verdict: CONFORMANT WITH WARNINGS -> NOT CONFORMANT" in text
+    new_block = text.split("new failures (1):")[1].split("fixed")[0]
+    assert "IMG-COUNT" in new_block and "absent -> failed" in new_block
+    assert "unchanged passing: 1" in text
+
+
+def test_diff_files_reads_saved_runs(tmp_path: Path) -> None:
+    a = write_reports(sample_result(), tmp_path / "a")["json"]
+    later = sample_result(must_fails=False)
+    later.checks.append(make_check("IMG-COUNT", "MUST", "passed"))
+    b = write_reports(later, tmp_path / "b")["json"]
+    text, regressed = diff_files(a, b)
+    assert not regressed
+    assert diff_files(b, a)[1]
+    assert "fixed (1):" in text and "IMG-COUNT" in text.split("fixed (1):")[1]
