@@ -31,12 +31,14 @@ class UsageError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    from conformance.report.baseline import BaselineError
+    from conformance.report.jsonreport import ResultsError
     from conformance.spec import SpecError
 
     try:
         code: int = args.handler(args)
         return code
-    except (SpecError, UsageError) as exc:
+    except (SpecError, UsageError, BaselineError, ResultsError) as exc:
         print(f"conformance: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -12,6 +12,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -25,6 +26,8 @@ from conformance.plan.case import Case
 from conformance.spec import SSE, Operation
 
 MiB = 1024 * 1024
+ABORTED = "aborted"
+"""`Exchange.transport_error` of a request cut by `Client.abort()`: says nothing of the gateway."""
 
 
 @dataclass(frozen=True)
@@ -135,9 +138,29 @@ class Client:
         self._http = httpx.Client(
             timeout=timeout, limits=limits, follow_redirects=False, trust_env=False
         )
+        self._in_flight: set[_Watchdog] = set()
+        self._in_flight_lock = threading.Lock()
 
     def close(self) -> None:
         self._http.close()
+
+    def abort(self) -> None:
+        """Cut every request in flight now; each ends with `transport_error == ABORTED`."""
+        with self._in_flight_lock:
+            for watchdog in self._in_flight:
+                watchdog.abort()
+
+    @contextlib.contextmanager
+    def _watch(self, limit: float) -> Iterator[_Watchdog]:
+        watchdog = _Watchdog(limit)
+        with self._in_flight_lock:
+            self._in_flight.add(watchdog)
+        try:
+            with watchdog:
+                yield watchdog
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.discard(watchdog)
 
     def __enter__(self) -> Client:
         return self
@@ -170,15 +193,17 @@ class Client:
         request = self.build(case)
         exchange = Exchange(case=case, request=request)
         started = time.monotonic()
-        watchdog = _Watchdog(self.bounds.total_timeout)
         try:
-            with watchdog, self._http.stream(
-                request.method,
-                request.url,
-                headers=request.headers,
-                content=request.body,
-                extensions={"trace": watchdog.trace},
-            ) as response:
+            with (
+                self._watch(self.bounds.total_timeout) as watchdog,
+                self._http.stream(
+                    request.method,
+                    request.url,
+                    headers=request.headers,
+                    content=request.body,
+                    extensions={"trace": watchdog.trace},
+                ) as response,
+            ):
                 exchange.status = response.status_code
                 exchange.headers = _flat_headers(response.headers)
                 if exchange.media_type == SSE:
@@ -200,11 +225,11 @@ class Client:
     ) -> tuple[int | None, dict[str, str], bytes, str | None]:
         """GET a URL the gateway returned (an image), within the same bounds."""
         started = time.monotonic()
-        watchdog = _Watchdog(self.bounds.total_timeout)
         try:
-            with watchdog, self._http.stream(
-                method, url, extensions={"trace": watchdog.trace}
-            ) as response:
+            with (
+                self._watch(self.bounds.total_timeout) as watchdog,
+                self._http.stream(method, url, extensions={"trace": watchdog.trace}) as response,
+            ):
                 body = self._read_body(response, started)
                 watchdog.raise_if_fired()
                 return response.status_code, _flat_headers(response.headers), body, None
@@ -271,6 +296,7 @@ class _Watchdog:
     def __init__(self, limit: float) -> None:
         self.limit = limit
         self.fired = False
+        self.aborted = False
         self._started = time.monotonic()
         self._sockets: list[socket.socket] = []
         self._timer: threading.Timer | None = None
@@ -299,6 +325,12 @@ class _Watchdog:
             sock = info["return_value"].get_extra_info("socket")
             if sock is not None:
                 self._sockets.append(sock)
+                if self.fired:
+                    self._fire()
+
+    def abort(self) -> None:
+        self.aborted = True
+        self._fire()
 
     def _fire(self) -> None:
         self.fired = True
@@ -307,7 +339,7 @@ class _Watchdog:
                 sock.shutdown(socket.SHUT_RDWR)
 
     def classify(self, exc: httpx.HTTPError) -> tuple[str, str]:
-        if not self.fired or isinstance(exc, httpx.TimeoutException):
+        if not self.aborted and (not self.fired or isinstance(exc, httpx.TimeoutException)):
             return _classify(exc)
         cut = self._cut()
         return cut.kind, cut.detail
@@ -318,6 +350,8 @@ class _Watchdog:
             raise self._cut()
 
     def _cut(self) -> TransportError:
+        if self.aborted:
+            return TransportError(ABORTED, "request abandoned: the run was stopped")
         return TransportError(
             "deadline", f"response still incomplete after {self.limit:g}s; connection closed"
         )

@@ -82,8 +82,9 @@ class Console:
     def baseline(self, outcome: Any) -> None:
         if self.quiet:
             return
-        for label in ("known", "new", "stale", "expired"):
-            items = getattr(outcome, label, [])
+        for label, attr in (("known", "known"), ("new", "new_failures"), ("stale", "stale"),
+                            ("expired", "expired")):
+            items = getattr(outcome, attr)
             if items:
                 ids = ", ".join(getattr(i, "check_id", str(i)) for i in items)
                 self._say(f"baseline {label}: {ids}")

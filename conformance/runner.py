@@ -25,7 +25,7 @@ from conformance.checks.registry import (
     RunContext,
     catalogue,
 )
-from conformance.client import Bounds, Client, Exchange, Target
+from conformance.client import ABORTED, Bounds, Client, Exchange, Target
 from conformance.evidence import failure_record
 from conformance.plan import Plan, build_plan
 from conformance.plan.case import Case
@@ -69,13 +69,23 @@ class RunConfig:
 
 
 def make_plan(config: RunConfig) -> Plan:
-    """The plan a run with `config` sends."""
-    kwargs: dict[str, object] = {"seed": config.seed, "model": config.model}
-    if config.max_examples is not None:
-        kwargs["max_examples"] = config.max_examples
-    if config.max_requests is not None:
-        kwargs["max_requests"] = config.max_requests
-    return build_plan(config.spec.operation, **kwargs)  # type: ignore[arg-type]
+    """The plan a run with `config` sends (built once per spec, seed and budget)."""
+    key = (config.spec.sha256, config.seed, config.model, config.max_examples, config.max_requests)
+    with _PLANS_LOCK:
+        plan = _PLANS.get(key)
+        if plan is None:
+            kwargs: dict[str, object] = {"seed": config.seed, "model": config.model}
+            if config.max_examples is not None:
+                kwargs["max_examples"] = config.max_examples
+            if config.max_requests is not None:
+                kwargs["max_requests"] = config.max_requests
+            plan = build_plan(config.spec.operation, **kwargs)  # type: ignore[arg-type]
+            _PLANS[key] = plan
+        return plan
+
+
+_PLANS: dict[tuple[object, ...], Plan] = {}
+_PLANS_LOCK = threading.Lock()
 
 
 def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
@@ -217,10 +227,12 @@ class _Run:
                 for future in done:
                     case = pending.pop(future)
                     exchange = future.result()
-                    if exchange is not None:
+                    if exchange is not None and exchange.transport_error != ABORTED:
                         self._judge(exchange)
                 if self._should_stop() and not self.incomplete_reason:
                     self._mark_incomplete()
+                if self.config.stop.is_set():
+                    self.client.abort()  # interrupted: what is still in flight is not waited for
         remaining = sum(1 for _ in queue)
         if remaining and not self.incomplete_reason and self.config.max_requests is None:
             self.incomplete_reason = f"{remaining} cases were not sent"
@@ -248,7 +260,7 @@ class _Run:
             exchange = self.client.send(case)
             if exchange.status != 429 or attempt == MAX_429_RETRIES or self._should_stop():
                 break
-            time.sleep(_retry_after(exchange, attempt))
+            self.config.stop.wait(_retry_after(exchange, attempt))
         return exchange
 
     def _fetch(self, url: str) -> tuple[int | None, dict[str, str], bytes, str | None]:
@@ -304,9 +316,7 @@ class _Run:
         failure = failure_record(chk, exchange, problems, self.redactor)
         result.record_failure(failure, error=all(p.error for p in problems))
 
-    def _shrunk(
-        self, chk: Check, exchange: Exchange
-    ) -> tuple[Exchange, list[Problem]] | None:
+    def _shrunk(self, chk: Check, exchange: Exchange) -> tuple[Exchange, list[Problem]] | None:
         """Reduce a failing random case to a minimal body that still fails `chk`."""
         from conformance.plan import shrink
 

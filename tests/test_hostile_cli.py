@@ -73,8 +73,14 @@ def test_broken_gateway_fails_clearly_without_a_traceback(tmp_path: Path) -> Non
     rounds = 2
     with serving(hb.rotating(*BROKEN)) as server:
         done = conformance(
-            server.url, tmp_path, "--max-requests", str(rounds * len(BROKEN)),
-            "--max-body-mb", "2", "--workers", "1",
+            server.url,
+            tmp_path,
+            "--max-requests",
+            str(rounds * len(BROKEN)),
+            "--max-body-mb",
+            "2",
+            "--workers",
+            "1",
         )
     assert server.hits == rounds * len(BROKEN)
     assert done.returncode == 1, done.stdout + done.stderr
@@ -92,8 +98,16 @@ def test_silent_gateway_run_ends_at_its_deadline_and_names_the_timeout(tmp_path:
     with serving(hb.silent) as server:
         started = time.monotonic()
         done = conformance(
-            server.url, tmp_path, "--read-timeout", "0.5", "--timeout", "2",
-            "--max-duration", "2", "--workers", "2",
+            server.url,
+            tmp_path,
+            "--read-timeout",
+            "0.5",
+            "--timeout",
+            "2",
+            "--max-duration",
+            "2",
+            "--workers",
+            "2",
         )
     assert time.monotonic() - started < 30, "the run outlived its deadline"
     assert done.returncode == 1, done.stdout + done.stderr
@@ -118,8 +132,16 @@ def echo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], 
     report_dir = tmp_path_factory.mktemp("echo")
     with serving(hb.rotating(*ECHOES)) as server:
         done = conformance(
-            server.url, report_dir, "--api-key", API_KEY, "--header", f"x-bf-vk: {HEADER_SECRET}",
-            "--max-requests", str(2 * len(ECHOES)), "--workers", "1",
+            server.url,
+            report_dir,
+            "--api-key",
+            API_KEY,
+            "--header",
+            f"x-bf-vk: {HEADER_SECRET}",
+            "--max-requests",
+            str(2 * len(ECHOES)),
+            "--workers",
+            "1",
         )
         echoed = [r for r in server.requests if r.headers.get("api-key") == API_KEY]
     assert echoed, "the gateway never saw the key, so it could not echo it"
@@ -140,10 +162,19 @@ def test_echoed_secrets_reach_no_output(echo_run: tuple[dict[str, str], Path]) -
 def dump_dom(page: Path, profile: Path) -> str:
     assert CHROMIUM
     command = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=2000",
-        "--dump-dom", page.as_uri(),
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=2000",
+        "--dump-dom",
+        page.as_uri(),
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -169,7 +200,7 @@ def test_markup_echoed_by_the_gateway_never_runs_in_the_report(
 
     texts, reports = echo_run
     html = texts["report.html"]
-    assert "<script>document.title" not in html and "onerror=\"document" not in html
+    assert "<script>document.title" not in html and 'onerror="document' not in html
     dom = dump_dom(reports / "report.html", tmp_path / "profile")
     assert "PWNED" not in title(dom)
     assert "<pwned-marker" not in dom
@@ -183,18 +214,25 @@ def wait_for_hits(server: object, count: int, limit_s: float = 20) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize(
+    ("signum", "delay_s", "hits"),
+    [(signal.SIGTERM, 1.0, 3), (signal.SIGINT, 1.0, 3), (signal.SIGTERM, 45.0, 2)],
+    ids=["SIGTERM", "SIGINT", "SIGTERM-while-answers-take-45s"],
+)
 def test_signal_mid_run_writes_incomplete_reports_and_exits_non_zero(
-    tmp_path: Path, signum: int
+    tmp_path: Path, signum: int, delay_s: float, hits: int
 ) -> None:
-    with serving(hb.slow(1.0)) as server:
+    with serving(hb.slow(delay_s)) as server:
         command = [*CLI, "--base-url", server.url, "--report-dir", str(tmp_path), "--workers", "2"]
         proc = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         try:
-            wait_for_hits(server, 3)
+            wait_for_hits(server, hits)
             proc.send_signal(signum)
             sent = time.monotonic()
             stdout, stderr = proc.communicate(timeout=TIMEOUT_S)

@@ -8,12 +8,13 @@ from collections.abc import Iterator
 import pytest
 from hostile import behaviours as hb
 from hostile import serving
+from hostile.server import Behaviour
 
 from conformance import runner
 from conformance.checks import registry
 from conformance.checks.registry import ExchangeContext, Problem
 from conformance.client import Bounds
-from conformance.results import Level, RunResult, Status
+from conformance.results import Level, Status
 from conformance.runner import RunConfig, run
 from conformance.spec import Spec
 
@@ -21,14 +22,11 @@ SMALL = Bounds(connect_timeout=1.0, read_timeout=0.5, total_timeout=1.0, max_str
 CRASH_ID = "TEST-CRASHES"
 
 
-def by_id(result: RunResult) -> dict[str, object]:
-    return {c.check_id: c for c in result.checks}
-
-
 def test_silent_gateway_run_ends_within_its_deadline(spec: Spec) -> None:
     with serving(hb.silent) as server:
-        config = RunConfig(spec=spec, base_url=server.url, bounds=SMALL, workers=2,
-                           max_duration=1.5)
+        config = RunConfig(
+            spec=spec, base_url=server.url, bounds=SMALL, workers=2, max_duration=1.5
+        )
         started = time.monotonic()
         result = run(config)
     elapsed = time.monotonic() - started
@@ -42,11 +40,12 @@ def test_silent_gateway_run_ends_within_its_deadline(spec: Spec) -> None:
 
 @pytest.mark.parametrize("behaviour", [hb.silent, hb.trickled_headers], ids=["silent", "trickle"])
 def test_gateway_hostile_on_every_route_cannot_hold_the_run(
-    spec: Spec, behaviour: hb.Behaviour
+    spec: Spec, behaviour: Behaviour
 ) -> None:
     with serving(behaviour, route="") as server:
-        config = RunConfig(spec=spec, base_url=server.url, bounds=SMALL, max_requests=2,
-                           workers=2, shrink=False)
+        config = RunConfig(
+            spec=spec, base_url=server.url, bounds=SMALL, max_requests=2, workers=2, shrink=False
+        )
         started = time.monotonic()
         result = run(config)
     assert time.monotonic() - started < 2 * SMALL.total_timeout + 3
@@ -57,8 +56,9 @@ def test_gateway_hostile_on_every_route_cannot_hold_the_run(
 def test_endless_streams_are_cut_and_reported(spec: Spec) -> None:
     with serving(hb.endless_sse) as server:
         bounds = Bounds(read_timeout=1.0, max_events=200, max_stream_s=2.0)
-        config = RunConfig(spec=spec, base_url=server.url, bounds=bounds, max_requests=4,
-                           shrink=False)
+        config = RunConfig(
+            spec=spec, base_url=server.url, bounds=bounds, max_requests=4, shrink=False
+        )
         result = run(config)
     terminates = next(c for c in result.checks if c.check_id == "SSE-TERMINATES")
     assert terminates.status == Status.FAILED.value
@@ -69,8 +69,13 @@ def test_endless_streams_are_cut_and_reported(spec: Spec) -> None:
 def test_429_is_retried_within_bound_and_reported_as_environment(spec: Spec) -> None:
     cases = 2
     with serving(hb.rate_limited("0.2")) as server:
-        config = RunConfig(spec=spec, base_url=server.url, bounds=SMALL, workers=1,
-                           max_requests=cases * (runner.MAX_429_RETRIES + 1))
+        config = RunConfig(
+            spec=spec,
+            base_url=server.url,
+            bounds=SMALL,
+            workers=1,
+            max_requests=cases * (runner.MAX_429_RETRIES + 1),
+        )
         started = time.monotonic()
         result = run(config)
     elapsed = time.monotonic() - started
@@ -85,8 +90,13 @@ def test_429_is_retried_within_bound_and_reported_as_environment(spec: Spec) -> 
 def test_retry_after_is_capped(spec: Spec, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runner, "MAX_RETRY_AFTER_S", 0.1)
     with serving(hb.rate_limited("3600")) as server:
-        config = RunConfig(spec=spec, base_url=server.url, bounds=SMALL, workers=1,
-                           max_requests=runner.MAX_429_RETRIES + 1)
+        config = RunConfig(
+            spec=spec,
+            base_url=server.url,
+            bounds=SMALL,
+            workers=1,
+            max_requests=runner.MAX_429_RETRIES + 1,
+        )
         started = time.monotonic()
         result = run(config)
     assert time.monotonic() - started < 10
@@ -96,8 +106,13 @@ def test_retry_after_is_capped(spec: Spec, monkeypatch: pytest.MonkeyPatch) -> N
 
 @pytest.fixture
 def crashing_check() -> Iterator[str]:
-    @registry.check(CRASH_ID, Level.MUST, "A check that always crashes.", "responses",
-                    "Exercises the runner's handling of a crashing check.")
+    @registry.check(
+        CRASH_ID,
+        Level.MUST,
+        "A check that always crashes.",
+        "responses",
+        "Exercises the runner's handling of a crashing check.",
+    )
     def crashes(ctx: ExchangeContext) -> list[Problem] | None:
         raise RuntimeError("boom")
 
@@ -120,4 +135,3 @@ def test_crashing_check_is_an_error_of_that_check_and_the_run_continues(
     assert "RuntimeError: boom" in crashed.failures[0].message
     assert checks["PROTO-RESPONDS"].passed == 5
     assert not result.incomplete
-    assert crashing_check not in {c.id for c in registry.catalogue()} - {crashing_check}

@@ -52,16 +52,22 @@ def trickled_headers(sock: socket.socket, request: Request, stop: threading.Even
 
 def trickled_body(sock: socket.socket, request: Request, stop: threading.Event) -> None:
     """Promises a 1 MiB JSON body and sends one byte of it every 100 ms."""
-    sock.sendall(response_head(200, "OK", (("content-type", "application/json"),
-                                           ("content-length", str(1024 * 1024)))))
+    sock.sendall(
+        response_head(
+            200, "OK", (("content-type", "application/json"), ("content-length", str(1024 * 1024)))
+        )
+    )
     while not stop.wait(0.1):
         sock.sendall(b" ")
 
 
 def endless_sse(sock: socket.socket, request: Request, stop: threading.Event) -> None:
     """A 200 event stream that never ends: small events as fast as the client reads them."""
-    sock.sendall(response_head(200, "OK", (("content-type", "text/event-stream"),
-                                           ("cache-control", "no-cache"))))
+    sock.sendall(
+        response_head(
+            200, "OK", (("content-type", "text/event-stream"), ("cache-control", "no-cache"))
+        )
+    )
     n = 0
     while not stop.is_set():
         batch = []
@@ -84,8 +90,11 @@ def trickled_sse(sock: socket.socket, request: Request, stop: threading.Event) -
 
 def huge_body(sock: socket.socket, request: Request, stop: threading.Event) -> None:
     """Declares and streams a 1 GiB JSON-looking body, generated chunk by chunk."""
-    sock.sendall(response_head(200, "OK", (("content-type", "application/json"),
-                                           ("content-length", str(GiB)))))
+    sock.sendall(
+        response_head(
+            200, "OK", (("content-type", "application/json"), ("content-length", str(GiB)))
+        )
+    )
     chunk = b"A" * CHUNK
     sent = 0
     sock.sendall(b'{"data": "')
@@ -96,8 +105,11 @@ def huge_body(sock: socket.socket, request: Request, stop: threading.Event) -> N
 
 def gzip_bomb(sock: socket.socket, request: Request, stop: threading.Event) -> None:
     """A gzip body that inflates to 1 GiB of zeros, compressed on the fly."""
-    sock.sendall(response_head(200, "OK", (("content-type", "application/json"),
-                                           ("content-encoding", "gzip"))))
+    sock.sendall(
+        response_head(
+            200, "OK", (("content-type", "application/json"), ("content-encoding", "gzip"))
+        )
+    )
     packer = zlib.compressobj(9, zlib.DEFLATED, 31)
     zeros = b"\0" * (1024 * 1024)
     for _ in range(1024):
@@ -140,15 +152,17 @@ bad_gzip = fixed(200, b"this was never gzip" * 8, headers=(("content-encoding", 
 def overlong_body(sock: socket.socket, request: Request, stop: threading.Event) -> None:
     """Sends more body bytes than its Content-Length declares."""
     body = json.dumps({"created": int(time.time()), "data": [{"url": "x" * 200}]}).encode()
-    head = response_head(200, "OK", (("content-type", "application/json"),
-                                     ("content-length", "16")))
+    head = response_head(
+        200, "OK", (("content-type", "application/json"), ("content-length", "16"))
+    )
     sock.sendall(head + body)
 
 
 def reset_mid_body(sock: socket.socket, request: Request, stop: threading.Event) -> None:
     """Promises 4 KiB, sends 100 bytes, then resets the connection (RST, not FIN)."""
-    head = response_head(200, "OK", (("content-type", "application/json"),
-                                     ("content-length", "4096")))
+    head = response_head(
+        200, "OK", (("content-type", "application/json"), ("content-length", "4096"))
+    )
     sock.sendall(head + b'{"created": 1700000000, "data": [' + b" " * 66)
     time.sleep(0.05)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -1,8 +1,8 @@
 """A raw HTTP/1.1 server on a free 127.0.0.1 port that answers the image route with a behaviour.
 
 By default only the image-generation route gets the behaviour; any other request (the runner's
-probe, a URL fetch) gets a small 404 so that only the route under test misbehaves. Every handler thread
-is a daemon and every wait obeys the server's stop event, so a test never waits on a server.
+probe, a URL fetch) gets a small 404 so that only the route under test misbehaves. Every handler
+thread is a daemon and every wait obeys the server's stop event, so no test waits on a server.
 """
 
 from __future__ import annotations
