@@ -1,4 +1,4 @@
-"""Baselines: accepted, known failures (TOML), so a CI gate fails only on new ones.
+"""Baselines: accepted, known failures (TOML or YAML), so a CI gate fails only on new ones.
 
 A baseline file holds one `[[known_failure]]` table per check:
 
@@ -6,22 +6,26 @@ A baseline file holds one `[[known_failure]]` table per check:
     check_id = "IMG-COUNT"
     reason = "provider returns one image per request; ticket GW-123"
     expires = 2025-09-30        # optional; the entry stops excusing failures after this day
+
+A `.yaml`/`.yml` file holds the same: `known_failure:` followed by a list of mappings.
 """
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import tomllib
+import yaml
 
 from conformance.report.atomic import write_atomic
 from conformance.results import CheckResult, Level, RunResult, Status
 
 TABLE = "known_failure"
 ENTRY_KEYS = frozenset({"check_id", "reason", "expires"})
+YAML_SUFFIXES = frozenset({".yaml", ".yml"})
 _TOML_ESCAPES = {
     '"': '\\"',
     "\\": "\\\\",
@@ -107,11 +111,16 @@ def _entry(raw: Any, where: str) -> BaselineEntry:
 
 
 def load_baseline(path: Path | str) -> Baseline:
-    """Read a baseline file; raises `BaselineError` with the offending entry."""
+    """Read a baseline file (TOML, or YAML of the same shape for `.yaml`/`.yml`); raises
+    `BaselineError` with the offending entry."""
     try:
-        data = tomllib.loads(Path(path).read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        text = Path(path).read_text("utf-8")
+        data = yaml.safe_load(text) if Path(path).suffix in YAML_SUFFIXES else tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         raise BaselineError(f"{path}: cannot read baseline: {exc}") from exc
+    data = {} if data is None else data
+    if not isinstance(data, dict):
+        raise BaselineError(f"{path}: expected a mapping with a `{TABLE}` list")
     unknown = set(data) - {TABLE}
     if unknown:
         raise BaselineError(f"{path}: unknown top-level keys {sorted(unknown)}")

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from conformance.spec import Spec
 from conformance.targets.faults import Fault, resolve_fault
@@ -27,13 +28,20 @@ def running_gateway(
     Port 0 picks a free port. Yields the base URL once the server accepts connections and
     stops the server on exit.
     """
+    with running_app(create_app(spec, resolve_fault(fault)), host, port) as url:
+        yield url
+
+
+@contextmanager
+def running_app(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve any ASGI `app` in a background thread on `host:port`; yields its base URL."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(spec, resolve_fault(fault)),
+        app,
         log_level="critical",
         access_log=False,
         lifespan="off",
