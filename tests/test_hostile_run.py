@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -135,3 +136,24 @@ def test_crashing_check_is_an_error_of_that_check_and_the_run_continues(
     assert "RuntimeError: boom" in crashed.failures[0].message
     assert checks["PROTO-RESPONDS"].passed == 5
     assert not result.incomplete
+
+
+def test_stop_cuts_requests_in_flight_without_blaming_the_gateway(spec: Spec) -> None:
+    with serving(hb.slow(45.0)) as server:
+        config = RunConfig(spec=spec, base_url=server.url, workers=2, shrink=False)
+
+        def stop_once_busy() -> None:
+            deadline = time.monotonic() + 20
+            while server.hits < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            config.stop.set()
+
+        stopper = threading.Thread(target=stop_once_busy, daemon=True)
+        stopper.start()
+        started = time.monotonic()
+        result = run(config)
+        stopped = time.monotonic() - started
+        stopper.join(timeout=5)
+    assert server.hits == 2 and stopped < 10, f"stop took {stopped:.1f}s"
+    assert result.incomplete and "interrupted" in result.incomplete_reason
+    assert not result.failing(), "a request cut by the stop was blamed on the gateway"
