@@ -202,7 +202,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         return EXIT_OK
     _check_fault(args.fault)
     spec = load_spec(args.spec)
-    print(f"reference gateway on http://{args.host}:{args.port}" + (f" (fault: {args.fault})" if args.fault else ""))
+    print(
+        f"reference gateway on http://{args.host}:{args.port}"
+        + (f" (fault: {args.fault})" if args.fault else "")
+    )
     serve(spec, host=args.host, port=args.port, fault=args.fault)
     return EXIT_OK
 

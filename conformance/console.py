@@ -82,8 +82,12 @@ class Console:
     def baseline(self, outcome: Any) -> None:
         if self.quiet:
             return
-        for label, attr in (("known", "known"), ("new", "new_failures"), ("stale", "stale"),
-                            ("expired", "expired")):
+        for label, attr in (
+            ("known", "known"),
+            ("new", "new_failures"),
+            ("stale", "stale"),
+            ("expired", "expired"),
+        ):
             items = getattr(outcome, attr)
             if items:
                 ids = ", ".join(getattr(i, "check_id", str(i)) for i in items)

@@ -126,7 +126,9 @@ def timeline(events: list[StreamEvent]) -> list[SseTimelineEntry]:
             seq = raw_seq if isinstance(raw_seq, int) and not isinstance(raw_seq, bool) else None
         elif event.data.strip() == "[DONE]":
             kind = "[DONE]"
-        entries.append(SseTimelineEntry(type=kind, sequence_number=seq, t_ms=round(event.t_s * 1000, 1)))
+        entries.append(
+            SseTimelineEntry(type=kind, sequence_number=seq, t_ms=round(event.t_s * 1000, 1))
+        )
     return entries
 
 

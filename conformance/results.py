@@ -1,32 +1,32 @@
 """The result model behind every report: run metadata, one result per check, each failure.
 
-`RunResult.to_dict()` is the `results.json` document (see `conformance/schemas/results.schema.json`);
+`RunResult.to_dict()` is the `results.json` document (`conformance/schemas/results.schema.json`);
 `RunResult.from_dict()` reads one back so saved runs can be re-rendered or compared.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 SCHEMA_VERSION = "1.0"
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     MUST = "MUST"
     SHOULD = "SHOULD"
     MAY = "MAY"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     SKIPPED = "skipped"
     ERROR = "error"
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     CONFORMANT = "CONFORMANT"
     CONFORMANT_WITH_WARNINGS = "CONFORMANT WITH WARNINGS"
     NOT_CONFORMANT = "NOT CONFORMANT"

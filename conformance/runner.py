@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from conformance import __version__
 from conformance.checks.registry import (
@@ -164,7 +164,7 @@ class _Run:
 
     def execute(self) -> RunResult:
         plan = make_plan(self.config)
-        started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        started_at = datetime.now(UTC).isoformat(timespec="seconds")
         with Client(self.target, self.op, self.config.bounds) as client:
             self.client = client
             self._probe()

@@ -91,7 +91,9 @@ class Operation:
 
     @property
     def request_pointer(self) -> str:
-        return f"{self.pointer}/requestBody/content/{escape_pointer(self.request_media_type)}/schema"
+        return (
+            f"{self.pointer}/requestBody/content/{escape_pointer(self.request_media_type)}/schema"
+        )
 
     def error_statuses(self) -> list[str]:
         return [s for s in self.responses if s[:1] in ("4", "5")]
@@ -177,7 +179,9 @@ def spec_from_dict(raw: dict[str, Any], source: str = "<dict>") -> Spec:
     """A spec built from an in-memory document (used by tests that edit the spec)."""
     _validate_document(raw, source)
     text = yaml.safe_dump(raw, sort_keys=True)
-    return Spec(raw=copy.deepcopy(raw), source=source, sha256=hashlib.sha256(text.encode()).hexdigest())
+    return Spec(
+        raw=copy.deepcopy(raw), source=source, sha256=hashlib.sha256(text.encode()).hexdigest()
+    )
 
 
 def resolve(node: Any, root: dict[str, Any], _seen: tuple[str, ...] = ()) -> Any:
@@ -196,7 +200,9 @@ def resolve(node: Any, root: dict[str, Any], _seen: tuple[str, ...] = ()) -> Any
     return node
 
 
-def _build_operation(root: dict[str, Any], path: str, method: str, item: dict[str, Any]) -> Operation:
+def _build_operation(
+    root: dict[str, Any], path: str, method: str, item: dict[str, Any]
+) -> Operation:
     op = resolve(item[method], root)
     shared = resolve(item.get("parameters", []), root)
     params = {(p["name"], p["in"]): p for p in [*shared, *op.get("parameters", [])]}

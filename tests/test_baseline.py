@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import tomllib
 from datetime import date
 from pathlib import Path
 
 import pytest
-import tomllib
 from test_report_samples import sample_result
 
 from conformance.report.baseline import (

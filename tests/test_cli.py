@@ -89,7 +89,9 @@ def test_bad_flag_exits_2() -> None:
 
 
 @pytest.mark.parametrize("content", [None, "openapi: [unclosed", "just: a mapping\n"])
-def test_unreadable_or_invalid_spec_exits_2_with_one_line(tmp_path: Path, content: str | None) -> None:
+def test_unreadable_or_invalid_spec_exits_2_with_one_line(
+    tmp_path: Path, content: str | None
+) -> None:
     path = tmp_path / "spec.yaml"
     if content is not None:
         path.write_text(content)
@@ -110,14 +112,24 @@ def test_checks_lists_the_catalogue() -> None:
         assert row["statement"] and row["rationale"] and row["pointer"].startswith("#/")
 
 
-def test_api_key_is_sent_as_api_key_header_and_never_printed(
-    served: str, tmp_path: Path
-) -> None:
+def test_api_key_is_sent_as_api_key_header_and_never_printed(served: str, tmp_path: Path) -> None:
     secret = "sk-test-SECRET-9f8e7d"
     done = subprocess.run(
-        [*CLI, "run", "--base-url", served, "--report-dir", str(tmp_path), "--header",
-         "x-bf-vk: vk-OTHER-SECRET-1234", "--max-examples", "2"],
-        capture_output=True, text=True, timeout=RUN_TIMEOUT,
+        [
+            *CLI,
+            "run",
+            "--base-url",
+            served,
+            "--report-dir",
+            str(tmp_path),
+            "--header",
+            "x-bf-vk: vk-OTHER-SECRET-1234",
+            "--max-examples",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
         env={**__import__("os").environ, "CONFORMANCE_API_KEY": secret},
     )
     assert done.returncode == 0, done.stdout + done.stderr

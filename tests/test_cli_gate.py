@@ -19,8 +19,9 @@ def conformance(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def run_fault(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return conformance("run", "--fault", FAULT, "--max-examples", "3", "--report-dir", str(out),
-                       *extra)
+    return conformance(
+        "run", "--fault", FAULT, "--max-examples", "3", "--report-dir", str(out), *extra
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,9 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_written_baseline_turns_known_failures_into_exit_0(faulty_run: Path, tmp_path: Path) -> None:
+def test_written_baseline_turns_known_failures_into_exit_0(
+    faulty_run: Path, tmp_path: Path
+) -> None:
     baseline = (faulty_run / "baseline.toml").read_text()
     assert f'check_id = "{FAULT_CHECK}"' in baseline
     done = run_fault(tmp_path, "--baseline", str(faulty_run / "baseline.toml"))
@@ -67,8 +70,15 @@ def test_expired_entry_counts_as_failure(tmp_path: Path) -> None:
 def test_stale_entry_fails_only_with_strict_baseline(tmp_path: Path) -> None:
     baseline = tmp_path / "baseline.toml"
     baseline.write_text('[[known_failure]]\ncheck_id = "IMG-COUNT"\nreason = "fixed since"\n')
-    args = ("run", "--max-examples", "3", "--report-dir", str(tmp_path), "--baseline",
-            str(baseline))
+    args = (
+        "run",
+        "--max-examples",
+        "3",
+        "--report-dir",
+        str(tmp_path),
+        "--baseline",
+        str(baseline),
+    )
     lenient = conformance(*args)
     assert lenient.returncode == 0 and "baseline stale: IMG-COUNT" in lenient.stdout
     assert conformance(*args, "--strict-baseline").returncode == 1
@@ -91,8 +101,9 @@ def test_report_rerenders_html_from_saved_results(faulty_run: Path, tmp_path: Pa
 def test_diff_shows_fixed_and_new_failures(faulty_run: Path, clean_run: Path) -> None:
     fixed = conformance("diff", str(faulty_run / "results.json"), str(clean_run / "results.json"))
     assert fixed.returncode == 0 and FAULT_CHECK in fixed.stdout
-    regressed = conformance("diff", str(clean_run / "results.json"),
-                            str(faulty_run / "results.json"))
+    regressed = conformance(
+        "diff", str(clean_run / "results.json"), str(faulty_run / "results.json")
+    )
     assert regressed.returncode == 1 and FAULT_CHECK in regressed.stdout
 
 

@@ -1,4 +1,4 @@
-"""Cost guard: --dry-run sends nothing, --max-requests is a hard cap (a counting server proves it)."""
+"""Cost guard: --dry-run sends nothing; --max-requests is a hard cap (counted by the server)."""
 
 from __future__ import annotations
 
@@ -40,11 +40,24 @@ def counting_gateway(spec: Spec) -> Iterator[Counter]:
         yield counter
 
 
-def test_dry_run_sends_nothing_and_prints_the_plan(counting_gateway: Counter, tmp_path: Path) -> None:
+def test_dry_run_sends_nothing_and_prints_the_plan(
+    counting_gateway: Counter, tmp_path: Path
+) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "run", "--base-url", counting_gateway.url,
-         "--dry-run", "--report-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "conformance.cli",
+            "run",
+            "--base-url",
+            counting_gateway.url,
+            "--dry-run",
+            "--report-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert counting_gateway.requests == []

@@ -33,12 +33,19 @@ def add_size(schema: dict[str, Any]) -> None:
 
 def test_lower_maximum_of_n_changes_requests_and_verdict(spec: Spec) -> None:
     strict = edited(spec, lower_n_maximum)
-    sent = [c.body.get("n") for c in make_plan(RunConfig(spec=strict)).cases
-            if isinstance(c.body, dict)]
-    assert 4 in sent and 5 in sent and 10 not in [
-        c.body.get("n") for c in make_plan(RunConfig(spec=strict)).cases
-        if c.expect == "success" and isinstance(c.body, dict)
+    sent = [
+        c.body.get("n") for c in make_plan(RunConfig(spec=strict)).cases if isinstance(c.body, dict)
     ]
+    assert (
+        4 in sent
+        and 5 in sent
+        and 10
+        not in [
+            c.body.get("n")
+            for c in make_plan(RunConfig(spec=strict)).cases
+            if c.expect == "success" and isinstance(c.body, dict)
+        ]
+    )
     # A gateway that follows the original spec accepts n=5: the edited spec says it must not.
     with running_gateway(spec) as original:
         assert "ERR-NEGATIVE-4XX" in failed_ids(strict, original)
@@ -49,8 +56,11 @@ def test_lower_maximum_of_n_changes_requests_and_verdict(spec: Spec) -> None:
 
 def test_new_size_is_sent_and_validated(spec: Spec) -> None:
     wider = edited(spec, add_size)
-    sizes = {c.body.get("size") for c in make_plan(RunConfig(spec=wider)).cases
-             if c.expect == "success" and isinstance(c.body, dict)}
+    sizes = {
+        c.body.get("size")
+        for c in make_plan(RunConfig(spec=wider)).cases
+        if c.expect == "success" and isinstance(c.body, dict)
+    }
     assert "640x480" in sizes
     # The original gateway rejects the new size: a valid request answered 4xx.
     with running_gateway(spec) as original:

@@ -56,6 +56,7 @@ class EventTypes:
 
 
 def event_types(op: Operation) -> EventTypes:
+    """Read the completed and error event types from the stream schema's `type` enum."""
     enum = ((op.response_schema(200, SSE) or {}).get("properties", {}).get("type") or {}).get(
         "enum", []
     )
@@ -91,18 +92,14 @@ def objects(ctx: ExchangeContext) -> list[Frame]:
 
 
 def completed_frames(ctx: ExchangeContext) -> list[Frame]:
+    """The events that end an image."""
     kind = event_types(ctx.op).completed
     return [f for f in payloads(ctx) if kind is not None and f.type == kind]
 
 
 def stream_answer(ctx: ExchangeContext) -> bool:
     """A valid streamed request answered 200 with an event stream (complete or cut)."""
-    return (
-        ctx.valid_request
-        and ctx.streamed
-        and ctx.status == 200
-        and ctx.exchange.is_stream
-    )
+    return ctx.valid_request and ctx.streamed and ctx.status == 200 and ctx.exchange.is_stream
 
 
 def _frame(position: int, event: StreamEvent) -> Frame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import socket
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from conformance.report.atomic import write_atomic
@@ -32,7 +32,7 @@ def _timestamp(started_at: str) -> str:
     except ValueError:
         return started_at
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.isoformat(timespec="seconds")
 
 
