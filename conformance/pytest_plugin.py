@@ -59,18 +59,10 @@ class GatewayRunError(Exception):
 
 def failure_text(check: CheckResult) -> str:
     """Why `check` failed, with the failures' expected/actual and curl lines."""
-    lines = [f"{check.check_id} [{check.level}] {check.statement}", f"  spec: {check.pointer}"]
-    for failure in check.failures[:MAX_FAILURES_SHOWN]:
-        lines.append(f"- case {failure.case_id}: {failure.case_title}")
-        lines.append(f"  {failure.message}")
-        if failure.expected or failure.actual:
-            lines.append(f"  expected: {failure.expected}")
-            lines.append(f"  actual:   {failure.actual}")
-        if failure.curl:
-            lines.append(f"  {failure.curl}")
-    if len(check.failures) > MAX_FAILURES_SHOWN:
-        lines.append(f"... and {len(check.failures) - MAX_FAILURES_SHOWN} more")
-    return "\n".join(lines)
+    from conformance.report.text import failure_lines
+
+    header = [f"{check.check_id} [{check.level}] {check.statement}", f"  spec: {check.pointer}"]
+    return "\n".join(header + failure_lines(check, MAX_FAILURES_SHOWN))
 
 
 class GatewayConformance:

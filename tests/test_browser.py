@@ -2,47 +2,23 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, SKIP_REASON, chromium
 from test_report_samples import sample_result
 
 from conformance.report import write_reports
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "reports" / "test-artifacts"
-BROWSER_TIMEOUT_S = 90
-HEADLESS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert CHROMIUM is not None
-    return subprocess.run(
-        [CHROMIUM, *HEADLESS, f"--user-data-dir={profile}", *args],
-        capture_output=True,
-        text=True,
-        timeout=BROWSER_TIMEOUT_S,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if CHROMIUM is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+        pytest.skip(SKIP_REASON)
     out = tmp_path_factory.mktemp("report")
     return write_reports(sample_result(incomplete=True), out)["html"]
 

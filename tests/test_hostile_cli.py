@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, SKIP_REASON, dump_dom
 from hostile import behaviours as hb
 from hostile import serving
 from hostile.server import Behaviour
@@ -26,7 +26,6 @@ TIMEOUT_S = 60
 API_KEY = "sk-live-7Q9xZ2mK4pL8vN3bR6tYw1"
 HEADER_SECRET = "vk-Hd5Jq8Wn2Zr7Tc4Yb9"
 FRAGMENT = 8
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def conformance(
@@ -159,35 +158,13 @@ def test_echoed_secrets_reach_no_output(echo_run: tuple[dict[str, str], Path]) -
     assert texts["results.json"].count("REDACTED") > 3, "the echoes never reached the report"
 
 
-def dump_dom(page: Path, profile: Path) -> str:
-    assert CHROMIUM
-    command = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--virtual-time-budget=2000",
-        "--dump-dom",
-        page.as_uri(),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
-
-
 def title(dom: str) -> str:
     found = re.search(r"<title>(.*?)</title>", dom, re.S)
     return found.group(1) if found else ""
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed")
+@pytest.mark.skipif(CHROMIUM is None, reason=SKIP_REASON)
 def test_markup_echoed_by_the_gateway_never_runs_in_the_report(
     tmp_path: Path, echo_run: tuple[dict[str, str], Path]
 ) -> None:

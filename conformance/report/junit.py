@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from conformance.report.atomic import write_atomic
+from conformance.report.text import failure_lines
 from conformance.results import CheckResult, RunResult, Status
 
 SUITES_NAME = "gateway-conformance"
@@ -37,19 +38,7 @@ def _timestamp(started_at: str) -> str:
 
 
 def _failure_text(check: CheckResult) -> str:
-    lines: list[str] = [f"{check.statement} ({check.pointer})"]
-    for failure in check.failures[:MAX_FAILURES_IN_TEXT]:
-        lines.append("")
-        lines.append(f"case {failure.case_id}: {failure.case_title}")
-        lines.append(f"  {failure.message}")
-        if failure.expected or failure.actual:
-            lines.append(f"  expected: {failure.expected}")
-            lines.append(f"  actual:   {failure.actual}")
-        if failure.curl:
-            lines.append(f"  {failure.curl}")
-    hidden = len(check.failures) - MAX_FAILURES_IN_TEXT
-    if hidden > 0:
-        lines.append(f"\n... and {hidden} more (see results.json)")
+    lines = [f"{check.statement} ({check.pointer})", *failure_lines(check, MAX_FAILURES_IN_TEXT)]
     return xml_text("\n".join(lines))
 
 
