@@ -12,7 +12,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -40,6 +40,8 @@ class Bounds:
     max_body_bytes: int = 96 * MiB
     max_events: int = 2000
     max_stream_s: float = 60.0
+    stream_grace_s: float = 5.0
+    """How long a stream may stay open once it delivered every image it was asked for."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,9 @@ class _NotJson:
 NOT_JSON: Any = _NotJson()
 
 
+StreamEnd = Callable[[StreamEvent], bool]
+
+
 class TransportError(Exception):
     def __init__(self, kind: str, detail: str) -> None:
         super().__init__(f"{kind}: {detail}")
@@ -188,8 +193,12 @@ class Client:
             headers[name.lower()] = value
         return SentRequest(self.op.method.upper(), url, headers, body)
 
-    def send(self, case: Case) -> Exchange:
-        """Send `case` and read the whole response within bounds."""
+    def send(self, case: Case, stream_end: StreamEnd | None = None) -> Exchange:
+        """Send `case` and read the whole response within bounds.
+
+        `stream_end(event)` tells when a stream has delivered all it should; from then on it
+        may stay open `bounds.stream_grace_s` before it is cut.
+        """
         request = self.build(case)
         exchange = Exchange(case=case, request=request)
         started = time.monotonic()
@@ -209,7 +218,7 @@ class Client:
                 if exchange.media_type == SSE:
                     exchange.events = []
                     watchdog.rearm(self.bounds.max_stream_s)
-                    self._read_events(response, exchange, started)
+                    self._read_events(response, exchange, started, watchdog, stream_end)
                 else:
                     exchange.body = self._read_body(response, started)
                 watchdog.raise_if_fired()
@@ -251,11 +260,18 @@ class Client:
             self._check_deadline(started, self.bounds.total_timeout)
         return b"".join(chunks)
 
-    def _read_events(self, response: httpx.Response, exchange: Exchange, started: float) -> None:
+    def _read_events(
+        self,
+        response: httpx.Response,
+        exchange: Exchange,
+        started: float,
+        watchdog: _Watchdog,
+        stream_end: StreamEnd | None,
+    ) -> None:
         assert exchange.events is not None
         lines, decoder = SSELineDecoder(), SSEDecoder()
         text = _utf8_decoder()
-        size = 0
+        size, limit, ended = 0, self.bounds.max_stream_s, False
         for chunk in response.iter_bytes():
             size += len(chunk)
             if size > self.bounds.max_body_bytes:
@@ -263,22 +279,31 @@ class Client:
                     "body-too-large", f"stream exceeded {self.bounds.max_body_bytes} bytes; cut"
                 )
             for line in lines.decode(text.decode(chunk)) if chunk else []:
-                self._take(decoder.decode(line), exchange, started)
-            self._check_deadline(started, self.bounds.max_stream_s, what="stream")
+                event = self._take(decoder.decode(line), exchange, started)
+                if event is not None and stream_end is not None and not ended and stream_end(event):
+                    ended = True
+                    limit = min(limit, time.monotonic() - started + self.bounds.stream_grace_s)
+                    watchdog.rearm(
+                        limit,
+                        f"stream stayed open {self.bounds.stream_grace_s:g}s "
+                        "after its last expected event",
+                    )
+            if time.monotonic() - started > limit:
+                raise watchdog.cut()
         for line in [*lines.flush(), ""]:
             self._take(decoder.decode(line), exchange, started)
 
-    def _take(self, sse: Any, exchange: Exchange, started: float) -> None:
+    def _take(self, sse: Any, exchange: Exchange, started: float) -> StreamEvent | None:
         if sse is None:
-            return
+            return None
         assert exchange.events is not None
-        exchange.events.append(
-            StreamEvent(sse.event, sse.data, sse.id, sse.retry, time.monotonic() - started)
-        )
+        event = StreamEvent(sse.event, sse.data, sse.id, sse.retry, time.monotonic() - started)
+        exchange.events.append(event)
         if len(exchange.events) > self.bounds.max_events:
             raise TransportError(
                 "stream-too-long", f"more than {self.bounds.max_events} events; stream cut"
             )
+        return event
 
     @staticmethod
     def _check_deadline(started: float, limit: float, what: str = "response") -> None:
@@ -300,6 +325,7 @@ class _Watchdog:
         self._started = time.monotonic()
         self._sockets: list[socket.socket] = []
         self._timer: threading.Timer | None = None
+        self.reason: str | None = None
 
     def __enter__(self) -> _Watchdog:
         self.rearm(self.limit)
@@ -309,11 +335,12 @@ class _Watchdog:
         if self._timer:
             self._timer.cancel()
 
-    def rearm(self, limit: float) -> None:
+    def rearm(self, limit: float, reason: str | None = None) -> None:
         """Move the deadline to `limit` seconds after the request started."""
         if self._timer:
             self._timer.cancel()
         self.limit = limit
+        self.reason = reason
         remaining = max(0.0, self._started + limit - time.monotonic())
         self._timer = threading.Timer(remaining, self._fire)
         self._timer.daemon = True
@@ -341,17 +368,20 @@ class _Watchdog:
     def classify(self, exc: httpx.HTTPError) -> tuple[str, str]:
         if not self.aborted and (not self.fired or isinstance(exc, httpx.TimeoutException)):
             return _classify(exc)
-        cut = self._cut()
+        cut = self.cut()
         return cut.kind, cut.detail
 
     def raise_if_fired(self) -> None:
         """A body that ended because the watchdog closed it was cut, not complete."""
         if self.fired:
-            raise self._cut()
+            raise self.cut()
 
-    def _cut(self) -> TransportError:
+    def cut(self) -> TransportError:
+        """The error of a request this watchdog cut (or is about to)."""
         if self.aborted:
             return TransportError(ABORTED, "request abandoned: the run was stopped")
+        if self.reason:
+            return TransportError("deadline", f"{self.reason}; connection closed")
         return TransportError(
             "deadline", f"response still incomplete after {self.limit:g}s; connection closed"
         )

@@ -25,7 +25,8 @@ from conformance.checks.registry import (
     RunContext,
     catalogue,
 )
-from conformance.client import ABORTED, Bounds, Client, Exchange, Target
+from conformance.checks.sse import completion_watch
+from conformance.client import ABORTED, Bounds, Client, Exchange, StreamEnd, Target
 from conformance.evidence import failure_record
 from conformance.plan import Plan, build_plan
 from conformance.plan.case import Case
@@ -257,11 +258,17 @@ class _Run:
         for attempt in range(MAX_429_RETRIES + 1):
             if not self.budget.take():
                 return exchange
-            exchange = self.client.send(case)
+            exchange = self.client.send(case, self._stream_end(case))
             if exchange.status != 429 or attempt == MAX_429_RETRIES or self._should_stop():
                 break
             self.config.stop.wait(_retry_after(exchange, attempt))
         return exchange
+
+    def _stream_end(self, case: Case) -> StreamEnd | None:
+        """When a streamed case has delivered its images (the stream may then close)."""
+        if not case.streamed(self.op) or case.expect != "success":
+            return None
+        return completion_watch(self.op, case.requested_n(self.op))
 
     def _fetch(self, url: str) -> tuple[int | None, dict[str, str], bytes, str | None]:
         if not self.budget.take():
@@ -325,7 +332,7 @@ class _Run:
         def still_fails(candidate: Case) -> bool:
             if self._should_stop() or not self.budget.take():
                 return False
-            attempt = self.client.send(candidate)
+            attempt = self.client.send(candidate, self._stream_end(candidate))
             ctx = ExchangeContext(self.spec, self.op, attempt, self._fetch)
             problems = self._apply(chk, ctx)
             if problems:

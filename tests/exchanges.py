@@ -95,11 +95,25 @@ def image_stream(n: int = 1, size: str = "1024x1024") -> list[StreamEvent]:
     width, height = (int(v) for v in size.split("x"))
     now, seq, items = int(time.time()), 0, []
     for i in range(n):
-        items.append({"type": "image_generation.partial_image", "partial_image_index": i,
-                      "sequence_number": seq, "created_at": now, "b64_json": b64(8, 8)})
-        items.append({"type": "image_generation.completed", "sequence_number": seq + 1,
-                      "created_at": now, "size": size, "b64_json": b64(width, height),
-                      "usage": {"input_tokens": 10, "output_tokens": 90, "total_tokens": 100}})
+        items.append(
+            {
+                "type": "image_generation.partial_image",
+                "partial_image_index": i,
+                "sequence_number": seq,
+                "created_at": now,
+                "b64_json": b64(8, 8),
+            }
+        )
+        items.append(
+            {
+                "type": "image_generation.completed",
+                "sequence_number": seq + 1,
+                "created_at": now,
+                "size": size,
+                "b64_json": b64(width, height),
+                "usage": {"input_tokens": 10, "output_tokens": 90, "total_tokens": 100},
+            }
+        )
         seq += 2
     return events(*items, "[DONE]")
 
@@ -114,9 +128,7 @@ def run(check_id: str, ex: Exchange, fetch: Fetch = no_fetch, on: Spec | None = 
     found = get(check_id)
     if found.scope == "run":
         return found.func(RunContext(chosen, chosen.operation, [ex], fetch))
-    outcome: list[Problem] | None = found.func(
-        ExchangeContext(chosen, chosen.operation, ex, fetch)
-    )
+    outcome: list[Problem] | None = found.func(ExchangeContext(chosen, chosen.operation, ex, fetch))
     return outcome
 
 

@@ -71,8 +71,12 @@ def test_usage_sum() -> None:
         "input_tokens_details": {"text_tokens": 40, "image_tokens": 10},
     }
     assert passes(run("IMG-USAGE-SUM", with_body(image_body(usage=usage))))
-    assert passes(run("IMG-USAGE-SUM", with_body(image_body(
-        usage={**usage, "input_tokens_details": {"text_tokens": 50}}))))
+    assert passes(
+        run(
+            "IMG-USAGE-SUM",
+            with_body(image_body(usage={**usage, "input_tokens_details": {"text_tokens": 50}})),
+        )
+    )
     outcome = run("IMG-USAGE-SUM", with_body(image_body(usage={**usage, "total_tokens": 4000})))
     assert fails(outcome) and outcome[0].expected == "4050"
     bad_details = {**usage, "input_tokens_details": {"text_tokens": 40, "image_tokens": 5}}

@@ -15,8 +15,9 @@ ARCHITECTURE = Path(__file__).resolve().parent.parent / "docs" / "architecture.m
 
 
 def documented() -> dict[str, str]:
-    rows = re.findall(r"^\| *\w+ *\| *([A-Z0-9-]+) *\| *(MUST|SHOULD|MAY) *\|$",
-                      ARCHITECTURE.read_text(), re.M)
+    rows = re.findall(
+        r"^\| *\w+ *\| *([A-Z0-9-]+) *\| *(MUST|SHOULD|MAY) *\|$", ARCHITECTURE.read_text(), re.M
+    )
     return dict(rows)
 
 

@@ -36,9 +36,7 @@ def test_valid_accepted() -> None:
     assert run("ERR-VALID-ACCEPTED", exchange(status=403, json_body={})) is None
 
 
-@pytest.mark.parametrize(
-    "body", [{"prompt": ""}, {"stream": True, "response_format": "b64_json"}]
-)
+@pytest.mark.parametrize("body", [{"prompt": ""}, {"stream": True, "response_format": "b64_json"}])
 def test_valid_accepted_honours_the_rulings(body: dict[str, Any]) -> None:
     assert passes(run("ERR-VALID-ACCEPTED", exchange(case(body), status=400, json_body=envelope())))
     assert fails(run("ERR-VALID-ACCEPTED", exchange(case(body), status=404, json_body=envelope())))

@@ -6,8 +6,9 @@ import pytest
 from exchanges import case, exchange, fails, image_body, image_stream, passes, run
 
 
-@pytest.mark.parametrize("kind", ["timeout", "reset", "protocol", "decoding", "body-too-large",
-                                  "deadline"])
+@pytest.mark.parametrize(
+    "kind", ["timeout", "reset", "protocol", "decoding", "body-too-large", "deadline"]
+)
 def test_responds_fails_on_incomplete_answers(kind: str) -> None:
     outcome = run("PROTO-RESPONDS", exchange(transport_error=kind, detail="cut"))
     assert fails(outcome)

@@ -39,9 +39,18 @@ def payloads(evs: list[StreamEvent]) -> list[Any]:
 
 def test_a_correct_stream_passes_every_stream_check() -> None:
     good = stream(image_stream(n=2), n=2)
-    for check_id in ("SSE-CONTENT-TYPE", "SSE-EVENT-SCHEMA", "SSE-SEQUENCE", "SSE-COMPLETED-COUNT",
-                     "SSE-NOTHING-AFTER-END", "SSE-TERMINATES", "SSE-NO-ERROR-EVENT",
-                     "SSE-IMAGE-SIZE", "SSE-USAGE-SUM", "SSE-CREATED-AT-SECONDS"):
+    for check_id in (
+        "SSE-CONTENT-TYPE",
+        "SSE-EVENT-SCHEMA",
+        "SSE-SEQUENCE",
+        "SSE-COMPLETED-COUNT",
+        "SSE-NOTHING-AFTER-END",
+        "SSE-TERMINATES",
+        "SSE-NO-ERROR-EVENT",
+        "SSE-IMAGE-SIZE",
+        "SSE-USAGE-SUM",
+        "SSE-CREATED-AT-SECONDS",
+    ):
         assert passes(run(check_id, good)), check_id
 
 
@@ -104,8 +113,13 @@ def test_no_error_event() -> None:
     error = {"type": "error", "error": {"message": "content policy"}}
     outcome = run("SSE-NO-ERROR-EVENT", stream(events(error)))
     assert fails(outcome) and "content policy" in outcome[0].message
-    assert run("SSE-NO-ERROR-EVENT", exchange(case({"stream": True}, expect="reject"),
-                                               events=events(error))) is None
+    assert (
+        run(
+            "SSE-NO-ERROR-EVENT",
+            exchange(case({"stream": True}, expect="reject"), events=events(error)),
+        )
+        is None
+    )
 
 
 def test_image_size() -> None:
@@ -114,8 +128,11 @@ def test_image_size() -> None:
     assert fails(outcome) and outcome[0].actual == "1024x1024" and outcome[0].image
     items[1]["b64_json"] = "data:image/png;base64," + items[1]["b64_json"]
     assert fails(run("SSE-IMAGE-SIZE", stream(events(*items))))
-    assert passes(run("SSE-IMAGE-SIZE", exchange(streamed(size="auto"),
-                                                  events=image_stream(size="1536x1024"))))
+    assert passes(
+        run(
+            "SSE-IMAGE-SIZE", exchange(streamed(size="auto"), events=image_stream(size="1536x1024"))
+        )
+    )
 
 
 def test_usage_sum_and_created_at() -> None:

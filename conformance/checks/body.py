@@ -195,7 +195,8 @@ def echo(ctx: ExchangeContext) -> list[Problem] | None:
         judged = True
         if body["quality"] != quality:
             problems.append(
-                Problem(f"expected quality {quality}, got {body['quality']}", quality,
-                        body["quality"])
+                Problem(
+                    f"expected quality {quality}, got {body['quality']}", quality, body["quality"]
+                )
             )
     return problems if judged else None

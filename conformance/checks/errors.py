@@ -115,8 +115,7 @@ def envelope_schema(ctx: ExchangeContext) -> list[Problem] | None:
     Level.MUST,
     "`status_code` in an error body, when present, equals the HTTP status.",
     f"{ERROR_BODY}/properties/status_code",
-    "A status_code that contradicts the HTTP status misleads every client that reads it "
-    "(ruling).",
+    "A status_code that contradicts the HTTP status misleads every client that reads it (ruling).",
 )
 def status_code_match(ctx: ExchangeContext) -> list[Problem] | None:
     body = ctx.body

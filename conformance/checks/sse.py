@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,9 +75,7 @@ def frames(ctx: ExchangeContext) -> list[Frame]:
     """
     found = ctx.cache.get("sse:frames")
     if found is None:
-        found = [
-            _frame(i, ev) for i, ev in enumerate(ctx.exchange.events or []) if ev.data != ""
-        ]
+        found = [_frame(i, ev) for i, ev in enumerate(ctx.exchange.events or []) if ev.data != ""]
         ctx.cache["sse:frames"] = found
     return list(found)
 
@@ -100,6 +99,27 @@ def completed_frames(ctx: ExchangeContext) -> list[Frame]:
 def stream_answer(ctx: ExchangeContext) -> bool:
     """A valid streamed request answered 200 with an event stream (complete or cut)."""
     return ctx.valid_request and ctx.streamed and ctx.status == 200 and ctx.exchange.is_stream
+
+
+def completion_watch(op: Operation, images: int) -> Callable[[StreamEvent], bool]:
+    """For the client: a per-event test that is true once the stream has delivered `images`
+    completed events (or an error event), after which it should close."""
+    kinds = event_types(op)
+    seen = 0
+
+    def delivered(event: StreamEvent) -> bool:
+        nonlocal seen
+        names = [k for k in (kinds.completed, kinds.error) if k]
+        if not any(name in event.data for name in names):
+            return False  # cheap test first: most events are partial images
+        kind = _frame(0, event).type
+        if kind is not None and kind == kinds.error:
+            return True
+        if kind is not None and kind == kinds.completed:
+            seen += 1
+        return seen >= images
+
+    return delivered
 
 
 def _frame(position: int, event: StreamEvent) -> Frame:
@@ -206,8 +226,7 @@ def sequence(ctx: ExchangeContext) -> list[Problem] | None:
     "The stream carries exactly one completed event (`type` from the spec's enum) per "
     "requested image.",
     f"{STREAM}/properties/type",
-    "One completed event ends each image; a 200 stream without n completed images fails "
-    "(ruling).",
+    "One completed event ends each image; a 200 stream without n completed images fails (ruling).",
 )
 def completed_count(ctx: ExchangeContext) -> list[Problem] | None:
     kind = event_types(ctx.op).completed
@@ -381,8 +400,7 @@ def created_at_seconds(ctx: ExchangeContext) -> list[Problem] | None:
 @check(
     "SSE-PARITY",
     Level.MUST,
-    "The same request streamed and not streamed yields the same number of images of the "
-    "same size.",
+    "The same request streamed and not streamed yields the same number of images of the same size.",
     "requestBody/content/application~1json/schema/properties/stream",
     "`stream` changes only how images are delivered, not which; a difference means one mode "
     "ignores part of the request (size auto excepted: the gateway may choose each time).",
