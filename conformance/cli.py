@@ -44,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("conformance: interrupted", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:  # output piped into `head` and the like
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     bounds.add_argument("--max-body-mb", type=_positive_float, default=96.0)
     bounds.add_argument("--max-events", type=_positive_int, default=2000)
     bounds.add_argument("--max-stream-s", type=_positive_float, default=60.0)
+    bounds.add_argument(
+        "--stream-grace-s",
+        type=_positive_float,
+        default=5.0,
+        help="how long a stream may stay open after its last expected image",
+    )
     bounds.add_argument("--max-duration", type=_positive_float, help="whole-run deadline (s)")
     bounds.add_argument("--workers", type=_positive_int, default=4, help="concurrent requests")
     bounds.add_argument("--rate", type=_rate, help="requests per second, e.g. 5 or 5/s")
@@ -148,6 +157,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             max_body_bytes=int(args.max_body_mb * 1024 * 1024),
             max_events=args.max_events,
             max_stream_s=args.max_stream_s,
+            stream_grace_s=args.stream_grace_s,
         ),
         strict=args.strict,
         workers=args.workers,

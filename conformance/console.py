@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -151,10 +150,11 @@ def print_catalogue(checks: list[Check], op: Operation, as_json: bool = False) -
     if as_json:
         print(json.dumps(rows, indent=2))
         return
-    console = RichConsole(highlight=False, soft_wrap=not sys.stdout.isatty())
-    table = Table(show_lines=False)
-    for column in ("ID", "level", "requirement", "spec pointer", "why this level"):
-        table.add_column(column, overflow="fold")
+    family = None
     for row in rows:
-        table.add_row(row["id"], row["level"], row["statement"], row["pointer"], row["rationale"])
-    console.print(table)
+        if row["family"] != family:
+            family = row["family"]
+            print(f"\n== {family} ==")
+        print(f"{row['id']:<28} {row['level']:<7} {row['statement']}")
+        print(f"{'':<28} spec: {row['pointer']}")
+        print(f"{'':<28} why:  {row['rationale']}")

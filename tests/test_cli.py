@@ -65,6 +65,8 @@ def test_run_against_served_gateway_in_another_process_exits_0(served: str, tmp_
     done = conformance("run", "--base-url", served, "--report-dir", str(tmp_path), "--quiet")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip().startswith("CONFORMANT")
+    assert len(done.stdout.strip().splitlines()) == 1  # --quiet: the verdict line only
+    assert str(tmp_path / "report.html") in done.stdout
 
 
 @pytest.mark.parametrize("served", ["created-in-milliseconds"], indirect=True)
