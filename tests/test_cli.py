@@ -12,6 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+import xmlschema
+
+from conformance.report.jsonreport import schema_errors
 
 CLI = [sys.executable, "-m", "conformance.cli"]
 RUN_TIMEOUT = 120
@@ -59,6 +62,10 @@ def test_embedded_run_exits_0_and_writes_three_reports(tmp_path: Path) -> None:
     assert results["stats"]["requests"] > 0 and results["stats"]["images"] > 0
     assert all({"check_id", "level", "status"} <= set(c) for c in results["checks"])
     assert "CONFORMANT" in done.stdout
+    assert schema_errors(results) == []
+    xmlschema.XMLSchema(Path(__file__).parent / "data" / "junit.xsd").validate(
+        str(tmp_path / "junit.xml")
+    )
 
 
 def test_run_against_served_gateway_in_another_process_exits_0(served: str, tmp_path: Path) -> None:
