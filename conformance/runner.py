@@ -162,6 +162,7 @@ class _Run:
         self.images = 0
         self.failures = 0
         self.incomplete_reason = ""
+        self.unsent: list[str] = []
 
     def execute(self) -> RunResult:
         plan = make_plan(self.config)
@@ -176,6 +177,11 @@ class _Run:
         coverage = dict(plan.coverage)
         if plan.cut:
             coverage.setdefault("cut", list(plan.cut))
+        if self.unsent:
+            coverage["unsent"] = {
+                "reason": "request budget (--max-requests) spent by url fetches and shrinking",
+                "cases": self.unsent,
+            }
         return RunResult(
             suite_version=__version__,
             target=self.redactor.text(self.target.base_url),
@@ -228,7 +234,9 @@ class _Run:
                 for future in done:
                     case = pending.pop(future)
                     exchange = future.result()
-                    if exchange is not None and exchange.transport_error != ABORTED:
+                    if exchange is None:
+                        self.unsent.append(case.id)
+                    elif exchange.transport_error != ABORTED:
                         self._judge(exchange)
                 if self._should_stop() and not self.incomplete_reason:
                     self._mark_incomplete()

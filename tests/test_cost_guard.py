@@ -75,6 +75,8 @@ def test_max_requests_is_never_exceeded(counting_gateway: Counter, spec: Spec, c
     assert len(sent) <= cap
     assert result.stats.requests == len(sent)
     assert posts, "the budget must still allow cases to be sent"
+    # What the budget cut is listed: cases the plan dropped, or cases left unsent.
+    assert result.coverage["cut"] or result.coverage.get("unsent")
 
 
 def test_default_run_reports_what_it_sent(counting_gateway: Counter, spec: Spec) -> None:
