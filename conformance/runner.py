@@ -163,6 +163,7 @@ class _Run:
         self.failures = 0
         self.incomplete_reason = ""
         self.unsent: list[str] = []
+        self.shrunk_checks: set[str] = set()
 
     def execute(self) -> RunResult:
         plan = make_plan(self.config)
@@ -305,13 +306,25 @@ class _Run:
                 continue
             problems = self._apply(chk, ctx)
             evidence = exchange
-            if problems and self.config.shrink and "random" in case.tags:
+            if problems and self._worth_shrinking(chk, case):
                 evidence, problems = self._shrunk(chk, exchange) or (exchange, problems)
             self._record(chk, evidence, problems)
         if any(tag.startswith(RUN_SCOPE_TAG) for tag in case.tags):
             self.retained.append(exchange)
         if self.progress:
             self.progress(self.budget.sent, self.failures, len(self.environment))
+
+    def _worth_shrinking(self, chk: Check, case: Case) -> bool:
+        """Every failing random case is shrunk; of the planned valid cases, the first failure of
+        each check, so each failing check shows at least one minimal reproducer."""
+        if not self.config.shrink or case.expect != "success":
+            return False
+        if "random" in case.tags:
+            return True
+        if chk.id in self.shrunk_checks:
+            return False
+        self.shrunk_checks.add(chk.id)
+        return True
 
     def _apply(self, chk: Check, ctx: ExchangeContext) -> list[Problem] | None:
         try:

@@ -40,3 +40,15 @@ def test_random_failures_are_reported_with_a_minimal_body(spec: Spec) -> None:
         assert set(body) == {*op.required_fields, "style"}
         assert len(body["prompt"]) <= 1
     assert result.stats.requests > result.stats.cases  # shrink attempts are counted
+
+
+def test_first_failure_of_each_check_carries_a_minimal_reproducer(spec: Spec) -> None:
+    op = spec.operation
+    with running_gateway(spec, "drops-last-image-when-n-ge-2") as url:
+        result = run(RunConfig(spec=spec, base_url=url, max_examples=3))
+    count = next(c for c in result.checks if c.check_id == "IMG-COUNT")
+    first = count.failures[0]
+    assert first.case_id.endswith("-shrunk")
+    body = json.loads(first.request["body"])
+    assert set(body) == {*op.required_fields, "n"} and body["n"] == 2
+    assert body["n"] == 2 and json.dumps(body) in first.curl.replace("'", "")
