@@ -232,12 +232,15 @@ class Client:
     def fetch(
         self, url: str, method: str = "GET"
     ) -> tuple[int | None, dict[str, str], bytes, str | None]:
-        """GET a URL the gateway returned (an image), within the same bounds."""
+        """GET a URL the gateway returned (an image), within the same bounds; redirects (a CDN)
+        are followed."""
         started = time.monotonic()
         try:
             with (
                 self._watch(self.bounds.total_timeout) as watchdog,
-                self._http.stream(method, url, extensions={"trace": watchdog.trace}) as response,
+                self._http.stream(
+                    method, url, follow_redirects=True, extensions={"trace": watchdog.trace}
+                ) as response,
             ):
                 body = self._read_body(response, started)
                 watchdog.raise_if_fired()
@@ -294,8 +297,8 @@ class Client:
             self._take(decoder.decode(line), exchange, started)
 
     def _take(self, sse: Any, exchange: Exchange, started: float) -> StreamEvent | None:
-        if sse is None:
-            return None
+        if sse is None or sse.data == "":
+            return None  # WHATWG: an event with an empty data buffer is not dispatched
         assert exchange.events is not None
         event = StreamEvent(sse.event, sse.data, sse.id, sse.retry, time.monotonic() - started)
         exchange.events.append(event)
@@ -390,7 +393,8 @@ class _Watchdog:
 def _utf8_decoder() -> Any:
     import codecs
 
-    return codecs.getincrementaldecoder("utf-8")(errors="replace")
+    # "utf-8-sig": a leading byte-order mark is dropped, as the WHATWG stream rules say.
+    return codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
 
 
 def _flat_headers(headers: httpx.Headers) -> dict[str, str]:
