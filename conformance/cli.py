@@ -69,6 +69,14 @@ def _parser() -> argparse.ArgumentParser:
         "--header", action="append", default=[], metavar="'Name: value'", help="extra header"
     )
     target.add_argument("--fault", help="embedded target only: switch on a fault of the catalogue")
+    target.add_argument(
+        "--narrow",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="narrow the spec to what the deployment's model supports: "
+        "'n<=1', 'size=1024x1024,1792x1024', 'stream=false'",
+    )
     plan = run.add_argument_group("plan")
     plan.add_argument("--seed", type=int, default=0, help="generation seed (default 0)")
     plan.add_argument("--max-examples", type=_positive_int, help="random valid bodies to send")
@@ -105,6 +113,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--spec", help="OpenAPI document (path or URL)")
     serve.add_argument("--fault", help="switch on one fault of the catalogue (see --list-faults)")
+    serve.add_argument(
+        "--narrow",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="serve a narrowed spec (as `run --narrow`)",
+    )
     serve.add_argument("--list-faults", action="store_true", help="print the fault catalogue")
     serve.set_defaults(handler=_cmd_serve)
 
@@ -133,12 +148,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from conformance.client import Bounds
     from conformance.report import write_reports
     from conformance.runner import RunConfig, TargetUnreachable, make_plan, run
-    from conformance.spec import load_spec
+    from conformance.spec import load_spec, narrow
 
     if args.fault and args.base_url:
         raise UsageError("--fault applies to the embedded reference gateway; drop --base-url")
     _check_fault(args.fault)
-    spec = load_spec(args.spec)
+    spec = narrow(load_spec(args.spec), args.narrow)
     config = RunConfig(
         spec=spec,
         base_url=args.base_url,
@@ -201,7 +216,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from conformance.spec import load_spec
+    from conformance.spec import load_spec, narrow
     from conformance.targets.faults import FAULTS
     from conformance.targets.server import serve
 
@@ -211,7 +226,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             print(f"{fault.id:40} {flag:28} {fault.summary}")
         return EXIT_OK
     _check_fault(args.fault)
-    spec = load_spec(args.spec)
+    spec = narrow(load_spec(args.spec), args.narrow)
     print(
         f"reference gateway on http://{args.host}:{args.port}"
         + (f" (fault: {args.fault})" if args.fault else "")

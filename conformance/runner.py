@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from conformance import __version__
 from conformance.checks.registry import (
     ENVIRONMENT_STATUSES,
+    NOT_FETCHED,
     Check,
     ExchangeContext,
     Problem,
@@ -281,7 +282,7 @@ class _Run:
 
     def _fetch(self, url: str) -> tuple[int | None, dict[str, str], bytes, str | None]:
         if not self.budget.take():
-            return None, {}, b"", "request budget (--max-requests) spent; url not fetched"
+            return None, {}, b"", f"{NOT_FETCHED}: request budget (--max-requests) spent"
         return self.client.fetch(url)
 
     # -- judging -------------------------------------------------------------------------

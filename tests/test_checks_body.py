@@ -124,3 +124,23 @@ def test_json_schema_follows_the_response_schema_of_the_spec() -> None:
 
     outcome = run("IMG-JSON-SCHEMA", with_body(body), on=edited(restrict_background))
     assert fails(outcome) and "background" in outcome[0].message
+
+
+def test_created_may_be_old_but_not_future_or_zero() -> None:
+    body = image_body()
+    cached = {**body, "created": int(time.time()) - 30 * 86_400}  # a replayed cached answer
+    assert passes(run("IMG-CREATED-SECONDS", with_body(cached)))
+    ahead = {**body, "created": int(time.time()) + 3 * 86_400}
+    assert fails(run("IMG-CREATED-SECONDS", with_body(ahead)))
+    assert fails(run("IMG-CREATED-SECONDS", with_body({**body, "created": 0})))
+    micros = {**body, "created": int(time.time() * 1_000_000)}
+    assert fails(run("IMG-CREATED-SECONDS", with_body(micros)))
+
+
+def test_quality_echo_in_a_provider_vocabulary_is_not_compared() -> None:
+    sized = {"size": "1024x1024", "quality": "hd"}
+    assert passes(run("IMG-ECHO", with_body(image_body(quality="high"), **sized)))
+    assert run("IMG-ECHO", with_body({"data": [], "quality": "high"}, quality="hd")) is None
+    outcome = run("IMG-ECHO", with_body({"data": [], "quality": "standard"}, quality="hd"))
+    assert fails(outcome) and outcome[0].actual == "standard"
+    assert passes(run("IMG-ECHO", with_body({"data": [], "quality": "hd"}, quality="hd")))

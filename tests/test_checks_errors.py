@@ -39,7 +39,7 @@ def test_valid_accepted() -> None:
 @pytest.mark.parametrize("body", [{"prompt": ""}, {"stream": True, "response_format": "b64_json"}])
 def test_valid_accepted_honours_the_rulings(body: dict[str, Any]) -> None:
     assert passes(run("ERR-VALID-ACCEPTED", exchange(case(body), status=400, json_body=envelope())))
-    assert fails(run("ERR-VALID-ACCEPTED", exchange(case(body), status=404, json_body=envelope())))
+    assert fails(run("ERR-VALID-ACCEPTED", exchange(case(), status=400, json_body=envelope())))
 
 
 def test_envelope_schema() -> None:
@@ -84,3 +84,20 @@ def test_empty_prompt_is_an_observation() -> None:
     outcome = run("ERR-EMPTY-PROMPT", exchange(empty, status=422, json_body=envelope()))
     assert fails(outcome) and outcome[0].actual == "422"
     assert run("ERR-EMPTY-PROMPT", exchange(json_body=image_body())) is None
+
+
+@pytest.mark.parametrize("body", [{"prompt": ""}, {"stream": True, "response_format": "b64_json"}])
+def test_ruled_rejection_with_another_4xx_is_left_to_the_status_checks(
+    body: dict[str, Any],
+) -> None:
+    unprocessable = exchange(case(body), status=422, json_body={"detail": "invalid"})
+    assert passes(run("ERR-VALID-ACCEPTED", unprocessable))
+    assert fails(run("PROTO-STATUS-DECLARED", unprocessable))
+    ordinary = exchange(case({"n": 2}), status=422, json_body={"detail": "invalid"})
+    assert fails(run("ERR-VALID-ACCEPTED", ordinary))
+
+
+def test_empty_prompt_422_is_an_observation_not_a_must() -> None:
+    empty = exchange(case({"prompt": ""}), status=422, json_body=envelope(422))
+    assert passes(run("ERR-VALID-ACCEPTED", empty))
+    assert fails(run("ERR-EMPTY-PROMPT", empty))

@@ -7,6 +7,9 @@ from typing import Any
 
 from exchanges import b64, case, exchange, fails, image, image_body, passes, run
 
+from conformance.checks.registry import NOT_FETCHED
+from conformance.client import ABORTED
+
 B64 = {"response_format": "b64_json"}
 
 
@@ -79,3 +82,16 @@ def test_url_fetch_fails_on_unreachable_missing_or_wrong_size() -> None:
     outcome = run("IMG-URL-FETCH", url_exchange(), fetch=fetcher(200, image(512, 512)))
     assert fails(outcome) and outcome[0].image == image(512, 512)
     assert run("IMG-URL-FETCH", exchange(json_body=image_body())) is None
+
+
+def test_url_fetch_status_message_allows_for_expiry_and_credentials() -> None:
+    outcome = run("IMG-URL-FETCH", url_exchange(), fetch=fetcher(403, b"AuthenticationFailed"))
+    assert fails(outcome) and outcome[0].actual == "403"
+    assert "may have expired" in outcome[0].message
+
+
+def test_url_fetch_skips_urls_the_suite_did_not_fetch() -> None:
+    for error in (f"{NOT_FETCHED}: request budget spent", f"{ABORTED}: run stopped"):
+        assert run("IMG-URL-FETCH", url_exchange(), fetch=fetcher(None, error=error)) is None
+    outcome = run("IMG-URL-FETCH", url_exchange(), fetch=fetcher(None, error="connect: refused"))
+    assert fails(outcome)

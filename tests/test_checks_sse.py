@@ -18,8 +18,10 @@ from exchanges import (
     passes,
     run,
     run_all,
+    spec,
 )
 
+from conformance.checks.sse import completion_watch
 from conformance.client import StreamEvent
 
 COMPLETED = "image_generation.completed"
@@ -176,3 +178,42 @@ def test_parity_reads_url_answers_through_fetch() -> None:
 
     outcome = run_all("SSE-PARITY", [plain, live], fetch=fetch)
     assert fails(outcome[0][1]) and outcome[0][1][0].actual == "512x512"
+
+
+def named(evs: list[StreamEvent]) -> list[StreamEvent]:
+    """The same stream with each object's `type` moved to the SSE `event:` line."""
+    out = []
+    for ev in evs:
+        data = json.loads(ev.data) if ev.data != "[DONE]" else None
+        if isinstance(data, dict):
+            name = data.pop("type")
+            ev = StreamEvent(name, json.dumps(data), ev.id, ev.retry, ev.t_s)
+        out.append(ev)
+    return out
+
+
+def test_event_name_types_an_object_without_type() -> None:
+    good = stream(named(image_stream(n=2)), n=2)
+    for check_id in ("SSE-COMPLETED-COUNT", "SSE-NOTHING-AFTER-END", "SSE-IMAGE-SIZE"):
+        assert passes(run(check_id, good)), check_id
+    unnamed = [StreamEvent("", e.data, "", None, e.t_s) for e in named(image_stream())]
+    assert fails(run("SSE-COMPLETED-COUNT", stream(unnamed)))
+    error = StreamEvent("error", json.dumps({"error": {"message": "quota"}}), "", None, 0.0)
+    outcome = run("SSE-NO-ERROR-EVENT", stream([error]))
+    assert fails(outcome) and "quota" in outcome[0].message
+    disagreeing = StreamEvent(COMPLETED, json.dumps({"type": "error"}), "", None, 0.0)
+    assert fails(run("SSE-COMPLETED-COUNT", stream([disagreeing])))  # `type` wins
+
+
+def test_completion_watch_reads_event_names() -> None:
+    watch = completion_watch(spec().operation, 1)
+    evs = named(image_stream())
+    assert [watch(ev) for ev in evs[:2]] == [False, True]
+
+
+def test_created_at_may_be_old_but_not_in_the_future() -> None:
+    items = payloads(image_stream())
+    items[1]["created_at"] = int(time.time()) - 7 * 86_400
+    assert passes(run("SSE-CREATED-AT-SECONDS", stream(events(*items))))
+    items[1]["created_at"] = int(time.time()) + 7 * 86_400
+    assert fails(run("SSE-CREATED-AT-SECONDS", stream(events(*items))))

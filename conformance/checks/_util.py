@@ -13,10 +13,13 @@ from typing import Any, TypeGuard
 
 from PIL import Image
 
-from conformance.checks.registry import ExchangeContext, Problem
+from conformance.checks.registry import NOT_FETCHED, ExchangeContext, Problem
+from conformance.client import ABORTED
 from conformance.spec import Operation
 
 SECONDS_PER_DAY = 86_400
+EARLIEST_TIMESTAMP = 1_577_836_800
+"""2020-01-01T00:00:00Z: no image-generation API answered before it."""
 MAX_PROBLEMS = 5
 _SIZE = re.compile(r"^(\d+)x(\d+)$")
 _MAGIC: tuple[tuple[str, Any], ...] = (
@@ -92,6 +95,12 @@ class Fetched:
     status: int | None
     error: str | None
     image: DecodedImage | None
+
+    @property
+    def skipped(self) -> bool:
+        """The suite did not fetch (budget spent) or abandoned the fetch (run stopped)."""
+        kind = (self.error or "").split(":", 1)[0]
+        return kind in (NOT_FETCHED, ABORTED)
 
 
 def fetched(ctx: ExchangeContext, url: str) -> Fetched:
@@ -183,16 +192,24 @@ def usage_problems(usage: Any, schema: dict[str, Any] | None, where: str) -> lis
 
 
 def timestamp_problem(value: Any, where: str, now: float | None = None) -> Problem | None:
-    """A problem when an integer timestamp is not unix seconds within a day of now."""
+    """A problem when an integer timestamp is not unix seconds between 2020 and a day from now.
+
+    The past is left open back to `EARLIEST_TIMESTAMP`: a gateway that replays a cached answer
+    reports when the image was made, which may be long ago. Milliseconds, microseconds, zero
+    and times in the future are wrong data.
+    """
     if not is_int(value):
         return None
     now = time.time() if now is None else now
-    if abs(value - now) <= SECONDS_PER_DAY:
+    latest = int(now) + SECONDS_PER_DAY
+    if EARLIEST_TIMESTAMP <= value <= latest:
         return None
     hint = " (looks like milliseconds)" if abs(value / 1000 - now) <= SECONDS_PER_DAY else ""
+    expected = f"{EARLIEST_TIMESTAMP}..{latest}"
     return Problem(
-        f"expected {where} in unix seconds within a day of now ({int(now)}), got {value}{hint}",
-        expected=f"{int(now)} +/- {SECONDS_PER_DAY}",
+        f"expected {where} in unix seconds, not before 2020 nor over a day ahead ({expected}), "
+        f"got {value}{hint}",
+        expected=expected,
         actual=str(value),
     )
 

@@ -138,10 +138,12 @@ def created_present(ctx: ExchangeContext) -> list[Problem] | None:
 @check(
     "IMG-CREATED-SECONDS",
     Level.MUST,
-    "`created`, when present, is a unix timestamp in seconds within a day of now.",
+    "`created`, when present, is a unix timestamp in seconds: not in the future (a day of "
+    "clock skew allowed), not before 2020.",
     f"{BODY}/properties/created",
-    "The spec describes `created` as a Unix timestamp, which counts seconds; milliseconds or "
-    "a far-off time are wrong data, not a style choice.",
+    "The spec calls `created` the Unix timestamp when the image was created, which counts "
+    "seconds; milliseconds, zero or a future time are wrong data. An old time is allowed: a "
+    "cached answer reports when its image was made.",
 )
 def created_seconds(ctx: ExchangeContext) -> list[Problem] | None:
     body = ctx.body
@@ -156,8 +158,9 @@ def created_seconds(ctx: ExchangeContext) -> list[Problem] | None:
     Level.MUST,
     "`usage`, when present, adds up: total = input + output tokens; details sum to their totals.",
     f"{BODY}/properties/usage",
-    "Token counts feed billing; totals that do not add up are wrong data whatever the schema "
-    "says about presence.",
+    "The spec describes `total_tokens` as the total tokens used (input plus output) and each "
+    "`*_details` as its image and text tokens; counts that do not add up are wrong billing "
+    "data, while absent counts are allowed (every usage field is optional).",
 )
 def usage_sum(ctx: ExchangeContext) -> list[Problem] | None:
     body = ctx.body
@@ -171,10 +174,13 @@ def usage_sum(ctx: ExchangeContext) -> list[Problem] | None:
 @check(
     "IMG-ECHO",
     Level.MUST,
-    "Echoed `size` and `quality` match the request; for `size: auto` any size the spec lists.",
+    "Echoed `size` and `quality` match the request; for `size: auto` any size the spec lists; "
+    "a `quality` echo outside the request's quality enum is not compared.",
     f"{REQUEST}/properties/size",
     "An echo that differs from the request reports settings that were not applied; `auto` "
-    "lets the gateway choose among the listed sizes (ruling).",
+    "lets the gateway choose among the listed sizes (ruling). The response types `quality` as "
+    "a plain string (`Quality setting used`), so a provider's own word for it (e.g. `high`) "
+    "is no contradiction; another value of the request enum is.",
 )
 def echo(ctx: ExchangeContext) -> list[Problem] | None:
     body = ctx.body
@@ -191,8 +197,9 @@ def echo(ctx: ExchangeContext) -> list[Problem] | None:
                 Problem(f"expected size {expected}, got {body['size']}", expected, body["size"])
             )
     quality = ctx.case.field("quality", ctx.op)
-    if isinstance(quality, str) and isinstance(body.get("quality"), str):
-        judged = True
+    echoed = body.get("quality")
+    if isinstance(quality, str) and echoed in ctx.op.enum("quality"):
+        judged = True  # an echo in another vocabulary (a provider's "high") is not compared
         if body["quality"] != quality:
             problems.append(
                 Problem(

@@ -33,11 +33,15 @@ def _tags(ctx: ExchangeContext) -> set[str]:
     return set(found)
 
 
-def _ruled_400(ctx: ExchangeContext) -> bool:
-    """A 400 the rulings allow: an empty prompt, or a field the spec excludes from streams."""
+def _ruled_rejection(ctx: ExchangeContext) -> bool:
+    """A 4xx the rulings allow: an empty prompt, or a field the spec excludes from streams.
+
+    The rulings name 400; another 4xx still rejects, and PROTO-STATUS-DECLARED (SHOULD) and
+    ERR-EMPTY-PROMPT (MAY) report the undeclared status.
+    """
     excluded = {stream_tag(name) for name in stream_exclusive_fields(ctx.op)}
     tags = _tags(ctx)
-    return ctx.status == 400 and (EMPTY_PROMPT in tags or bool(excluded & tags))
+    return _is_4xx(ctx) and (EMPTY_PROMPT in tags or bool(excluded & tags))
 
 
 @check(
@@ -66,11 +70,12 @@ def negative_4xx(ctx: ExchangeContext) -> list[Problem] | None:
 @check(
     "ERR-VALID-ACCEPTED",
     Level.MUST,
-    "A request valid per the spec is not rejected with a 4xx (except the rulings: 400 for an "
-    "empty prompt or for `response_format` with `stream: true`).",
+    "A request valid per the spec is not rejected with a 4xx (except the rulings: a rejection "
+    "of an empty prompt or of `response_format` with `stream: true`).",
     "requestBody/content/application~1json/schema",
-    "Rejecting valid input breaks the contract; the rulings allow 400 for an empty prompt and "
-    "for response_format on streams, unknown fields are judged as SHOULD, 401/403/429 skipped.",
+    "Rejecting valid input breaks the contract; the rulings allow rejecting an empty prompt and "
+    "response_format on streams (a status other than the declared 400 is left to "
+    "PROTO-STATUS-DECLARED), unknown fields are judged as SHOULD, 401/403/429 skipped.",
 )
 def valid_accepted(ctx: ExchangeContext) -> list[Problem] | None:
     if not ctx.valid_request or not _judged(ctx):
@@ -82,7 +87,7 @@ def valid_accepted(ctx: ExchangeContext) -> list[Problem] | None:
         return []
     if not _is_4xx(ctx):
         return None  # 5xx and others are judged by the protocol checks
-    if _ruled_400(ctx):
+    if _ruled_rejection(ctx):
         return []
     return [
         Problem(
@@ -99,7 +104,8 @@ def valid_accepted(ctx: ExchangeContext) -> list[Problem] | None:
     "A 4xx/5xx JSON body validates against the declared error schema (incl. the provider enum).",
     ERROR_BODY,
     "Envelope fields are optional, but where present they must have the declared types and "
-    "enums (ruling).",
+    "enums (ruling); the spec gives one envelope (`Error response from Bifrost`) for its "
+    "errors, so an undeclared error status is held to it too.",
 )
 def envelope_schema(ctx: ExchangeContext) -> list[Problem] | None:
     if not _error_answer(ctx) or not ctx.parsed:

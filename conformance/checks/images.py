@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from conformance.checks._util import (
     DecodedImage,
+    Fetched,
     allowed_sizes,
     cached_image,
     data_items,
@@ -120,18 +121,14 @@ def url_fetch(ctx: ExchangeContext) -> list[Problem] | None:
     if not urls:
         return None
     sizes = allowed_sizes(ctx.op, ctx.requested_size)
-    problems = []
-    for i, url in urls:
-        problem = _fetch_problem(ctx, i, url, sizes)
-        if problem:
-            problems.append(problem)
-    return problems
+    judged = [(i, got) for i, url in urls if not (got := fetched(ctx, url)).skipped]
+    if not judged:
+        return None  # the suite fetched none of them (request budget spent, run stopped)
+    found = (_fetch_problem(i, got, sizes) for i, got in judged)
+    return [p for p in found if p]
 
 
-def _fetch_problem(
-    ctx: ExchangeContext, i: int, url: str, sizes: list[str] | None
-) -> Problem | None:
-    got = fetched(ctx, url)
+def _fetch_problem(i: int, got: Fetched, sizes: list[str] | None) -> Problem | None:
     if got.error or got.status is None:
         return Problem(
             f"expected data[{i}].url to be fetchable, got {got.error or 'no response'} "
@@ -141,7 +138,8 @@ def _fetch_problem(
         )
     if got.status != 200 or got.image is None:
         return Problem(
-            f"expected 200 fetching data[{i}].url, got {got.status}",
+            f"expected 200 fetching data[{i}].url, got {got.status} (the URL may have expired, "
+            "need credentials or a redirect, or be unreachable from the test host)",
             expected="200",
             actual=str(got.status),
         )

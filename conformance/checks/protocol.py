@@ -46,8 +46,9 @@ def responds(ctx: ExchangeContext) -> list[Problem] | None:
     Level.MUST,
     "No request, valid or invalid, is answered with a 5xx status.",
     "responses",
-    "A 5xx says the gateway failed; invalid input must be rejected with 4xx and valid input "
-    "served, so a 5xx is a defect whatever was sent.",
+    "The spec answers invalid input with 400 (`Bad request`) and valid input with 200; its "
+    "declared 500 (`Internal server error`) documents a failure, not a conforming answer, so a "
+    "5xx is a defect whatever was sent.",
 )
 def no_5xx(ctx: ExchangeContext) -> list[Problem] | None:
     if not ctx.answered:
@@ -122,7 +123,8 @@ def content_type(ctx: ExchangeContext) -> list[Problem] | None:
     Level.MUST,
     "A body sent as JSON is UTF-8 JSON that parses.",
     "responses/200/content/application~1json",
-    "A body labelled application/json that does not parse cannot be read by any client.",
+    "The spec declares application/json bodies for 200, 400 and 500; a body so labelled that "
+    "does not parse cannot be read by any client.",
 )
 def body_parses(ctx: ExchangeContext) -> list[Problem] | None:
     if not ctx.answered or ctx.exchange.is_stream or not _is_json_type(ctx.exchange.media_type):

@@ -24,6 +24,9 @@ Scope = Literal["exchange", "run"]
 ENVIRONMENT_STATUSES = frozenset({401, 403, 429})
 """Statuses about credentials or quota, not conformance: checks treat them as not applicable."""
 Fetch = Callable[[str], tuple[int | None, dict[str, str], bytes, str | None]]
+NOT_FETCHED = "not-fetched"
+"""Kind (`"not-fetched: why"`) of a `Fetch` error for a URL the suite chose not to fetch
+(request budget spent): says nothing of the gateway, so no check judges it."""
 
 
 @dataclass

@@ -45,7 +45,12 @@ class Frame:
 
     @property
     def type(self) -> Any:
-        return self.payload.get("type") if isinstance(self.payload, dict) else None
+        """The payload's `type`; when the object has none, the SSE `event:` name (if any)."""
+        if not isinstance(self.payload, dict):
+            return None
+        if "type" in self.payload:
+            return self.payload["type"]
+        return self.event.event or None
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,7 @@ def completion_watch(op: Operation, images: int) -> Callable[[StreamEvent], bool
     def delivered(event: StreamEvent) -> bool:
         nonlocal seen
         names = [k for k in (kinds.completed, kinds.error) if k]
-        if not any(name in event.data for name in names):
+        if not any(name in event.data or name == event.event for name in names):
             return False  # cheap test first: most events are partial images
         kind = _frame(0, event).type
         if kind is not None and kind == kinds.error:
@@ -226,7 +231,9 @@ def sequence(ctx: ExchangeContext) -> list[Problem] | None:
     "The stream carries exactly one completed event (`type` from the spec's enum) per "
     "requested image.",
     f"{STREAM}/properties/type",
-    "One completed event ends each image; a 200 stream without n completed images fails (ruling).",
+    "One completed event ends each image; a 200 stream without n completed images fails "
+    "(ruling). `type` is optional in the event schema, so an object without it is typed by "
+    "its SSE `event:` name.",
 )
 def completed_count(ctx: ExchangeContext) -> list[Problem] | None:
     kind = event_types(ctx.op).completed
@@ -282,8 +289,8 @@ def nothing_after_end(ctx: ExchangeContext) -> list[Problem] | None:
     Level.MUST,
     "The stream ends by itself within the run's bounds (time and event count).",
     "responses/200/content/text~1event-stream",
-    "A stream that never ends holds the client's connection forever; the stream exists to "
-    "deliver n images and stop.",
+    "Nothing follows the last completed event (ruling), so the stream ends there; one that "
+    "never ends holds the client's connection forever.",
 )
 def terminates(ctx: ExchangeContext) -> list[Problem] | None:
     if not ctx.exchange.is_stream:
@@ -306,7 +313,8 @@ def terminates(ctx: ExchangeContext) -> list[Problem] | None:
     Level.MUST,
     "A valid streamed request is not answered with an `error` event.",
     f"{STREAM}/properties/type",
-    "An error event in a 200 stream is a failure to serve a request the spec calls valid.",
+    "The `type` enum names an `error` event; for a valid request it means the n images the "
+    "200 stream owes (ruling) were not served.",
 )
 def no_error_event(ctx: ExchangeContext) -> list[Problem] | None:
     kind = event_types(ctx.op).error
@@ -364,7 +372,8 @@ def image_size(ctx: ExchangeContext) -> list[Problem] | None:
     Level.MUST,
     "`usage` in an event, when present, adds up: total = input + output; details sum to totals.",
     f"{STREAM}/properties/usage",
-    "Token counts feed billing; totals that do not add up are wrong data.",
+    "As in the JSON body, `total_tokens` is the total used (input plus output) and each "
+    "`*_details` splits its count into image and text tokens; absent counts are allowed.",
 )
 def usage_sum(ctx: ExchangeContext) -> list[Problem] | None:
     if not stream_answer(ctx):
@@ -383,9 +392,12 @@ def usage_sum(ctx: ExchangeContext) -> list[Problem] | None:
 @check(
     "SSE-CREATED-AT-SECONDS",
     Level.MUST,
-    "`created_at`, when present, is a unix timestamp in seconds within a day of now.",
+    "`created_at`, when present, is a unix timestamp in seconds: not in the future (a day of "
+    "clock skew allowed), not before 2020.",
     f"{STREAM}/properties/created_at",
-    "A timestamp in milliseconds or far from now is wrong data, not a style choice.",
+    "The spec calls `created_at` the timestamp when the chunk was created (`format: int64`, "
+    "like `created`); milliseconds, zero or a future time are wrong data, while a replayed "
+    "cached stream may carry an old time.",
 )
 def created_at_seconds(ctx: ExchangeContext) -> list[Problem] | None:
     if not stream_answer(ctx):
@@ -402,8 +414,9 @@ def created_at_seconds(ctx: ExchangeContext) -> list[Problem] | None:
     Level.MUST,
     "The same request streamed and not streamed yields the same number of images of the same size.",
     "requestBody/content/application~1json/schema/properties/stream",
-    "`stream` changes only how images are delivered, not which; a difference means one mode "
-    "ignores part of the request (size auto excepted: the gateway may choose each time).",
+    "The spec's `stream` says only how images are sent (`as base64 chunks via SSE`), not "
+    "which; a difference means one mode ignores part of the request (size auto excepted: the "
+    "gateway may choose each time, ruling).",
     scope="run",
 )
 def parity(ctx: RunContext) -> list[tuple[Exchange, list[Problem]]] | None:
