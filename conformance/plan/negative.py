@@ -136,6 +136,8 @@ def _enum_violations(
             outside.extend((value.upper(), value.capitalize()))
     strings = [v for v in listed if isinstance(v, str)]
     numbers = [v for v in listed if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    booleans = [v for v in listed if isinstance(v, bool)]
+    outside.extend(not v for v in booleans)  # a boolean narrowed to one value: the other one
     if strings:
         outside.append(OUTSIDE_ENUM)
     if numbers:

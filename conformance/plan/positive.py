@@ -12,6 +12,7 @@ from conformance.plan.domains import (
     PROMPT_FIELD,
     STREAM_FIELD,
     columns,
+    field_values,
     numeric_bounds,
     sample_value,
     schema_types,
@@ -148,7 +149,7 @@ def special_cases(op: Operation, model: str) -> list[Case]:
 
 def _stream_exclusive_cases(op: Operation, base: dict[str, Any]) -> list[Case]:
     """One streamed case per field the spec does not support for streaming."""
-    if STREAM_FIELD not in op.properties:
+    if not streaming_allowed(op):
         return []
     cases = []
     for name in stream_exclusive_fields(op):
@@ -158,9 +159,16 @@ def _stream_exclusive_cases(op: Operation, base: dict[str, Any]) -> list[Case]:
     return cases
 
 
+def streaming_allowed(op: Operation) -> bool:
+    """Whether the spec (perhaps narrowed to `stream=false`) allows `stream: true`."""
+    return STREAM_FIELD in op.properties and True in field_values(
+        STREAM_FIELD, op.field_schema(STREAM_FIELD)
+    )
+
+
 def _parity_cases(op: Operation, base: dict[str, Any]) -> list[Case]:
     """Per size family, the same body sent streamed and not streamed."""
-    if STREAM_FIELD not in op.properties:
+    if not streaming_allowed(op):
         return []
     extra: dict[str, Any] = {}
     if COUNT_FIELD in op.properties:
