@@ -93,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     bounds.add_argument(
         "--stream-grace-s",
         type=_positive_float,
-        default=5.0,
+        default=2.0,
         help="how long a stream may stay open after its last expected image",
     )
     bounds.add_argument("--max-duration", type=_positive_float, help="whole-run deadline (s)")

@@ -40,7 +40,7 @@ class Bounds:
     max_body_bytes: int = 96 * MiB
     max_events: int = 2000
     max_stream_s: float = 60.0
-    stream_grace_s: float = 5.0
+    stream_grace_s: float = 2.0
     """How long a stream may stay open once it delivered every image it was asked for."""
 
 

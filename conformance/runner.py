@@ -9,12 +9,15 @@ it raises `TargetUnreachable` when nothing answers at all and `SpecError` for a 
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+import httpx
 
 from conformance import __version__
 from conformance.checks.registry import (
@@ -38,6 +41,9 @@ from conformance.spec import Spec
 MAX_429_RETRIES = 2
 MAX_RETRY_AFTER_S = 10.0
 RUN_SCOPE_TAG = "parity:"
+SLOW_EXCHANGE_S = 2.0  # failures slower than this are reported as sent, not shrunk
+MAX_SHRINK_S = 10.0  # per shrink
+MAX_SHRINK_REQUESTS = 200  # per run
 
 Progress = Callable[[int, int, int], None]
 
@@ -165,9 +171,11 @@ class _Run:
         self.incomplete_reason = ""
         self.unsent: list[str] = []
         self.shrunk_checks: set[str] = set()
+        self.shrink_requests = 0
 
     def execute(self) -> RunResult:
         plan = make_plan(self.config)
+        self.started = time.monotonic()  # --max-duration bounds the sending, not the planning
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
         with Client(self.target, self.op, self.config.bounds) as client:
             self.client = client
@@ -210,14 +218,18 @@ class _Run:
     # -- sending -------------------------------------------------------------------------
 
     def _probe(self) -> None:
-        """Fail fast (exit 3) when nothing listens at the target; obeys the request bounds."""
-        _, _, _, error = self.client.fetch(self.target.base_url, method="HEAD")
-        kind, _, detail = (error or "").partition(": ")
-        if kind == "connect":  # anything else means it answered something: reachable
+        """Fail fast (exit 3) when nothing listens at the target: a TCP connect within the
+        connect timeout, nothing sent (a silent gateway is then reported by the cases)."""
+        url = httpx.URL(self.target.base_url)
+        port = url.port or (443 if url.scheme == "https" else 80)
+        try:
+            with socket.create_connection((url.host, port), self.config.bounds.connect_timeout):
+                pass
+        except OSError as exc:
             raise TargetUnreachable(
                 f"cannot reach {self.redactor.text(self.target.base_url)}: "
-                f"{self.redactor.text(detail)}"
-            )
+                f"{exc.strerror or exc.__class__.__name__}"
+            ) from exc
 
     def _send_all(self, cases: list[Case]) -> None:
         workers = max(1, self.config.workers)
@@ -245,8 +257,9 @@ class _Run:
                 if self.config.stop.is_set():
                     self.client.abort()  # interrupted: what is still in flight is not waited for
         remaining = sum(1 for _ in queue)
-        if remaining and not self.incomplete_reason and self.config.max_requests is None:
-            self.incomplete_reason = f"{remaining} cases were not sent"
+        if remaining and not self.incomplete_reason:
+            # Stopped before the first case went out (e.g. the probe outlasted the deadline).
+            self._mark_incomplete()
 
     def _should_stop(self) -> bool:
         if self.config.stop.is_set():
@@ -307,7 +320,7 @@ class _Run:
                 continue
             problems = self._apply(chk, ctx)
             evidence = exchange
-            if problems and self._worth_shrinking(chk, case):
+            if problems and self._worth_shrinking(chk, exchange):
                 evidence, problems = self._shrunk(chk, exchange) or (exchange, problems)
             self._record(chk, evidence, problems)
         if any(tag.startswith(RUN_SCOPE_TAG) for tag in case.tags):
@@ -315,10 +328,15 @@ class _Run:
         if self.progress:
             self.progress(self.budget.sent, self.failures, len(self.environment))
 
-    def _worth_shrinking(self, chk: Check, case: Case) -> bool:
+    def _worth_shrinking(self, chk: Check, exchange: Exchange) -> bool:
         """Every failing random case is shrunk; of the planned valid cases, the first failure of
-        each check, so each failing check shows at least one minimal reproducer."""
+        each check, so each failing check shows at least one minimal reproducer. A slow failure
+        (a cut stream, a timeout) is not: each attempt would be as slow, and the run's shrinking
+        stays within `MAX_SHRINK_REQUESTS`."""
+        case = exchange.case
         if not self.config.shrink or case.expect != "success":
+            return False
+        if exchange.elapsed_s > SLOW_EXCHANGE_S or self.shrink_requests >= MAX_SHRINK_REQUESTS:
             return False
         if "random" in case.tags:
             return True
@@ -351,9 +369,14 @@ class _Run:
 
         found: dict[str, tuple[Exchange, list[Problem]]] = {}
 
+        deadline = time.monotonic() + MAX_SHRINK_S
+
         def still_fails(candidate: Case) -> bool:
-            if self._should_stop() or not self.budget.take():
+            if self._should_stop() or time.monotonic() > deadline:
                 return False
+            if self.shrink_requests >= MAX_SHRINK_REQUESTS or not self.budget.take():
+                return False
+            self.shrink_requests += 1
             attempt = self.client.send(candidate, self._stream_end(candidate))
             ctx = ExchangeContext(self.spec, self.op, attempt, self._fetch)
             problems = self._apply(chk, ctx)
@@ -363,7 +386,7 @@ class _Run:
             return False
 
         smaller = shrink(exchange.case, still_fails, self.op)
-        if smaller is exchange.case or smaller.id not in found:
+        if smaller.body == exchange.case.body or smaller.id not in found:
             return None
         return found[smaller.id]
 

@@ -127,7 +127,9 @@ def test_crashing_check_is_an_error_of_that_check_and_the_run_continues(
     spec: Spec, crashing_check: str
 ) -> None:
     with serving(hb.fixed(200, b"{}")) as server:
-        config = RunConfig(spec=spec, base_url=server.url, bounds=SMALL, max_requests=5)
+        config = RunConfig(
+            spec=spec, base_url=server.url, bounds=SMALL, max_requests=5, shrink=False
+        )
         result = run(config)
     checks = {c.check_id: c for c in result.checks}
     crashed = checks[crashing_check]

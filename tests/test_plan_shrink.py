@@ -63,3 +63,16 @@ def test_shrink_is_bounded_and_returns_the_case_when_nothing_smaller_fails(spec:
     assert len(calls) == 3
     raw = Case(id="neg", kind="negative", title="t", expect="reject", raw_body=b"{not json")
     assert shrink(raw, lambda c: True, op) is raw
+
+
+def test_shrink_lowers_an_integer_valued_float(spec: Spec) -> None:
+    op = spec.operation
+    case = Case(
+        id="random-002",
+        kind="positive",
+        title="random",
+        expect="success",
+        body={"model": "dall-e-3", "prompt": "A fox", "n": 7.0},
+    )
+    small = shrink(case, lambda c: c.requested_n(op) >= 3, op)
+    assert small.body["n"] == 3 and not isinstance(small.body["n"], float)

@@ -13,9 +13,13 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
+from starlette.testclient import TestClient
 
 from conformance.spec import JSON, SSE, Spec
+from conformance.targets import validation
 from conformance.targets.faults import FAULTS, resolve_fault
+from conformance.targets.messages import GatewayRequest
+from conformance.targets.reference import create_app
 from conformance.targets.server import running_gateway
 
 DEPLOYMENT = "dall-e-3"
@@ -192,6 +196,16 @@ INVALID_BODIES: list[tuple[str, bytes, str]] = [
         json.dumps({"model": "m", "prompt": "p", "stream": "yes"}).encode(),
         "stream",
     ),
+    ("null", b"null", "body"),
+    ("whitespace", b" \n ", "body"),
+    ("utf8-bom", b"\xef\xbb\xbf" + json.dumps({"model": "m", "prompt": "p"}).encode(), "body"),
+    ("latin-1", '{"model": "m", "prompt": "\u00e9"}'.encode("latin-1"), "body"),
+    ("too-deep", b"[" * 100_000 + b"]" * 100_000, "body"),
+    (
+        "fallback-item",
+        json.dumps({"model": "m", "prompt": "p", "fallbacks": ["a", 1]}).encode(),
+        "fallbacks.1",
+    ),
 ]
 
 
@@ -214,6 +228,115 @@ def test_wrong_content_type_gets_a_400_envelope(spec: Spec, gateway_url: str) ->
     )
     assert_envelope(spec, response, 400, "content-type")
     assert response.json()["extra_fields"]["model_requested"] == DEPLOYMENT
+
+
+def test_empty_api_version_gets_a_400_envelope(spec: Spec, gateway_url: str) -> None:
+    """OpenAPI's allowEmptyValue defaults to false: `?api-version=` is not a valid value."""
+    response = generate(
+        spec, gateway_url, {"model": DEPLOYMENT, "prompt": PROMPT}, params={"api-version": ""}
+    )
+    assert_envelope(spec, response, 400, "api-version")
+
+
+def test_media_type_parameters_are_accepted(spec: Spec, gateway_url: str) -> None:
+    raw = json.dumps({"model": DEPLOYMENT, "prompt": PROMPT}).encode()
+    headers = {"content-type": "Application/JSON; charset=utf-8"}
+    response = httpx.post(endpoint(spec, gateway_url), content=raw, headers=headers, timeout=10)
+    assert response.status_code == 200
+
+
+def gateway_request(spec: Spec, body: Any) -> GatewayRequest:
+    raw = json.dumps(body).encode()
+    return GatewayRequest(
+        op=spec.operation,
+        method="POST",
+        path=spec.operation.path,
+        query={},
+        headers={"content-type": JSON},
+        raw=raw,
+        base_url="http://127.0.0.1",
+        body=json.loads(raw),
+        parsed=True,
+    )
+
+
+BASE = {"model": DEPLOYMENT, "prompt": PROMPT}
+SCHEMA_CASES: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
+    ("integral-float-n", {**BASE, "n": 2.0}, []),
+    ("unknown-fields", {**BASE, "x_unknown": {"a": [1]}, "seed": 3}, []),
+    ("fractional-n", {**BASE, "n": 1.5}, [("n", "type")]),
+    ("boolean-n", {**BASE, "n": True}, [("n", "type")]),
+    ("string-n", {**BASE, "n": "2"}, [("n", "type")]),
+    ("empty-object", {}, [("model", "required"), ("prompt", "required")]),
+    (
+        "several",
+        {"prompt": 1, "n": 11, "size": "AUTO"},
+        [("model", "required"), ("n", "maximum"), ("prompt", "type"), ("size", "enum")],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "expected"), SCHEMA_CASES, ids=[c[0] for c in SCHEMA_CASES]
+)
+def test_openapi_core_judges_bodies_by_json_schema_2020_12(
+    spec: Spec, name: str, body: dict[str, Any], expected: list[tuple[str, str]]
+) -> None:
+    validator = validation.SpecRequestValidator(spec)
+    issues = validator.issues(gateway_request(spec, body), {"deployment-id": DEPLOYMENT})
+    assert [(i.param, i.keyword) for i in issues] == expected
+    assert all(i.message and i.code for i in issues)
+
+
+def test_path_and_query_parameters_are_validated(spec: Spec) -> None:
+    validator = validation.SpecRequestValidator(spec)
+    req = gateway_request(spec, BASE)
+    assert validator.issues(req, {"deployment-id": DEPLOYMENT}) == []
+    missing = validator.issues(req, {})
+    assert [(i.param, i.keyword, i.code) for i in missing] == [
+        ("deployment-id", "required", "missing")
+    ]
+
+
+def test_the_openapi_validator_is_built_once_per_app(
+    spec: Spec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[object] = []
+    from_dict = validation.OpenAPI.from_dict
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        built.append(args)
+        return from_dict(*args, **kwargs)
+
+    monkeypatch.setattr(validation.OpenAPI, "from_dict", counted)
+    with TestClient(create_app(spec)) as client:
+        url = endpoint(spec, "")
+        statuses = [client.post(url, json={**BASE, "n": n}).status_code for n in (1, 1.5, 2)]
+    assert statuses == [200, 400, 200]
+    assert len(built) == 1
+
+
+VALIDATION_FAULTS = [
+    ("fractional-n-truncated", {**BASE, "n": 1.5}),
+    ("n-above-maximum-clamped", {**BASE, "n": 11}),
+    ("uppercase-enum-accepted", {**BASE, "size": "AUTO", "quality": "HD"}),
+    ("missing-model-uses-deployment", {"prompt": PROMPT}),
+]
+
+
+@pytest.mark.parametrize(
+    ("fault_id", "body"), VALIDATION_FAULTS, ids=[f[0] for f in VALIDATION_FAULTS]
+)
+def test_validation_faults_rewrite_the_issues(
+    spec: Spec, fault_id: str, body: dict[str, Any]
+) -> None:
+    url = endpoint(spec, "")
+    with (
+        TestClient(create_app(spec)) as clean,
+        TestClient(create_app(spec, FAULTS[fault_id])) as faulty,
+    ):
+        assert clean.post(url, json=body).status_code == 400
+        assert faulty.post(url, json=body).status_code == 200
 
 
 def test_unknown_route_gets_a_404_envelope(spec: Spec, gateway_url: str) -> None:

@@ -60,11 +60,11 @@ class _Shrinker:
     def lower(self, name: str) -> None:
         value = self.body.get(name)
         schema = self.op.field_schema(name)
-        if (
-            not isinstance(value, int)
-            or isinstance(value, bool)
-            or "integer" not in schema_types(schema)
-        ):
+        if isinstance(value, bool) or "integer" not in schema_types(schema):
+            return
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not isinstance(value, int):
             return
         low = numeric_bounds(schema)[0]
         floor = int(low) if low is not None else 0
@@ -87,8 +87,8 @@ def shrink(
     max_attempts: int = MAX_SHRINK_ATTEMPTS,
 ) -> Case:
     """A smaller case that still fails: optional fields dropped, prompt shortened, integers
-    lowered toward their minimum. Calls `still_fails` at most `max_attempts` times; returns
-    `case` itself when nothing smaller fails (or the body is not a JSON object).
+    (`4` or `4.0`) lowered toward their minimum. Calls `still_fails` at most `max_attempts`
+    times; returns `case` itself when nothing smaller fails (or the body is not a JSON object).
     """
     if case.raw_body is not None or not isinstance(case.body, dict):
         return case

@@ -1,9 +1,20 @@
-"""Random valid request bodies: hypothesis strategies composed from the request schema."""
+"""Random valid request bodies: schemathesis derives them from the operation's request schema.
+
+Only the generated body is used, fitted to the run: the body's model is the run's model,
+top-level fields the schema does not list are dropped (a named case covers those), a prompt
+with nothing to draw is replaced by one from `prompt_strategy`, and a streamed body leaves out
+the fields the spec does not support for streaming.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Final
+from unittest import mock
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -13,77 +24,17 @@ from conformance.plan.domains import (
     MODEL_FIELD,
     PROMPT_FIELD,
     STREAM_FIELD,
-    numeric_bounds,
-    schema_types,
     stream_exclusive_fields,
 )
 from conformance.plan.prompts import prompt_strategy
 from conformance.spec import Operation
 
-_TEXT = st.characters(exclude_categories=("Cs", "Cc"))
-_MAX_TEXT = 40
-_MAX_ITEMS = 3
-_OVERSAMPLE = 3
+if TYPE_CHECKING:
+    from schemathesis.generation.case import Case as GeneratedCase
 
-
-def value_strategy(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
-    """Valid values for one field schema (enum, boolean, number, string, array, object)."""
-    if schema.get("enum"):
-        return st.sampled_from(list(schema["enum"]))
-    kind = (schema_types(schema) or ["string"])[0]
-    if kind == "boolean":
-        return st.booleans()
-    if kind == "integer":
-        low, high = numeric_bounds(schema)
-        return st.integers(
-            min_value=None if low is None else int(low),
-            max_value=None if high is None else int(high),
-        )
-    if kind == "number":
-        low, high = numeric_bounds(schema)
-        return st.floats(min_value=low, max_value=high, allow_nan=False, allow_infinity=False)
-    if kind == "array":
-        low = int(schema.get("minItems", 0))
-        high = min(int(schema.get("maxItems", low + _MAX_ITEMS)), low + _MAX_ITEMS)
-        return st.lists(value_strategy(schema.get("items", {})), min_size=low, max_size=high)
-    if kind == "object":
-        return st.just({})
-    if kind == "null":
-        return st.none()
-    low = int(schema.get("minLength", 0))
-    high = max(low, min(int(schema.get("maxLength", low + _MAX_TEXT)), low + _MAX_TEXT))
-    return st.text(_TEXT, min_size=low, max_size=high)
-
-
-def body_strategy(op: Operation, model: str) -> st.SearchStrategy[dict[str, Any]]:
-    """Whole valid bodies: required fields always, optional ones sometimes.
-
-    The model is the run's model; prompts come from `prompt_strategy`. A streamed body leaves
-    out the fields the spec does not support for streaming.
-    """
-    pieces = {name: value_strategy(schema) for name, schema in op.properties.items()}
-    if MODEL_FIELD in pieces:
-        pieces[MODEL_FIELD] = st.just(model)
-    if PROMPT_FIELD in pieces:
-        pieces[PROMPT_FIELD] = prompt_strategy()
-    required = set(op.required_fields)
-    exclusive = stream_exclusive_fields(op)
-    bodies = st.fixed_dictionaries(
-        {name: s for name, s in pieces.items() if name in required},
-        optional={name: s for name, s in pieces.items() if name not in required},
-    )
-
-    order = list(op.properties)
-
-    def streamable(body: dict[str, Any]) -> dict[str, Any]:
-        streamed = body.get(STREAM_FIELD) is True
-        return {
-            name: body[name]
-            for name in order
-            if name in body and not (streamed and name in exclusive)
-        }
-
-    return bodies.map(streamable)
+_OVERSAMPLE: Final = 3
+_BODY_PATH: Final = "/"
+_DRAWING = threading.Lock()
 
 
 def body_key(body: Any) -> str:
@@ -91,18 +42,104 @@ def body_key(body: Any) -> str:
     return json.dumps(body, sort_keys=True)
 
 
+def body_document(op: Operation) -> dict[str, Any]:
+    """A one-operation OpenAPI document holding only `op`'s request body (already resolved).
+
+    The body schema is closed (`additionalProperties: false`): fields the schema does not list
+    would be dropped from random bodies anyway, so schemathesis spends no draws on them.
+    """
+    closed = {**op.request_schema, "additionalProperties": False}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": op.operation_id, "version": "body"},
+        "paths": {
+            _BODY_PATH: {
+                op.method: {
+                    "requestBody": {
+                        "required": True,
+                        "content": {op.request_media_type: {"schema": closed}},
+                    },
+                    "responses": {"default": {"description": "any"}},
+                }
+            }
+        },
+    }
+
+
+def generated_bodies(op: Operation) -> st.SearchStrategy[GeneratedCase]:
+    """schemathesis' positive cases for `op`'s request body (built once per request schema)."""
+    return _generated(body_key(body_document(op)), op.method.upper())
+
+
+@lru_cache(maxsize=8)
+def _generated(document: str, method: str) -> st.SearchStrategy[GeneratedCase]:
+    import schemathesis
+
+    schema = schemathesis.openapi.from_dict(json.loads(document))
+    operation = schema[_BODY_PATH][method]
+    return operation.as_strategy(generation_mode=schemathesis.GenerationMode.POSITIVE)
+
+
+def has_subject(prompt: Any) -> bool:
+    """Whether a prompt names something to draw (holds a letter or a digit)."""
+    return isinstance(prompt, str) and any(char.isalnum() for char in prompt)
+
+
+def body_strategy(op: Operation, model: str) -> st.SearchStrategy[dict[str, Any]]:
+    """Whole valid bodies from schemathesis, fitted to the run (see the module docstring).
+
+    Fields keep the spec's order; every random choice is a hypothesis draw, so a seed fixes it.
+    """
+    generated = generated_bodies(op)
+    exclusive = set(stream_exclusive_fields(op))
+
+    @st.composite
+    def bodies(draw: st.DrawFn) -> dict[str, Any]:
+        drawn = draw(generated).body
+        source = drawn if isinstance(drawn, dict) else {}
+        body = {name: source[name] for name in op.properties if name in source}
+        if MODEL_FIELD in body:
+            body[MODEL_FIELD] = model
+        if PROMPT_FIELD in body and not has_subject(body[PROMPT_FIELD]):
+            body[PROMPT_FIELD] = draw(prompt_strategy())
+        if body.get(STREAM_FIELD) is True:
+            body = {name: value for name, value in body.items() if name not in exclusive}
+        return body
+
+    return bodies()
+
+
 def draw_bodies(
     op: Operation, model: str, seed: int, count: int, exclude: frozenset[str] = frozenset()
 ) -> list[dict[str, Any]]:
     """Up to `count` distinct bodies drawn with hypothesis from `seed` (same seed, same bodies).
 
-    Bodies whose `body_key` is in `exclude` are skipped.
+    Each body is an independent draw; bodies whose `body_key` is in `exclude` are skipped.
     """
+    strategy = body_strategy(op, model)
     drawn: dict[str, dict[str, Any]] = {}
+    with _DRAWING, _only_builtin_constants():
+        for index in range(max(0, count) * _OVERSAMPLE):
+            if len(drawn) >= count:
+                break
+            body = _draw_one(strategy, f"{seed}:{index}")
+            key = body_key(body)
+            if key not in exclude:
+                drawn.setdefault(key, body)
+    return list(drawn.values())
+
+
+def _draw_one(strategy: st.SearchStrategy[dict[str, Any]], seed: str) -> dict[str, Any]:
+    """One random example of `strategy`, fixed by `seed`.
+
+    A hypothesis run starts from the simplest example and then mutates what it has seen, which
+    yields near copies; the second example of a fresh run is an independent draw.
+    """
+    examples: list[dict[str, Any]] = []
 
     @hypothesis_seed(seed)
     @settings(
-        max_examples=max(1, count * _OVERSAMPLE),
+        max_examples=2,
         database=None,
         derandomize=False,
         phases=[Phase.generate],
@@ -110,12 +147,27 @@ def draw_bodies(
         suppress_health_check=list(HealthCheck),
         print_blob=False,
     )
-    @given(body_strategy(op, model))
-    def collect(body: dict[str, Any]) -> None:
-        key = body_key(body)
-        if len(drawn) < count and key not in exclude:
-            drawn.setdefault(key, body)
+    @given(strategy)
+    def keep(example: dict[str, Any]) -> None:
+        examples.append(example)
 
-    if count > 0:
-        collect()
-    return list(drawn.values())
+    keep()
+    return examples[-1]
+
+
+@contextmanager
+def _only_builtin_constants() -> Iterator[None]:
+    """Keep hypothesis from mixing in constants it harvests from loaded local modules.
+
+    Which local modules are loaded differs between entry points (CLI, dry run, pytest plugin)
+    and installs; with them a seed would not name one plan.
+    """
+    from hypothesis.internal.conjecture import providers
+    from hypothesis.internal.constants_ast import Constants
+
+    providers.CONSTANTS_CACHE.cache.clear()
+    try:
+        with mock.patch.object(providers, "_get_local_constants", Constants):
+            yield
+    finally:
+        providers.CONSTANTS_CACHE.cache.clear()

@@ -1,8 +1,8 @@
 """The reference gateway: a small, correct implementation of the spec's image operation.
 
-Every request is validated against the spec; valid ones get real PNGs of the requested size,
-as base64 or as URLs this app also serves, or as an SSE stream. A `Fault` changes the behaviour
-at well-defined points (see `conformance.targets.faults.model.Fault`).
+Every request is validated against the spec by openapi-core; valid ones get real PNGs of the
+requested size, as base64 or as URLs this app also serves, or as an SSE stream. A `Fault`
+changes the behaviour at well-defined points (see `conformance.targets.faults.model.Fault`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from conformance.targets.envelope import envelope
 from conformance.targets.faults.model import NO_FAULT, Fault
 from conformance.targets.messages import Frame, GatewayRequest, Refusal
 from conformance.targets.png import parse_size, render
+from conformance.targets.validation import SpecRequestValidator
 
 IMAGE_ROUTE = "/generated"
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -56,6 +57,7 @@ class ReferenceGateway:
         self.op = spec.operation
         self.fault = fault or NO_FAULT
         self.pattern = inbound.path_pattern(self.op)
+        self.validator = SpecRequestValidator(spec)
         self.store = ImageStore()
 
     async def dispatch(self, request: Request) -> Response:
@@ -71,7 +73,7 @@ class ReferenceGateway:
             return self.error(req, reply.status, reply.message, reply.param, reply.code)
         if reply is not None:
             return reply
-        req.issues = self.fault.validation(req, inbound.issues(req, params))
+        req.issues = self.fault.validation(req, self.validator.issues(req, params))
         if req.issues:
             first = req.issues[0]
             return self.error(req, 400, first.message, first.param, first.code)
