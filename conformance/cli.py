@@ -147,7 +147,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from conformance import console
     from conformance.client import Bounds
     from conformance.report import write_reports
-    from conformance.runner import RunConfig, TargetUnreachable, make_plan, run
+    from conformance.runner import RunConfig, TargetUnreachable, dry_run_summary, run
     from conformance.spec import load_spec, narrow
 
     if args.fault and args.base_url:
@@ -183,7 +183,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     out = console.Console(quiet=args.quiet, secrets=_secrets(config))
     if args.dry_run:
-        out.plan(make_plan(config), seed=args.seed)
+        out.plan(dry_run_summary(config), seed=args.seed)
         return EXIT_OK
     out.starting(config.base_url or "embedded reference gateway", spec, args.seed)
     _stop_on_signals(config.stop)

@@ -51,9 +51,8 @@ class Console:
     def starting(self, target: str, spec: Spec, seed: int) -> None:
         self.note(f"target {target}  spec {spec.title} ({spec.sha256[:12]})  seed {seed}")
 
-    def plan(self, plan: Any, seed: int) -> None:
+    def plan(self, summary: dict[str, Any], seed: int) -> None:
         """The dry-run output: what would be sent."""
-        summary = plan.summary()
         self._say(f"dry run (seed {seed}): nothing sent")
         self._say(json.dumps(summary, indent=2, sort_keys=True, default=str))
 

@@ -41,6 +41,7 @@ from conformance.spec import Spec
 MAX_429_RETRIES = 2
 MAX_RETRY_AFTER_S = 10.0
 RUN_SCOPE_TAG = "parity:"
+URL_FORMAT = "url"  # the response_format value whose images arrive as URLs to fetch
 SLOW_EXCHANGE_S = 2.0  # failures slower than this are reported as sent, not shrunk
 MAX_SHRINK_S = 10.0  # per shrink
 MAX_SHRINK_REQUESTS = 200  # per run
@@ -90,6 +91,26 @@ def make_plan(config: RunConfig) -> Plan:
             plan = build_plan(config.spec.operation, **kwargs)  # type: ignore[arg-type]
             _PLANS[key] = plan
         return plan
+
+
+def dry_run_summary(config: RunConfig) -> dict[str, object]:
+    """What a run with `config` would send: the plan's summary, plus the image URLs a
+    conforming gateway's answers would make the suite fetch (each one request)."""
+    op = config.spec.operation
+    plan = make_plan(config)
+    fetches = sum(
+        case.images_requested(op)
+        for case in plan.cases
+        if not case.streamed(op) and case.field("response_format", op) == URL_FORMAT
+    )
+    summary = dict(plan.summary())
+    summary["image_url_fetches"] = fetches
+    summary["requests_estimate"] = int(str(summary["requests"])) + fetches
+    summary["requests_note"] = (
+        "cases plus the image URLs of a conforming gateway; re-fetches for the parity check "
+        "and the shrinking of failures come on top; --max-requests caps them all"
+    )
+    return summary
 
 
 _PLANS: dict[tuple[object, ...], Plan] = {}

@@ -64,6 +64,8 @@ def test_dry_run_sends_nothing_and_prints_the_plan(
     assert not list(tmp_path.iterdir())
     summary = json.loads(done.stdout.split("\n", 1)[1])
     assert summary["requests"] > 0 and summary["images_requested"] > 0
+    assert summary["requests_estimate"] == summary["requests"] + summary["image_url_fetches"]
+    assert summary["image_url_fetches"] > 0
 
 
 @pytest.mark.parametrize("cap", [1, 9, 60])
