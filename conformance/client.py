@@ -80,6 +80,14 @@ class StreamEvent:
     retry: int | None
     t_s: float
 
+    @cached_property
+    def payload(self) -> Any:
+        """The data parsed as JSON (once, whoever asks first), or `NOT_JSON`."""
+        try:
+            return json.loads(self.data)
+        except (json.JSONDecodeError, RecursionError):
+            return NOT_JSON
+
 
 @dataclass
 class Exchange:

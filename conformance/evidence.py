@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import re
 import shlex
 
@@ -116,10 +115,7 @@ def timeline(events: list[StreamEvent]) -> list[SseTimelineEntry]:
     entries = []
     for event in events[:200]:
         kind, seq = event.event or "message", None
-        try:
-            data = json.loads(event.data)
-        except (json.JSONDecodeError, RecursionError):
-            data = None
+        data = event.payload
         if isinstance(data, dict):
             kind = str(data.get("type", kind))
             raw_seq = data.get("sequence_number")

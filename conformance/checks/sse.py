@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -130,14 +129,7 @@ def completion_watch(op: Operation, images: int) -> Callable[[StreamEvent], bool
 def _frame(position: int, event: StreamEvent) -> Frame:
     if event.data.strip() == DONE:
         return Frame(position, event, None, True)
-    return Frame(position, event, _json(event.data), False)
-
-
-def _json(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
-        return NOT_JSON
+    return Frame(position, event, event.payload, False)
 
 
 def _where(frame: Frame) -> str:
