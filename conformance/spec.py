@@ -18,14 +18,12 @@ import httpx
 import yaml
 from jsonschema import Draft202012Validator
 
+from conformance.errors import SpecError
+
 DEFAULT_SPEC_PATH = Path(__file__).resolve().parent.parent / "specs" / "bifrost-azure-images.yaml"
 DEFAULT_OPERATION_SUFFIX = "/images/generations"
 JSON = "application/json"
 SSE = "text/event-stream"
-
-
-class SpecError(Exception):
-    """The document cannot be read, parsed or used."""
 
 
 @dataclass(frozen=True)

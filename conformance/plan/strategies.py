@@ -20,12 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from conformance.plan.domains import (
-    MODEL_FIELD,
-    PROMPT_FIELD,
-    STREAM_FIELD,
-    stream_exclusive_fields,
-)
+from conformance.model import MODEL_FIELD, PROMPT_FIELD, STREAM_FIELD, stream_exclusive_fields
 from conformance.plan.prompts import prompt_strategy
 from conformance.spec import Operation
 
