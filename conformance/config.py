@@ -14,10 +14,12 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from conformance.errors import UsageError
-from conformance.spec import Spec
+
+if TYPE_CHECKING:
+    from conformance.spec import Spec
 
 MiB = 1024 * 1024
 API_KEY_ENV = "CONFORMANCE_API_KEY"

@@ -16,11 +16,10 @@ from rich.console import Console as RichConsole
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from conformance.checks.registry import Check
 from conformance.model import Status, Verdict
 from conformance.redaction import Redactor
 from conformance.results import RunResult
-from conformance.spec import Operation, Spec
+from conformance.spec import Spec
 
 _VERDICT_STYLE = {
     Verdict.CONFORMANT: "bold green",
@@ -127,29 +126,3 @@ class Console:
         self._say(line, style=_VERDICT_STYLE.get(verdict))
         for name, path in paths.items():
             self._say(f"{name}: {path}")
-
-
-def print_catalogue(checks: list[Check], op: Operation, as_json: bool = False) -> None:
-    """`conformance checks`: ID, level, statement, spec pointer and reasoning per check."""
-    rows = [
-        {
-            "id": c.id,
-            "level": c.level.value,
-            "family": c.family,
-            "statement": c.statement,
-            "pointer": c.spec_pointer(op),
-            "rationale": c.rationale,
-        }
-        for c in checks
-    ]
-    if as_json:
-        print(json.dumps(rows, indent=2))
-        return
-    family = None
-    for row in rows:
-        if row["family"] != family:
-            family = row["family"]
-            print(f"\n== {family} ==")
-        print(f"{row['id']:<28} {row['level']:<7} {row['statement']}")
-        print(f"{'':<28} spec: {row['pointer']}")
-        print(f"{'':<28} why:  {row['rationale']}")

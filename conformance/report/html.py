@@ -71,10 +71,11 @@ def _cut(text: str) -> str:
 def _pretty(body: Any) -> str:
     """A body as indented JSON when it is JSON, else as it is."""
     if isinstance(body, str):
+        text = body
         try:
-            body = json.loads(body)
+            body = json.loads(text)
         except ValueError:
-            return body
+            return text
     return json.dumps(body, indent=2, ensure_ascii=False)
 
 
