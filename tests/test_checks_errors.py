@@ -101,3 +101,14 @@ def test_empty_prompt_422_is_an_observation_not_a_must() -> None:
     empty = exchange(case({"prompt": ""}), status=422, json_body=envelope(422))
     assert passes(run("ERR-VALID-ACCEPTED", empty))
     assert fails(run("ERR-EMPTY-PROMPT", empty))
+
+
+def test_negative_4xx_says_clamped_when_the_nearest_count_came_back() -> None:
+    above = case({"n": 11}, expect="reject", kind="negative", rule="maximum:n")
+    outcome = run("ERR-NEGATIVE-4XX", exchange(above, json_body=image_body(n=10)))
+    assert fails(outcome) and "n clamped to 10" in outcome[0].message
+    below = case({"n": 0}, expect="reject", kind="negative", rule="minimum:n")
+    outcome = run("ERR-NEGATIVE-4XX", exchange(below, json_body=image_body(n=1)))
+    assert fails(outcome) and "n clamped to 1" in outcome[0].message
+    outcome = run("ERR-NEGATIVE-4XX", exchange(above, json_body=image_body(n=3)))
+    assert fails(outcome) and "clamped" not in outcome[0].message

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from conformance.checks._util import schema_problems, short
+from conformance.checks._util import is_int, schema_problems, short
 from conformance.checks.registry import ENVIRONMENT_STATUSES, ExchangeContext, Problem, check
-from conformance.plan.domains import stream_exclusive_fields
+from conformance.plan.domains import COUNT_FIELD, stream_exclusive_fields
 from conformance.plan.tags import EMPTY_PROMPT, UNKNOWN_FIELDS, body_tags, stream_tag
 from conformance.results import Level
 
 ERROR_BODY = "responses/400/content/application~1json/schema"
+BOUND_KEYWORDS = ("minimum", "maximum")
 
 
 def _judged(ctx: ExchangeContext) -> bool:
@@ -60,7 +61,8 @@ def negative_4xx(ctx: ExchangeContext) -> list[Problem] | None:
     rule = f" ({ctx.case.rule})" if ctx.case.rule else ""
     return [
         Problem(
-            f"expected a 4xx for a request that breaks the spec{rule}, got {ctx.status}",
+            f"expected a 4xx for a request that breaks the spec{rule}, got {ctx.status}"
+            f"{_clamped(ctx)}",
             expected="4xx",
             actual=str(ctx.status),
         )
@@ -212,6 +214,19 @@ def empty_prompt(ctx: ExchangeContext) -> list[Problem] | None:
             actual=str(ctx.status),
         )
     ]
+
+
+def _clamped(ctx: ExchangeContext) -> str:
+    """`: n clamped to B` when a count outside its bound was answered with B images."""
+    keyword, _, name = (ctx.case.rule or "").partition(":")
+    if name != COUNT_FIELD or keyword not in BOUND_KEYWORDS or ctx.status != 200:
+        return ""
+    bound = ctx.op.field_schema(name).get(keyword)
+    body = ctx.body
+    data = body.get("data") if isinstance(body, dict) else None
+    if is_int(bound) and isinstance(data, list) and len(data) == bound:
+        return f": {name} clamped to {bound} ({len(data)} images came back)"
+    return ""
 
 
 def _message_suffix(ctx: ExchangeContext) -> str:

@@ -70,6 +70,9 @@ def _read(data: bytes) -> DecodedImage:
     kind = next((name for name, matches in _MAGIC if matches(data)), None)
     if kind is None:
         return DecodedImage(data=data, error=f"bytes starting {data[:8]!r} are not PNG/JPEG/WebP")
+    missing = _missing_end(kind, data)
+    if kind == "WebP" and missing:  # Pillow reads no WebP header without the whole RIFF chunk
+        return DecodedImage(data=data, kind=kind, incomplete=missing)
     try:
         with _open(data) as image:
             width, height = image.size
@@ -82,7 +85,6 @@ def _read(data: bytes) -> DecodedImage:
             f"{MAX_PIXELS} pixels, so it was not decoded"
         )
         return replace(found, incomplete=why)
-    missing = _missing_end(kind, data)
     if missing:
         return replace(found, incomplete=missing)
     try:
