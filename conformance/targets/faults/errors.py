@@ -44,6 +44,20 @@ def _truncate_float_n(req: GatewayRequest, issues: list[Issue]) -> list[Issue]:
     return issues
 
 
+def _coerce_strings(req: GatewayRequest, issues: list[Issue]) -> list[Issue]:
+    kept = []
+    for issue in issues:
+        value = req.body.get(issue.param) if isinstance(req.body, dict) else None
+        if issue.keyword == "type" and isinstance(value, str) and _coercible(value):
+            continue
+        kept.append(issue)
+    return kept
+
+
+def _coercible(text: str) -> bool:
+    return text.isdigit() or text in ("true", "false")
+
+
 def _require_api_version(req: GatewayRequest) -> Refusal | None:
     if API_VERSION in req.query:
         return None
@@ -118,6 +132,12 @@ FAULTS = [
         summary="a fractional n (1.5) is truncated to an integer and accepted",
         expected_check="ERR-NEGATIVE-4XX",
         validation=_truncate_float_n,
+    ),
+    Fault(
+        id="numeric-and-boolean-strings-coerced",
+        summary='strings that read as numbers or booleans ("1", "true") are accepted for n/stream',
+        expected_check="ERR-NEGATIVE-4XX",
+        validation=_coerce_strings,
     ),
     Fault(
         id="api-version-required",
