@@ -207,3 +207,22 @@ def test_background_transparent_goes_with_alpha() -> None:
     plain = {"data": [{"b64_json": b64(16, 16)}], "background": "opaque"}
     assert run("IMG-BACKGROUND-ALPHA", exchange(case(B64), json_body=plain)) is None
     assert run("IMG-BACKGROUND-ALPHA", exchange(case(B64), json_body={"data": alpha})) is None
+
+
+def test_extension_fields_take_effect_at_should() -> None:
+    jpeg_asked = case({**B64, "output_format": "jpeg"})
+    jpeg = {"data": [{"b64_json": b64(32, 32, "JPEG")}], "output_format": "jpeg"}
+    assert passes(run("IMG-EXTENSIONS-HONOURED", exchange(jpeg_asked, json_body=jpeg)))
+    png = {"data": [{"b64_json": b64(32, 32)}], "output_format": "png"}
+    outcome = run("IMG-EXTENSIONS-HONOURED", exchange(jpeg_asked, json_body=png))
+    assert fails(outcome) and outcome[0].expected == "JPEG"
+    assert passes(run("IMG-OUTPUT-FORMAT", exchange(jpeg_asked, json_body=png)))  # told the truth
+    clear = case({**B64, "background": "transparent"})
+    alpha = {"data": [{"b64_json": encoded(rgba_png(16, 16))}]}
+    assert passes(run("IMG-EXTENSIONS-HONOURED", exchange(clear, json_body=alpha)))
+    opaque = {"data": [{"b64_json": b64(16, 16)}]}
+    outcome = run("IMG-EXTENSIONS-HONOURED", exchange(clear, json_body=opaque))
+    assert fails(outcome) and outcome[0].expected == "an alpha channel"
+    jpeg_clear = case({**B64, "background": "transparent", "output_format": "jpeg"})
+    assert passes(run("IMG-EXTENSIONS-HONOURED", exchange(jpeg_clear, json_body=jpeg)))
+    assert run("IMG-EXTENSIONS-HONOURED", exchange(case(B64), json_body=png)) is None

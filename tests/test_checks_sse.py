@@ -314,3 +314,29 @@ def test_event_line_names_the_data_type() -> None:
     default = [with_name("message", p) for p in items]  # the SSE default name names nothing
     assert run("SSE-EVENT-NAME", stream(default)) is None
     assert run("SSE-EVENT-NAME", stream(image_stream())) is None
+
+
+def test_stream_extension_fields_take_effect_at_should() -> None:
+    def partial(index: int) -> dict[str, Any]:
+        return {
+            "type": "image_generation.partial_image",
+            "partial_image_index": index,
+            "b64_json": b64(1024, 1024),
+        }
+
+    done = payloads(image_stream())[1]
+    asked = streamed(partial_images=2)
+    good = exchange(asked, events=events(partial(0), partial(1), done))
+    assert passes(run("SSE-EXTENSIONS-HONOURED", good))
+    too_many = exchange(asked, events=events(partial(0), partial(1), partial(1), done))
+    outcome = run("SSE-EXTENSIONS-HONOURED", too_many)
+    assert fails(outcome) and outcome[0].actual == "3"
+    from_one = exchange(asked, events=events(partial(1), partial(2), done))
+    outcome = run("SSE-EXTENSIONS-HONOURED", from_one)
+    assert fails(outcome) and outcome[0].actual == "2"
+    none_asked = exchange(streamed(partial_images=0), events=events(done))
+    assert passes(run("SSE-EXTENSIONS-HONOURED", none_asked))
+    webp = exchange(streamed(output_format="webp"), events=events(done))
+    outcome = run("SSE-EXTENSIONS-HONOURED", webp)
+    assert fails(outcome) and outcome[0].expected == "WebP"
+    assert run("SSE-EXTENSIONS-HONOURED", stream(image_stream())) is None

@@ -293,3 +293,53 @@ def echo_problems(
                 Problem(f"expected {prefix}quality {quality}, got {echoed}", quality, str(echoed))
             )
     return judged, problems
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What OpenAI's extension fields in a request ask of its images (None / False: nothing)."""
+
+    kind: str | None
+    word: Any
+    transparent: bool
+
+
+def asked(ctx: ExchangeContext) -> Asked:
+    """The image format and background a request's `output_format` / `background` ask for;
+    transparency only in a format that keeps it (not JPEG)."""
+    word = ctx.case.field("output_format", ctx.op)
+    kind = named_format(word)
+    background = ctx.case.field("background", ctx.op)
+    transparent = (
+        isinstance(background, str) and background.strip().lower() == "transparent"
+    ) and kind != "JPEG"
+    return Asked(kind, word, transparent)
+
+
+def effect_problems(wanted: Asked, images: list[tuple[str, DecodedImage]]) -> list[Problem]:
+    """Whole images that are not of the asked format, or opaque when transparency was asked."""
+    problems: list[Problem] = []
+    for where, image in images:
+        if not image.whole:
+            continue
+        if wanted.kind and image.kind != wanted.kind:
+            problems.append(
+                Problem(
+                    f"expected {where} in the output_format asked for ({wanted.word!r}), got "
+                    f"{image.kind}",
+                    expected=wanted.kind,
+                    actual=str(image.kind),
+                    image=image.data,
+                )
+            )
+        elif wanted.transparent and not image.alpha:
+            problems.append(
+                Problem(
+                    f"expected {where} to have an alpha channel (background transparent asked "
+                    f"for), got an opaque {image.kind}",
+                    expected="an alpha channel",
+                    actual=f"opaque {image.kind}",
+                    image=image.data,
+                )
+            )
+    return problems

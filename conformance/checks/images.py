@@ -10,8 +10,10 @@ from conformance.checks._util import (
     Fetched,
     allowed_sizes,
     alpha_problem,
+    asked,
     cached_image,
     data_items,
+    effect_problems,
     fetched,
     format_problem,
     json_answer,
@@ -259,6 +261,25 @@ def background_alpha(ctx: ExchangeContext) -> list[Problem] | None:
         return None
     found = (alpha_problem(image, where) for where, image in images)
     return [p for p in found if p]
+
+
+@check(
+    "IMG-EXTENSIONS-HONOURED",
+    Level.SHOULD,
+    "OpenAI's `output_format` and `background: transparent`, when sent, take effect: the "
+    "images are of that format, and have an alpha channel.",
+    "requestBody/content/application~1json/schema",
+    "The fields are not in the spec, so valid input a gateway should accept; the spec does not "
+    "promise their effect, so ignoring them is a warning (ruling).",
+)
+def extensions_honoured(ctx: ExchangeContext) -> list[Problem] | None:
+    wanted = asked(ctx)
+    if not json_answer(ctx) or not (wanted.kind or wanted.transparent):
+        return None
+    images = [(where, image) for where, image in delivered(ctx) if image.whole]
+    if not images:
+        return None
+    return effect_problems(wanted, images)
 
 
 def _transparent(fields: dict[str, Any]) -> bool:

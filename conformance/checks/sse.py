@@ -12,9 +12,11 @@ from conformance.checks._util import (
     DecodedImage,
     allowed_sizes,
     alpha_problem,
+    asked,
     cached_image,
     data_items,
     echo_problems,
+    effect_problems,
     fetched,
     format_problem,
     is_int,
@@ -469,6 +471,60 @@ def background_alpha(ctx: ExchangeContext) -> list[Problem] | None:
         return None
     found = (alpha_problem(image, f"the image of {_where(f)}") for f, image in images)
     return [p for p in found if p][:MAX_PROBLEMS]
+
+
+@check(
+    "SSE-EXTENSIONS-HONOURED",
+    Level.SHOULD,
+    "OpenAI's `output_format`, `background: transparent` and `partial_images: k`, when sent "
+    "with a stream, take effect: images of that format, with alpha, at most k partial events "
+    "per image with `partial_image_index` 0..k-1.",
+    "requestBody/content/application~1json/schema",
+    "The fields are not in the spec, so valid input a gateway should accept; the spec does not "
+    "promise their effect, so ignoring them is a warning (ruling).",
+)
+def extensions_honoured(ctx: ExchangeContext) -> list[Problem] | None:
+    if not stream_answer(ctx):
+        return None
+    wanted = asked(ctx)
+    limit = ctx.case.field("partial_images", ctx.op)
+    limit = limit if is_int(limit) and limit >= 0 else None
+    if not (wanted.kind or wanted.transparent or limit is not None):
+        return None
+    images = [(f"the image of {_where(f)}", _frame_image(ctx, f)) for f in completed_frames(ctx)]
+    problems = effect_problems(wanted, images)
+    if limit is not None:
+        problems.extend(_partial_problems(ctx, limit))
+    return problems[:MAX_PROBLEMS]
+
+
+def _partial_problems(ctx: ExchangeContext, limit: int) -> list[Problem]:
+    found = partial_frames(ctx)
+    problems = []
+    if len(found) > limit * ctx.requested_n:
+        most = limit * ctx.requested_n
+        problems.append(
+            Problem(
+                f"expected at most {most} partial event(s) (partial_images {limit} for "
+                f"{ctx.requested_n} image(s)), got {len(found)}",
+                expected=f"<= {most}",
+                actual=str(len(found)),
+            )
+        )
+    for frame in found:
+        index = (
+            frame.payload.get("partial_image_index") if isinstance(frame.payload, dict) else None
+        )
+        if is_int(index) and not 0 <= index < limit:
+            problems.append(
+                Problem(
+                    f"expected {_where(frame)} partial_image_index in 0..{limit - 1} "
+                    f"(partial_images {limit}), got {index}",
+                    expected=f"0..{limit - 1}" if limit else "no partial events",
+                    actual=str(index),
+                )
+            )
+    return problems
 
 
 @check(

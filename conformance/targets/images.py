@@ -45,10 +45,15 @@ def partial_count(req: GatewayRequest) -> int:
     return DEFAULT_PARTIALS
 
 
+def encoding(req: GatewayRequest) -> str:
+    """The Pillow format name of the images a request gets (PNG, JPEG, WEBP)."""
+    return FORMATS[output_format(req)]
+
+
 def requested_image(req: GatewayRequest) -> bytes:
     """The image a valid request gets: its size, format and background (encoded once each)."""
     width, height = parse_size(req.size)
-    return render(width, height, FORMATS[output_format(req)], transparent(req))
+    return render(width, height, encoding(req), transparent(req))
 
 
 def media_type(image: bytes) -> str:

@@ -84,6 +84,21 @@ def _transparent_report(req: GatewayRequest, body: Body) -> Body:
     return body
 
 
+def _extensions_asked(req: GatewayRequest) -> bool:
+    return not req.stream and (req.sent("output_format") or req.sent("background"))
+
+
+def _plain_png(req: GatewayRequest, index: int, png: bytes) -> bytes:
+    return render(*parse_size(req.size)) if _extensions_asked(req) else png
+
+
+def _plain_png_report(req: GatewayRequest, body: Body) -> Body:
+    if _extensions_asked(req):
+        body["output_format"] = "png"
+        body.pop("background", None)
+    return body
+
+
 FAULTS = [
     Fault(
         id="b64-data-uri-prefix",
@@ -144,5 +159,13 @@ FAULTS = [
         summary="JSON answers report background transparent for opaque images nobody asked for",
         expected_check="IMG-BACKGROUND-ALPHA",
         body=_transparent_report,
+    ),
+    Fault(
+        id="extension-fields-dropped",
+        summary="output_format and background are dropped on the way upstream: opaque PNGs, "
+        "reported as png",
+        expected_check="IMG-EXTENSIONS-HONOURED",
+        image=_plain_png,
+        body=_plain_png_report,
     ),
 ]

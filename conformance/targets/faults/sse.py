@@ -6,6 +6,7 @@ import base64
 
 from conformance.targets.faults.edits import completed, events, partials
 from conformance.targets.faults.model import Fault, Headers
+from conformance.targets.images import encoding
 from conformance.targets.messages import Frame, GatewayRequest
 from conformance.targets.payload import PARTIAL, usage
 from conformance.targets.png import parse_size, render
@@ -48,8 +49,8 @@ def _never_closes(req: GatewayRequest, frames: list[Frame]) -> list[Frame]:
 
 
 def _square_stream(req: GatewayRequest, frames: list[Frame]) -> list[Frame]:
-    square = base64.b64encode(render(1024, 1024)).decode()
-    for event in events(frames):
+    square = base64.b64encode(render(1024, 1024, encoding(req))).decode()
+    for event in completed(frames):
         event["b64_json"] = square
     return frames
 
@@ -76,7 +77,7 @@ def _cut_completed(req: GatewayRequest, frames: list[Frame]) -> list[Frame]:
 def _small_partials(req: GatewayRequest, frames: list[Frame]) -> list[Frame]:
     if req.size == PREVIEW_SIZE:
         return frames
-    preview = base64.b64encode(render(*parse_size(PREVIEW_SIZE))).decode()
+    preview = base64.b64encode(render(*parse_size(PREVIEW_SIZE), encoding(req))).decode()
     for event in partials(frames):
         event["b64_json"] = preview
     return frames
@@ -108,6 +109,13 @@ def _partial_event_names(req: GatewayRequest, frames: list[Frame]) -> list[Frame
     for frame in frames:
         if frame.payload is not None:
             frame.event = PARTIAL
+    return frames
+
+
+def _partials_from_one(req: GatewayRequest, frames: list[Frame]) -> list[Frame]:
+    if req.sent("partial_images"):
+        for event in partials(frames):
+            event["partial_image_index"] += 1
     return frames
 
 
@@ -145,7 +153,7 @@ FAULTS = [
     ),
     Fault(
         id="stream-ignores-size",
-        summary="streamed images are always 1024x1024 whatever size was asked",
+        summary="completed stream images are always 1024x1024 whatever size was asked",
         expected_check="SSE-IMAGE-SIZE",
         frames=_square_stream,
     ),
@@ -196,5 +204,11 @@ FAULTS = [
         summary="every SSE event: line says image_generation.partial_image, completed ones too",
         expected_check="SSE-EVENT-NAME",
         frames=_partial_event_names,
+    ),
+    Fault(
+        id="partial-image-index-from-one",
+        summary="with partial_images, partial events count partial_image_index from 1",
+        expected_check="SSE-EXTENSIONS-HONOURED",
+        frames=_partials_from_one,
     ),
 ]
