@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from conformance.checks._util import is_int, schema_problems, short
 from conformance.checks.registry import ENVIRONMENT_STATUSES, ExchangeContext, Problem, check
-from conformance.plan.domains import COUNT_FIELD, stream_exclusive_fields
+from conformance.plan.domains import COUNT_FIELD, MODEL_FIELD, stream_exclusive_fields
 from conformance.plan.tags import EMPTY_PROMPT, UNKNOWN_FIELDS, body_tags, stream_tag
 from conformance.results import Level
 
@@ -212,6 +214,79 @@ def empty_prompt(ctx: ExchangeContext) -> list[Problem] | None:
             f"expected 200 or 400 for an empty prompt, got {ctx.status}",
             expected="200 or 400",
             actual=str(ctx.status),
+        )
+    ]
+
+
+@check(
+    "ERR-PARAM-NAMES-FIELD",
+    Level.SHOULD,
+    "On a request that breaks one field, an `error.param` that is present names that field (as "
+    "its name, a dotted path or a JSON pointer).",
+    f"{ERROR_BODY}/properties/error/properties/param",
+    "`param` is optional and the spec does not say how it names a field, so naming it any "
+    "common way passes; naming another field misleads the caller, a warning since the "
+    "envelope's fields are all optional (ruling).",
+)
+def param_names_field(ctx: ExchangeContext) -> list[Problem] | None:
+    field = _broken_field(ctx)
+    body = ctx.body
+    error = body.get("error") if isinstance(body, dict) else None
+    param = error.get("param") if isinstance(error, dict) else None
+    if field is None or not _error_answer(ctx) or not isinstance(param, str) or not param:
+        return None
+    if _first_token(param) == field:
+        return []
+    return [
+        Problem(
+            f"expected error.param to name {field} (the field the request breaks, "
+            f"{ctx.case.rule}), got {short(param)}",
+            expected=field,
+            actual=param,
+        )
+    ]
+
+
+def _broken_field(ctx: ExchangeContext) -> str | None:
+    """The body field a negative case breaks (`type:n` -> `n`), None for other cases."""
+    if ctx.case.expect != "reject":
+        return None
+    _, _, name = (ctx.case.rule or "").partition(":")
+    return name if name in ctx.op.properties else None
+
+
+def _first_token(param: str) -> str:
+    """The first field a param names: `n`, `body.n`, `/n`, `#/fallbacks/0`, `$.fallbacks[0]`."""
+    tokens = [t for t in re.split(r"[./\[\]]", param.strip().lstrip("#$")) if t]
+    if len(tokens) > 1 and tokens[0] == "body":
+        tokens = tokens[1:]
+    return tokens[0].replace("~1", "/").replace("~0", "~") if tokens else ""
+
+
+@check(
+    "ERR-MODEL-REQUESTED",
+    Level.SHOULD,
+    "Bifrost's `extra_fields.model_requested`, when present, is the model the request asked for.",
+    f"{ERROR_BODY}/properties/extra_fields/properties/model_requested",
+    "The envelope describes the request it answers; another model there misleads whoever "
+    "debugs the error, a warning since the field is optional and its meaning only named "
+    "(ruling). The `provider` enum is ERR-ENVELOPE-SCHEMA's.",
+)
+def model_requested(ctx: ExchangeContext) -> list[Problem] | None:
+    body = ctx.body
+    extra = body.get("extra_fields") if isinstance(body, dict) else None
+    reported = extra.get("model_requested") if isinstance(extra, dict) else None
+    sent = ctx.case.body.get(MODEL_FIELD) if isinstance(ctx.case.body, dict) else None
+    if not _error_answer(ctx) or not isinstance(reported, str) or not isinstance(sent, str):
+        return None
+    if reported == sent:
+        return []
+    return [
+        Problem(
+            f"expected extra_fields.model_requested {short(sent)} (the request's model), got "
+            f"{short(reported)}",
+            expected=sent,
+            actual=reported,
         )
     ]
 

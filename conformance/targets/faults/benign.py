@@ -169,6 +169,13 @@ def _message_event_lines(req: GatewayRequest, frames: list[Frame]) -> list[Frame
     return frames
 
 
+def _param_pointer(req: GatewayRequest, status: int, envelope: Body) -> tuple[int, Body]:
+    param = envelope["error"].get("param")
+    if req.issues and isinstance(param, str) and param != "body":
+        envelope["error"]["param"] = "/" + param.replace(".", "/")
+    return status, envelope
+
+
 FAULTS = [
     Fault(
         id="benign-extra-fields",
@@ -267,5 +274,11 @@ FAULTS = [
         summary="every SSE event carries the default name (event: message)",
         benign=True,
         frames=_message_event_lines,
+    ),
+    Fault(
+        id="benign-error-param-pointer",
+        summary="error.param is a JSON pointer (/n, /fallbacks/0) instead of a field name",
+        benign=True,
+        error=_param_pointer,
     ),
 ]
