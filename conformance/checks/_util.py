@@ -106,7 +106,7 @@ def size_problem(image: DecodedImage, allowed: list[str], where: str) -> Problem
         f"expected {where} to be {expected}, got {image.dimensions}",
         expected=expected,
         actual=image.dimensions,
-        image=image.data,
+        image=image.data if image.whole else None,  # no thumbnail of broken or oversized data
     )
 
 

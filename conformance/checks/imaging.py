@@ -17,6 +17,8 @@ from PIL import Image
 
 MAX_PIXELS: Final = 4096 * 4096
 """The largest image the suite decodes (16.8 Mpx); every size the spec lists is far below."""
+CACHED_BYTES: Final = 256 * 1024
+"""Images up to this size are remembered by content (at most 64 of them)."""
 PNG_END: Final = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 """The complete IEND chunk (length, type, CRC) that ends every PNG."""
 JPEG_END: Final = b"\xff\xd9"
@@ -60,12 +62,18 @@ class DecodedImage:
 def read_image(data: bytes) -> DecodedImage:
     """Identify `data` by magic bytes, read its header, then decode it fully (bounded).
 
-    Cached by content: a gateway that returns the same bytes many times is decoded once.
+    Small images are cached by content: a gateway that returns the same bytes many times (the
+    reference renders one image per size) is decoded once.
     """
-    return _read(bytes(data))
+    data = bytes(data)
+    return _cached_read(data) if len(data) <= CACHED_BYTES else _read(data)
 
 
 @lru_cache(maxsize=64)
+def _cached_read(data: bytes) -> DecodedImage:
+    return _read(data)
+
+
 def _read(data: bytes) -> DecodedImage:
     kind = next((name for name, matches in _MAGIC if matches(data)), None)
     if kind is None:
