@@ -132,6 +132,8 @@ def test_param_names_the_broken_field_in_any_common_notation() -> None:
     assert fails(outcome) and outcome[0].expected == "n" and outcome[0].actual == "prompt"
     assert fails(run("ERR-PARAM-NAMES-FIELD", with_param("/nn")))
     assert run("ERR-PARAM-NAMES-FIELD", with_param(None)) is None  # absent: optional
+    for whole in ("", "body", "/"):
+        assert run("ERR-PARAM-NAMES-FIELD", with_param(whole)) is None, whole  # names no field
     assert run("ERR-PARAM-NAMES-FIELD", with_param("body", "body:json")) is None
     valid = exchange(status=400, json_body=envelope())
     assert run("ERR-PARAM-NAMES-FIELD", valid) is None

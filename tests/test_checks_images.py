@@ -153,6 +153,10 @@ def test_whole_refuses_to_decode_over_the_pixel_cap() -> None:
     ex = with_items([{"b64_json": encoded(bomb)}])
     outcome = run("IMG-WHOLE", ex)
     assert fails(outcome) and "cap" in outcome[0].message
+    huge = with_items([{"b64_json": encoded(declared_png(20_000, 20_000))}])
+    assert passes(run("IMG-B64-DECODES", huge))  # a PNG, only too large to decode
+    outcome = run("IMG-WHOLE", huge)
+    assert fails(outcome) and "not decoded" in outcome[0].message
     assert run("IMG-WHOLE", with_items([{"b64_json": "not base64!"}])) is None
 
 

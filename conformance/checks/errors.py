@@ -12,6 +12,7 @@ from conformance.results import Level
 
 ERROR_BODY = "responses/400/content/application~1json/schema"
 BOUND_KEYWORDS = ("minimum", "maximum")
+WHOLE_BODY = ("", "body", "request", "requestBody")
 
 
 def _judged(ctx: ExchangeContext) -> bool:
@@ -233,9 +234,12 @@ def param_names_field(ctx: ExchangeContext) -> list[Problem] | None:
     body = ctx.body
     error = body.get("error") if isinstance(body, dict) else None
     param = error.get("param") if isinstance(error, dict) else None
-    if field is None or not _error_answer(ctx) or not isinstance(param, str) or not param:
+    if field is None or not _error_answer(ctx) or not isinstance(param, str):
         return None
-    if _first_token(param) == field:
+    named = _first_token(param)
+    if named in WHOLE_BODY:
+        return None  # names the body, not a field: no field to compare
+    if named == field:
         return []
     return [
         Problem(
@@ -256,7 +260,8 @@ def _broken_field(ctx: ExchangeContext) -> str | None:
 
 
 def _first_token(param: str) -> str:
-    """The first field a param names: `n`, `body.n`, `/n`, `#/fallbacks/0`, `$.fallbacks[0]`."""
+    """The first field a param names: `n`, `body.n`, `/n`, `#/fallbacks/0`, `$.fallbacks[0]`
+    (`body` alone, or nothing, for the body as a whole)."""
     tokens = [t for t in re.split(r"[./\[\]]", param.strip().lstrip("#$")) if t]
     if len(tokens) > 1 and tokens[0] == "body":
         tokens = tokens[1:]

@@ -84,6 +84,8 @@ def _read(data: bytes) -> DecodedImage:
     try:
         with _open(data) as image:
             width, height = image.size
+    except Image.DecompressionBombError as exc:
+        return DecodedImage(data=data, kind=kind, incomplete=f"it was not decoded: {exc}")
     except _DECODE_ERRORS as exc:
         return DecodedImage(data=data, kind=kind, error=f"{kind} header unreadable: {exc}")
     found = DecodedImage(data=data, kind=kind, width=width, height=height)
