@@ -5,13 +5,22 @@ from __future__ import annotations
 import re
 
 from conformance.checks._util import is_int, schema_problems, short
-from conformance.checks.registry import ENVIRONMENT_STATUSES, ExchangeContext, Problem, check
-from conformance.plan.domains import COUNT_FIELD, MODEL_FIELD, stream_exclusive_fields
-from conformance.plan.tags import EMPTY_PROMPT, UNKNOWN_FIELDS, body_tags, stream_tag
-from conformance.results import Level
+from conformance.checks.registry import ExchangeContext, Problem, check
+from conformance.model import (
+    EMPTY_PROMPT,
+    ENVIRONMENT_STATUSES,
+    MODEL_FIELD,
+    UNKNOWN_FIELDS,
+    Level,
+    body_tags,
+    stream_exclusive_fields,
+    stream_tag,
+)
 
 ERROR_BODY = "responses/400/content/application~1json/schema"
 BOUND_KEYWORDS = ("minimum", "maximum")
+COUNT_FIELD = "n"
+"""The field `Case.requested_n` reads: the number of images asked for."""
 WHOLE_BODY = ("", "body", "request", "requestBody")
 
 

@@ -6,7 +6,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conformance.checks._util import (
-    DecodedImage,
     Fetched,
     allowed_sizes,
     alpha_problem,
@@ -21,9 +20,9 @@ from conformance.checks._util import (
     size_problem,
     whole_problem,
 )
-from conformance.checks.imaging import named_format
+from conformance.checks.imaging import DecodedImage, named_format
 from conformance.checks.registry import ExchangeContext, Problem, check
-from conformance.results import Level
+from conformance.model import Level
 
 ITEMS = "responses/200/content/application~1json/schema/properties/data/items/properties"
 

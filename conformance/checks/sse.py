@@ -9,7 +9,6 @@ from typing import Any
 
 from conformance.checks._util import (
     MAX_PROBLEMS,
-    DecodedImage,
     allowed_sizes,
     alpha_problem,
     asked,
@@ -28,18 +27,15 @@ from conformance.checks._util import (
     usage_problems,
     whole_problem,
 )
-from conformance.checks.imaging import named_format
+from conformance.checks.imaging import DecodedImage, named_format
 from conformance.checks.registry import ExchangeContext, Problem, RunContext, check
-from conformance.client import NOT_JSON, Exchange, StreamEvent
-from conformance.plan.tags import PARITY_PREFIX
-from conformance.results import Level
+from conformance.model import CUT_KINDS, NOT_JSON, PARITY_PREFIX, Exchange, Level, StreamEvent
 from conformance.spec import JSON, SSE, Operation
 
 STREAM = "responses/200/content/text~1event-stream/schema"
 DONE = "[DONE]"
 DEFAULT_NAME = "message"
 """The SSE type of an event without an `event:` line (WHATWG)."""
-CUT_KINDS = {"deadline", "stream-too-long"}
 
 
 @dataclass(frozen=True)
