@@ -100,7 +100,7 @@ def image_stream(n: int = 1, size: str = "1024x1024") -> list[StreamEvent]:
                 "partial_image_index": i,
                 "sequence_number": seq,
                 "created_at": now,
-                "b64_json": b64(8, 8),
+                "b64_json": b64(width, height),
             }
         )
         items.append(

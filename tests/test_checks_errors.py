@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from exchanges import case, exchange, fails, image_body, passes, run
 
+from conformance.plan.case import Case
+
 REJECT = {"expect": "reject", "kind": "negative", "rule": "n maximum"}
 
 
@@ -101,3 +103,50 @@ def test_empty_prompt_422_is_an_observation_not_a_must() -> None:
     empty = exchange(case({"prompt": ""}), status=422, json_body=envelope(422))
     assert passes(run("ERR-VALID-ACCEPTED", empty))
     assert fails(run("ERR-EMPTY-PROMPT", empty))
+
+
+def test_negative_4xx_says_clamped_when_the_nearest_count_came_back() -> None:
+    above = case({"n": 11}, expect="reject", kind="negative", rule="maximum:n")
+    outcome = run("ERR-NEGATIVE-4XX", exchange(above, json_body=image_body(n=10)))
+    assert fails(outcome) and "n clamped to 10" in outcome[0].message
+    below = case({"n": 0}, expect="reject", kind="negative", rule="minimum:n")
+    outcome = run("ERR-NEGATIVE-4XX", exchange(below, json_body=image_body(n=1)))
+    assert fails(outcome) and "n clamped to 1" in outcome[0].message
+    outcome = run("ERR-NEGATIVE-4XX", exchange(above, json_body=image_body(n=3)))
+    assert fails(outcome) and "clamped" not in outcome[0].message
+
+
+def with_param(param: Any, rule: str = "type:n") -> Any:
+    broken = case({"n": "1"}, expect="reject", kind="negative", rule=rule)
+    body = envelope()
+    body["error"]["param"] = param
+    return exchange(broken, status=400, json_body=body)
+
+
+def test_param_names_the_broken_field_in_any_common_notation() -> None:
+    for param in ("n", "/n", "#/n", "body.n", "$.n"):
+        assert passes(run("ERR-PARAM-NAMES-FIELD", with_param(param))), param
+    for param in ("fallbacks.0", "/fallbacks/0", "fallbacks[0]"):
+        assert passes(run("ERR-PARAM-NAMES-FIELD", with_param(param, "items:fallbacks"))), param
+    outcome = run("ERR-PARAM-NAMES-FIELD", with_param("prompt"))
+    assert fails(outcome) and outcome[0].expected == "n" and outcome[0].actual == "prompt"
+    assert fails(run("ERR-PARAM-NAMES-FIELD", with_param("/nn")))
+    assert run("ERR-PARAM-NAMES-FIELD", with_param(None)) is None  # absent: optional
+    for whole in ("", "body", "/"):
+        assert run("ERR-PARAM-NAMES-FIELD", with_param(whole)) is None, whole  # names no field
+    assert run("ERR-PARAM-NAMES-FIELD", with_param("body", "body:json")) is None
+    valid = exchange(status=400, json_body=envelope())
+    assert run("ERR-PARAM-NAMES-FIELD", valid) is None
+
+
+def test_model_requested_is_the_model_sent() -> None:
+    rejected = case({"n": 11}, **REJECT)
+    assert passes(run("ERR-MODEL-REQUESTED", exchange(rejected, status=400, json_body=envelope())))
+    body = envelope()
+    body["extra_fields"]["model_requested"] = "azure/dall-e-3"
+    outcome = run("ERR-MODEL-REQUESTED", exchange(rejected, status=400, json_body=body))
+    assert fails(outcome) and outcome[0].actual == "azure/dall-e-3"
+    no_model = Case(id="c", kind="negative", title="t", expect="reject", body={"prompt": "p"})
+    assert run("ERR-MODEL-REQUESTED", exchange(no_model, status=400, json_body=body)) is None
+    del body["extra_fields"]["model_requested"]
+    assert run("ERR-MODEL-REQUESTED", exchange(rejected, status=400, json_body=body)) is None

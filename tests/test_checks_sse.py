@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import time
 from typing import Any
@@ -20,6 +22,7 @@ from exchanges import (
     run_all,
     spec,
 )
+from PIL import Image
 
 from conformance.checks.sse import completion_watch
 from conformance.model import FetchResult, StreamEvent
@@ -217,3 +220,123 @@ def test_created_at_may_be_old_but_not_in_the_future() -> None:
     assert passes(run("SSE-CREATED-AT-SECONDS", stream(events(*items))))
     items[1]["created_at"] = int(time.time()) + 7 * 86_400
     assert fails(run("SSE-CREATED-AT-SECONDS", stream(events(*items))))
+
+
+def encoded(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def with_completed_image(data: bytes, **fields: Any) -> Any:
+    items = payloads(image_stream())
+    items[1]["b64_json"] = encoded(data)
+    items[1].update(fields)
+    return stream(events(*items))
+
+
+def test_completed_images_decode_whole() -> None:
+    for kind in ("PNG", "JPEG", "WEBP"):
+        assert passes(run("SSE-IMAGE-WHOLE", with_completed_image(image(1024, 1024, kind))))
+    png, jpeg = image(1024, 1024), image(1024, 1024, "JPEG")
+    for data in (png[:-12], png[: len(png) // 2], jpeg[:-2]):
+        ex = with_completed_image(data)
+        assert passes(run("SSE-IMAGE-SIZE", ex))  # the header reads and has the right size
+        outcome = run("SSE-IMAGE-WHOLE", ex)
+        assert fails(outcome) and "event #1" in outcome[0].message
+    assert run("SSE-IMAGE-WHOLE", with_completed_image(b"not an image")) is None
+
+
+def test_partial_images_are_judged_only_when_whole() -> None:
+    assert passes(run("SSE-PARTIAL-IMAGE", stream(image_stream())))
+    items = payloads(image_stream())
+    items[0]["b64_json"] = b64(256, 256)
+    outcome = run("SSE-PARTIAL-IMAGE", stream(events(*items)))
+    assert fails(outcome) and outcome[0].actual == "256x256"
+    for chunk in (image(1024, 1024)[:40], b"raw chunk bytes"):
+        items[0]["b64_json"] = encoded(chunk)  # a chunk of image data: not judged
+        assert run("SSE-PARTIAL-IMAGE", stream(events(*items))) is None
+    auto = payloads(image_stream())
+    auto[0]["b64_json"] = b64(1024, 1536)
+    assert passes(run("SSE-PARTIAL-IMAGE", exchange(streamed(size="auto"), events=events(*auto))))
+
+
+def test_event_output_format_names_its_image() -> None:
+    assert passes(
+        run("SSE-OUTPUT-FORMAT", with_completed_image(image(1024, 1024), output_format="png"))
+    )
+    webp = with_completed_image(image(1024, 1024, "WEBP"), output_format="png")
+    outcome = run("SSE-OUTPUT-FORMAT", webp)
+    assert fails(outcome) and outcome[0].actual == "WebP"
+    jpeg = with_completed_image(image(1024, 1024, "JPEG"), output_format="jpeg")
+    assert passes(run("SSE-OUTPUT-FORMAT", jpeg))
+    assert run("SSE-OUTPUT-FORMAT", stream(image_stream())) is None  # nothing reported
+
+
+def test_event_background_transparent_goes_with_alpha() -> None:
+    out = io.BytesIO()
+    Image.new("RGBA", (1024, 1024), (0, 0, 0, 0)).save(out, "PNG")
+    assert passes(
+        run("SSE-BACKGROUND-ALPHA", with_completed_image(out.getvalue(), background="transparent"))
+    )
+    opaque = with_completed_image(image(1024, 1024), background="transparent")
+    assert fails(run("SSE-BACKGROUND-ALPHA", opaque))
+    plain = with_completed_image(image(1024, 1024), background="opaque")
+    assert run("SSE-BACKGROUND-ALPHA", plain) is None
+
+
+def test_event_echo_matches_the_request() -> None:
+    assert passes(run("SSE-ECHO", stream(image_stream())))
+    items = payloads(image_stream())
+    items[1]["size"] = "512x512"
+    outcome = run("SSE-ECHO", stream(events(*items)))
+    assert fails(outcome) and outcome[0].actual == "512x512"
+    quality = payloads(image_stream())
+    quality[1]["quality"] = "standard"
+    hd = exchange(streamed(quality="hd"), events=events(*quality))
+    assert fails(run("SSE-ECHO", hd))
+    quality[1]["quality"] = "high"  # a provider's own word: not compared
+    assert passes(run("SSE-ECHO", exchange(streamed(quality="hd"), events=events(*quality))))
+    auto = payloads(image_stream())
+    auto[1]["size"] = "1536x1024"
+    assert passes(run("SSE-ECHO", exchange(streamed(size="auto"), events=events(*auto))))
+
+
+def with_name(name: str, payload: Any) -> StreamEvent:
+    return StreamEvent(name, json.dumps(payload), "", None, 0.0)
+
+
+def test_event_line_names_the_data_type() -> None:
+    items = payloads(image_stream())[:2]
+    same = [with_name(p["type"], p) for p in items]
+    assert passes(run("SSE-EVENT-NAME", stream(same)))
+    swapped = [with_name(COMPLETED, items[0]), with_name(COMPLETED, items[1])]
+    outcome = run("SSE-EVENT-NAME", stream(swapped))
+    assert fails(outcome) and "event #0" in outcome[0].message
+    default = [with_name("message", p) for p in items]  # the SSE default name names nothing
+    assert run("SSE-EVENT-NAME", stream(default)) is None
+    assert run("SSE-EVENT-NAME", stream(image_stream())) is None
+
+
+def test_stream_extension_fields_take_effect_at_should() -> None:
+    def partial(index: int) -> dict[str, Any]:
+        return {
+            "type": "image_generation.partial_image",
+            "partial_image_index": index,
+            "b64_json": b64(1024, 1024),
+        }
+
+    done = payloads(image_stream())[1]
+    asked = streamed(partial_images=2)
+    good = exchange(asked, events=events(partial(0), partial(1), done))
+    assert passes(run("SSE-EXTENSIONS-HONOURED", good))
+    too_many = exchange(asked, events=events(partial(0), partial(1), partial(1), done))
+    outcome = run("SSE-EXTENSIONS-HONOURED", too_many)
+    assert fails(outcome) and outcome[0].actual == "3"
+    from_one = exchange(asked, events=events(partial(1), partial(2), done))
+    outcome = run("SSE-EXTENSIONS-HONOURED", from_one)
+    assert fails(outcome) and outcome[0].actual == "2"
+    none_asked = exchange(streamed(partial_images=0), events=events(done))
+    assert passes(run("SSE-EXTENSIONS-HONOURED", none_asked))
+    webp = exchange(streamed(output_format="webp"), events=events(done))
+    outcome = run("SSE-EXTENSIONS-HONOURED", webp)
+    assert fails(outcome) and outcome[0].expected == "WebP"
+    assert run("SSE-EXTENSIONS-HONOURED", stream(image_stream())) is None

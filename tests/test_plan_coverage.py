@@ -175,3 +175,12 @@ def test_default_plan_stays_small_and_reports_itself(op: Operation, plan: Plan) 
     json.dumps(plan.coverage)
     json.dumps(summary)
     assert plan.coverage["fields"]["n"]["boundaries_sent"] == {"minimum": True, "maximum": True}
+
+
+def test_default_plan_sends_openai_extension_fields(op: Operation, plan: Plan) -> None:
+    extension = [c for c in plan.cases if c.id.startswith("extension-")]
+    fields = {name for c in extension for name in c.body}
+    wanted = {"output_format", "background", "output_compression", "partial_images", "moderation"}
+    assert wanted <= fields and not wanted & set(op.properties)
+    assert any(c.streamed(op) for c in extension)
+    assert all(c.expect == "success" and "unknown-fields" in c.tags for c in extension)

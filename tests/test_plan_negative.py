@@ -83,3 +83,18 @@ def test_the_validator_is_the_judge(op: Operation) -> None:
     assert all(
         json.dumps(c.body) != json.dumps({**base, "n": 2.0}) for c in negative_cases(op, base)
     )
+
+
+def test_type_confusions_lenient_parsers_accept(op: Operation, negatives: list) -> None:
+    by_field: dict[str, list] = {}
+    for c in negatives:
+        if c.rule and c.rule.startswith("type:"):
+            by_field.setdefault(c.rule.removeprefix("type:"), []).append(c.body[c.rule[5:]])
+    assert "1" in by_field["n"] and [1] in by_field["n"] and True in by_field["n"]
+    stream = by_field["stream"]
+    assert "true" in stream and 1 in stream and [False] in stream
+    assert 1 in by_field["prompt"] and None in by_field["prompt"]
+    assert all(None in values for values in by_field.values())  # null for every typed field
+    for values in by_field.values():  # each value once per field
+        assert len({json.dumps(v) for v in values}) == len(values)
+    assert not any(isinstance(v, float) and v.is_integer() for v in by_field["n"])

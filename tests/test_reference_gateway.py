@@ -132,6 +132,44 @@ def test_every_size_is_exact(spec: Spec, gateway_url: str, size: str) -> None:
     assert "x".join(map(str, image.size)) == expected
 
 
+@pytest.mark.parametrize(
+    ("fields", "kind", "mode", "background"),
+    [
+        ({"output_format": "jpeg", "output_compression": 80}, "JPEG", "RGB", None),
+        ({"output_format": "webp"}, "WEBP", "RGB", None),
+        ({"output_format": "png", "background": "transparent"}, "PNG", "RGBA", "transparent"),
+        ({"background": "opaque"}, "PNG", "RGB", "opaque"),
+    ],
+)
+def test_openai_extension_fields_take_effect(
+    spec: Spec, gateway_url: str, fields: dict[str, Any], kind: str, mode: str, background: Any
+) -> None:
+    body = {"model": DEPLOYMENT, "prompt": PROMPT, "response_format": "b64_json", **fields}
+    answer = generate(spec, gateway_url, body).json()
+    image = image_of(base64.b64decode(answer["data"][0]["b64_json"]))
+    assert (image.format, image.mode) == (kind, mode)
+    assert answer["output_format"] == fields.get("output_format", "png")
+    assert answer.get("background") == background
+
+
+def test_partial_images_sets_the_partial_events(spec: Spec, gateway_url: str) -> None:
+    body = {"model": DEPLOYMENT, "prompt": PROMPT, "stream": True, "n": 2, "partial_images": 3}
+    events = sse_events(generate(spec, gateway_url, body).text)
+    partial = [e["partial_image_index"] for e in events if "partial_image_index" in e]
+    assert partial == [0, 1, 2, 0, 1, 2]
+    body["partial_images"] = 0
+    events = sse_events(generate(spec, gateway_url, body).text)
+    assert [e["type"] for e in events] == [COMPLETED, COMPLETED]
+
+
+def test_jpeg_urls_are_served_as_jpeg(spec: Spec, gateway_url: str) -> None:
+    body = {"model": DEPLOYMENT, "prompt": PROMPT, "output_format": "jpeg"}
+    (item,) = generate(spec, gateway_url, body).json()["data"]
+    fetched = httpx.get(item["url"], timeout=10)
+    assert fetched.headers["content-type"] == "image/jpeg"
+    assert image_of(fetched.content).format == "JPEG"
+
+
 def test_integral_float_n_and_unknown_fields_are_valid(spec: Spec, gateway_url: str) -> None:
     body = {"model": DEPLOYMENT, "prompt": PROMPT, "n": 3.0, "x_unknown": {"a": 1}}
     response = generate(spec, gateway_url, body, params={})

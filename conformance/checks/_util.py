@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import re
 import time
-import warnings
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-from PIL import Image
-
+from conformance.checks.imaging import DecodedImage, named_format, read_image
 from conformance.checks.registry import ExchangeContext, Problem
 from conformance.spec import Operation
 
@@ -21,46 +18,11 @@ EARLIEST_TIMESTAMP = 1_577_836_800
 """2020-01-01T00:00:00Z: no image-generation API answered before it."""
 MAX_PROBLEMS = 5
 _SIZE = re.compile(r"^(\d+)x(\d+)$")
-_MAGIC: tuple[tuple[str, Any], ...] = (
-    ("PNG", lambda b: b.startswith(b"\x89PNG\r\n\x1a\n")),
-    ("JPEG", lambda b: b.startswith(b"\xff\xd8\xff")),
-    ("WebP", lambda b: b[:4] == b"RIFF" and b[8:12] == b"WEBP"),
-)
-
-
-@dataclass(frozen=True)
-class DecodedImage:
-    """An image as far as it could be read: bytes, format by magic bytes, header dimensions."""
-
-    data: bytes | None = None
-    kind: str | None = None
-    width: int | None = None
-    height: int | None = None
-    error: str | None = None
-
-    @property
-    def dimensions(self) -> str:
-        return f"{self.width}x{self.height}"
 
 
 def is_int(value: Any) -> TypeGuard[int]:
     """An integer that is not a boolean (JSON Schema's notion of an integer value)."""
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def read_image(data: bytes) -> DecodedImage:
-    """Identify `data` by magic bytes and read its dimensions from the header only."""
-    kind = next((name for name, matches in _MAGIC if matches(data)), None)
-    if kind is None:
-        return DecodedImage(data=data, error=f"bytes starting {data[:8]!r} are not PNG/JPEG/WebP")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                width, height = image.size
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        return DecodedImage(data=data, kind=kind, error=f"{kind} header unreadable: {exc}")
-    return DecodedImage(data=data, kind=kind, width=width, height=height)
 
 
 def decode_b64_image(text: Any) -> DecodedImage:
@@ -140,7 +102,7 @@ def size_problem(image: DecodedImage, allowed: list[str], where: str) -> Problem
         f"expected {where} to be {expected}, got {image.dimensions}",
         expected=expected,
         actual=image.dimensions,
-        image=image.data,
+        image=image.data if image.whole else None,  # no thumbnail of broken or oversized data
     )
 
 
@@ -253,3 +215,127 @@ def data_items(ctx: ExchangeContext) -> list[tuple[int, dict[str, Any]]]:
     if not isinstance(data, list):
         return []
     return [(i, item) for i, item in enumerate(data) if isinstance(item, dict)]
+
+
+def whole_problem(image: DecodedImage, where: str) -> Problem | None:
+    """A problem when an image whose header reads does not decode whole (or was over the cap).
+
+    No thumbnail is attached: the bytes are broken or too large to decode.
+    """
+    if image.error or not image.incomplete:
+        return None
+    return Problem(
+        f"expected {where} to decode whole, got {image.incomplete}",
+        expected="a whole image",
+        actual=image.incomplete,
+    )
+
+
+def format_problem(image: DecodedImage, reported: Any, where: str) -> Problem | None:
+    """A problem when a whole image is not of the format a reported `output_format` names."""
+    named = named_format(reported)
+    if named is None or not image.whole or image.kind == named:
+        return None
+    return Problem(
+        f"expected {where} to be {named} (output_format {reported!r}), got {image.kind} bytes",
+        expected=named,
+        actual=str(image.kind),
+        image=image.data,
+    )
+
+
+def alpha_problem(image: DecodedImage, where: str) -> Problem | None:
+    """A problem when a whole image that should be transparent has no alpha channel."""
+    if not image.whole or image.alpha:
+        return None
+    return Problem(
+        f"expected {where} to have an alpha channel (background transparent), got an opaque "
+        f"{image.kind}",
+        expected="an alpha channel",
+        actual=f"opaque {image.kind}",
+        image=image.data,
+    )
+
+
+def echo_problems(
+    ctx: ExchangeContext, fields: dict[str, Any], where: str
+) -> tuple[bool, list[Problem]]:
+    """Echoed `size` and `quality` in `fields` against the request: (anything judged, problems).
+
+    For `size: auto` any listed size matches; a `quality` echo outside the request's enum (a
+    provider's own word such as `high`) is not compared.
+    """
+    problems: list[Problem] = []
+    judged = False
+    prefix = f"{where} " if where else ""
+    sizes = allowed_sizes(ctx.op, ctx.requested_size)
+    if sizes is not None and isinstance(fields.get("size"), str):
+        judged = True
+        if fields["size"] not in sizes:
+            expected = " or ".join(sizes) if len(sizes) <= 3 else f"one of {', '.join(sizes)}"
+            problems.append(
+                Problem(
+                    f"expected {prefix}size {expected}, got {fields['size']}",
+                    expected,
+                    fields["size"],
+                )
+            )
+    quality = ctx.case.field("quality", ctx.op)
+    echoed = fields.get("quality")
+    if isinstance(quality, str) and echoed in ctx.op.enum("quality"):
+        judged = True
+        if echoed != quality:
+            problems.append(
+                Problem(f"expected {prefix}quality {quality}, got {echoed}", quality, str(echoed))
+            )
+    return judged, problems
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What OpenAI's extension fields in a request ask of its images (None / False: nothing)."""
+
+    kind: str | None
+    word: Any
+    transparent: bool
+
+
+def asked(ctx: ExchangeContext) -> Asked:
+    """The image format and background a request's `output_format` / `background` ask for;
+    transparency only in a format that keeps it (not JPEG)."""
+    word = ctx.case.field("output_format", ctx.op)
+    kind = named_format(word)
+    background = ctx.case.field("background", ctx.op)
+    transparent = (
+        isinstance(background, str) and background.strip().lower() == "transparent"
+    ) and kind != "JPEG"
+    return Asked(kind, word, transparent)
+
+
+def effect_problems(wanted: Asked, images: list[tuple[str, DecodedImage]]) -> list[Problem]:
+    """Whole images that are not of the asked format, or opaque when transparency was asked."""
+    problems: list[Problem] = []
+    for where, image in images:
+        if not image.whole:
+            continue
+        if wanted.kind and image.kind != wanted.kind:
+            problems.append(
+                Problem(
+                    f"expected {where} in the output_format asked for ({wanted.word!r}), got "
+                    f"{image.kind}",
+                    expected=wanted.kind,
+                    actual=str(image.kind),
+                    image=image.data,
+                )
+            )
+        elif wanted.transparent and not image.alpha:
+            problems.append(
+                Problem(
+                    f"expected {where} to have an alpha channel (background transparent asked "
+                    f"for), got an opaque {image.kind}",
+                    expected="an alpha channel",
+                    actual=f"opaque {image.kind}",
+                    image=image.data,
+                )
+            )
+    return problems

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from conformance.checks._util import (
-    allowed_sizes,
     data_items,
+    echo_problems,
     is_int,
     json_answer,
     schema_problems,
@@ -186,24 +186,5 @@ def echo(ctx: ExchangeContext) -> list[Problem] | None:
     body = ctx.body
     if not json_answer(ctx) or not isinstance(body, dict):
         return None
-    problems: list[Problem] = []
-    judged = False
-    sizes = allowed_sizes(ctx.op, ctx.requested_size)
-    if sizes is not None and isinstance(body.get("size"), str):
-        judged = True
-        if body["size"] not in sizes:
-            expected = " or ".join(sizes) if len(sizes) <= 3 else f"one of {', '.join(sizes)}"
-            problems.append(
-                Problem(f"expected size {expected}, got {body['size']}", expected, body["size"])
-            )
-    quality = ctx.case.field("quality", ctx.op)
-    echoed = body.get("quality")
-    if isinstance(quality, str) and echoed in ctx.op.enum("quality"):
-        judged = True  # an echo in another vocabulary (a provider's "high") is not compared
-        if body["quality"] != quality:
-            problems.append(
-                Problem(
-                    f"expected quality {quality}, got {body['quality']}", quality, body["quality"]
-                )
-            )
+    judged, problems = echo_problems(ctx, body, "")
     return problems if judged else None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from conformance.checks._util import schema_problems, short
+import re
+
+from conformance.checks._util import is_int, schema_problems, short
 from conformance.checks.registry import ExchangeContext, Problem, check
 from conformance.model import (
     EMPTY_PROMPT,
     ENVIRONMENT_STATUSES,
+    MODEL_FIELD,
     UNKNOWN_FIELDS,
     Level,
     body_tags,
@@ -15,6 +18,10 @@ from conformance.model import (
 )
 
 ERROR_BODY = "responses/400/content/application~1json/schema"
+BOUND_KEYWORDS = ("minimum", "maximum")
+COUNT_FIELD = "n"
+"""The field `Case.requested_n` reads: the number of images asked for."""
+WHOLE_BODY = ("", "body", "request", "requestBody")
 
 
 def _judged(ctx: ExchangeContext) -> bool:
@@ -66,7 +73,8 @@ def negative_4xx(ctx: ExchangeContext) -> list[Problem] | None:
     rule = f" ({ctx.case.rule})" if ctx.case.rule else ""
     return [
         Problem(
-            f"expected a 4xx for a request that breaks the spec{rule}, got {ctx.status}",
+            f"expected a 4xx for a request that breaks the spec{rule}, got {ctx.status}"
+            f"{_clamped(ctx)}",
             expected="4xx",
             actual=str(ctx.status),
         )
@@ -218,6 +226,96 @@ def empty_prompt(ctx: ExchangeContext) -> list[Problem] | None:
             actual=str(ctx.status),
         )
     ]
+
+
+@check(
+    "ERR-PARAM-NAMES-FIELD",
+    Level.SHOULD,
+    "On a request that breaks one field, an `error.param` that is present names that field (as "
+    "its name, a dotted path or a JSON pointer).",
+    f"{ERROR_BODY}/properties/error/properties/param",
+    "`param` is optional and the spec does not say how it names a field, so naming it any "
+    "common way passes; naming another field misleads the caller, a warning since the "
+    "envelope's fields are all optional (ruling).",
+)
+def param_names_field(ctx: ExchangeContext) -> list[Problem] | None:
+    field = _broken_field(ctx)
+    body = ctx.body
+    error = body.get("error") if isinstance(body, dict) else None
+    param = error.get("param") if isinstance(error, dict) else None
+    if field is None or not _error_answer(ctx) or not isinstance(param, str):
+        return None
+    named = _first_token(param)
+    if named in WHOLE_BODY:
+        return None  # names the body, not a field: no field to compare
+    if named == field:
+        return []
+    return [
+        Problem(
+            f"expected error.param to name {field} (the field the request breaks, "
+            f"{ctx.case.rule}), got {short(param)}",
+            expected=field,
+            actual=param,
+        )
+    ]
+
+
+def _broken_field(ctx: ExchangeContext) -> str | None:
+    """The body field a negative case breaks (`type:n` -> `n`), None for other cases."""
+    if ctx.case.expect != "reject":
+        return None
+    _, _, name = (ctx.case.rule or "").partition(":")
+    return name if name in ctx.op.properties else None
+
+
+def _first_token(param: str) -> str:
+    """The first field a param names: `n`, `body.n`, `/n`, `#/fallbacks/0`, `$.fallbacks[0]`
+    (`body` alone, or nothing, for the body as a whole)."""
+    tokens = [t for t in re.split(r"[./\[\]]", param.strip().lstrip("#$")) if t]
+    if len(tokens) > 1 and tokens[0] == "body":
+        tokens = tokens[1:]
+    return tokens[0].replace("~1", "/").replace("~0", "~") if tokens else ""
+
+
+@check(
+    "ERR-MODEL-REQUESTED",
+    Level.SHOULD,
+    "Bifrost's `extra_fields.model_requested`, when present, is the model the request asked for.",
+    f"{ERROR_BODY}/properties/extra_fields/properties/model_requested",
+    "The envelope describes the request it answers; another model there misleads whoever "
+    "debugs the error, a warning since the field is optional and its meaning only named "
+    "(ruling). The `provider` enum is ERR-ENVELOPE-SCHEMA's.",
+)
+def model_requested(ctx: ExchangeContext) -> list[Problem] | None:
+    body = ctx.body
+    extra = body.get("extra_fields") if isinstance(body, dict) else None
+    reported = extra.get("model_requested") if isinstance(extra, dict) else None
+    sent = ctx.case.body.get(MODEL_FIELD) if isinstance(ctx.case.body, dict) else None
+    if not _error_answer(ctx) or not isinstance(reported, str) or not isinstance(sent, str):
+        return None
+    if reported == sent:
+        return []
+    return [
+        Problem(
+            f"expected extra_fields.model_requested {short(sent)} (the request's model), got "
+            f"{short(reported)}",
+            expected=sent,
+            actual=reported,
+        )
+    ]
+
+
+def _clamped(ctx: ExchangeContext) -> str:
+    """`: n clamped to B` when a count outside its bound was answered with B images."""
+    keyword, _, name = (ctx.case.rule or "").partition(":")
+    if name != COUNT_FIELD or keyword not in BOUND_KEYWORDS or ctx.status != 200:
+        return ""
+    bound = ctx.op.field_schema(name).get(keyword)
+    body = ctx.body
+    data = body.get("data") if isinstance(body, dict) else None
+    if is_int(bound) and isinstance(data, list) and len(data) == bound:
+        return f": {name} clamped to {bound} ({len(data)} images came back)"
+    return ""
 
 
 def _message_suffix(ctx: ExchangeContext) -> str:

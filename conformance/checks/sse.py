@@ -9,11 +9,15 @@ from typing import Any
 
 from conformance.checks._util import (
     MAX_PROBLEMS,
-    DecodedImage,
     allowed_sizes,
+    alpha_problem,
+    asked,
     cached_image,
     data_items,
+    echo_problems,
+    effect_problems,
     fetched,
+    format_problem,
     is_int,
     parse_size,
     schema_problems,
@@ -21,13 +25,17 @@ from conformance.checks._util import (
     size_problem,
     timestamp_problem,
     usage_problems,
+    whole_problem,
 )
+from conformance.checks.imaging import DecodedImage, named_format
 from conformance.checks.registry import ExchangeContext, Problem, RunContext, check
 from conformance.model import CUT_KINDS, NOT_JSON, PARITY_PREFIX, Exchange, Level, StreamEvent
 from conformance.spec import JSON, SSE, Operation
 
 STREAM = "responses/200/content/text~1event-stream/schema"
 DONE = "[DONE]"
+DEFAULT_NAME = "message"
+"""The SSE type of an event without an `event:` line (WHATWG)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class EventTypes:
 
     completed: str | None
     error: str | None
+    partial: str | None = None
 
 
 def event_types(op: Operation) -> EventTypes:
@@ -66,6 +75,7 @@ def event_types(op: Operation) -> EventTypes:
     return EventTypes(
         completed=next((v for v in names if v.endswith("completed")), None),
         error=next((v for v in names if v == "error" or v.endswith(".error")), None),
+        partial=next((v for v in names if "partial" in v), None),
     )
 
 
@@ -94,6 +104,12 @@ def objects(ctx: ExchangeContext) -> list[Frame]:
 def completed_frames(ctx: ExchangeContext) -> list[Frame]:
     """The events that end an image."""
     kind = event_types(ctx.op).completed
+    return [f for f in payloads(ctx) if kind is not None and f.type == kind]
+
+
+def partial_frames(ctx: ExchangeContext) -> list[Frame]:
+    """The events that carry a partial image."""
+    kind = event_types(ctx.op).partial
     return [f for f in payloads(ctx) if kind is not None and f.type == kind]
 
 
@@ -354,6 +370,208 @@ def image_size(ctx: ExchangeContext) -> list[Problem] | None:
             if problem:
                 problems.append(problem)
     return problems
+
+
+@check(
+    "SSE-IMAGE-WHOLE",
+    Level.MUST,
+    "Each completed event's image decodes completely (no truncated PNG, JPEG without its end "
+    "marker or short WebP), within the decoding pixel cap.",
+    f"{STREAM}/properties/b64_json",
+    "A completed event delivers the image (ruling: every delivered image decodes whole); a "
+    "valid header over truncated data is no usable image.",
+)
+def image_whole(ctx: ExchangeContext) -> list[Problem] | None:
+    if not stream_answer(ctx):
+        return None
+    images = [(f, _frame_image(ctx, f)) for f in completed_frames(ctx)]
+    images = [(f, image) for f, image in images if not image.error]
+    if not images:
+        return None  # no readable image: SSE-IMAGE-SIZE says why
+    found = (whole_problem(image, f"the image of {_where(f)}") for f, image in images)
+    return [p for p in found if p][:MAX_PROBLEMS]
+
+
+@check(
+    "SSE-PARTIAL-IMAGE",
+    Level.MUST,
+    "A partial image that decodes whole has the requested size (auto: any listed size); one "
+    "that is not a whole image is not judged.",
+    f"{STREAM}/properties/b64_json",
+    "The spec calls a partial's b64_json a chunk of image data, so it need not be a whole "
+    "image (a chunk of a PNG still starts with a PNG header); one that decodes whole is an "
+    "image and `size` applies to it like to any other (ruling).",
+)
+def partial_image(ctx: ExchangeContext) -> list[Problem] | None:
+    sizes = allowed_sizes(ctx.op, ctx.requested_size)
+    if not stream_answer(ctx) or sizes is None:
+        return None
+    images = [(f, _frame_image(ctx, f)) for f in partial_frames(ctx)]
+    images = [(f, image) for f, image in images if image.whole]
+    if not images:
+        return None
+    found = (size_problem(image, sizes, f"the partial image of {_where(f)}") for f, image in images)
+    return [p for p in found if p][:MAX_PROBLEMS]
+
+
+def _reported_images(ctx: ExchangeContext, name: str) -> list[tuple[Frame, DecodedImage]]:
+    """Events that report `name` and carry a whole image (completed, or a whole partial)."""
+    if not stream_answer(ctx):
+        return []
+    carrying = [*partial_frames(ctx), *completed_frames(ctx)]
+    reported = [f for f in carrying if isinstance(f.payload, dict) and name in f.payload]
+    images = [(f, _frame_image(ctx, f)) for f in reported]
+    return sorted(
+        ((f, image) for f, image in images if image.whole), key=lambda pair: pair[0].position
+    )
+
+
+@check(
+    "SSE-OUTPUT-FORMAT",
+    Level.MUST,
+    "An event's reported `output_format` (png, jpeg, webp) names the format of its image.",
+    f"{STREAM}/properties/output_format",
+    "The spec calls it the output format used: an event describes its own image, so another "
+    "format misleads every client that stores it (ruling).",
+)
+def output_format(ctx: ExchangeContext) -> list[Problem] | None:
+    images = [
+        (f, image)
+        for f, image in _reported_images(ctx, "output_format")
+        if named_format(f.payload["output_format"])
+    ]
+    if not images:
+        return None
+    found = (
+        format_problem(image, f.payload["output_format"], f"the image of {_where(f)}")
+        for f, image in images
+    )
+    return [p for p in found if p][:MAX_PROBLEMS]
+
+
+@check(
+    "SSE-BACKGROUND-ALPHA",
+    Level.SHOULD,
+    "An event that reports `background: transparent` carries an image with an alpha channel.",
+    f"{STREAM}/properties/background",
+    "The spec calls it the background type used, but names no values and no image mode: a "
+    "transparent background without alpha contradicts the report, a warning (ruling).",
+)
+def background_alpha(ctx: ExchangeContext) -> list[Problem] | None:
+    images = [
+        (f, image)
+        for f, image in _reported_images(ctx, "background")
+        if str(f.payload["background"]).strip().lower() == "transparent"
+    ]
+    if not images:
+        return None
+    found = (alpha_problem(image, f"the image of {_where(f)}") for f, image in images)
+    return [p for p in found if p][:MAX_PROBLEMS]
+
+
+@check(
+    "SSE-EXTENSIONS-HONOURED",
+    Level.SHOULD,
+    "OpenAI's `output_format`, `background: transparent` and `partial_images: k`, when sent "
+    "with a stream, take effect: images of that format, with alpha, at most k partial events "
+    "per image with `partial_image_index` 0..k-1.",
+    "requestBody/content/application~1json/schema",
+    "The fields are not in the spec, so valid input a gateway should accept; the spec does not "
+    "promise their effect, so ignoring them is a warning (ruling).",
+)
+def extensions_honoured(ctx: ExchangeContext) -> list[Problem] | None:
+    if not stream_answer(ctx):
+        return None
+    wanted = asked(ctx)
+    limit = ctx.case.field("partial_images", ctx.op)
+    limit = limit if is_int(limit) and limit >= 0 else None
+    if not (wanted.kind or wanted.transparent or limit is not None):
+        return None
+    images = [(f"the image of {_where(f)}", _frame_image(ctx, f)) for f in completed_frames(ctx)]
+    problems = effect_problems(wanted, images)
+    if limit is not None:
+        problems.extend(_partial_problems(ctx, limit))
+    return problems[:MAX_PROBLEMS]
+
+
+def _partial_problems(ctx: ExchangeContext, limit: int) -> list[Problem]:
+    found = partial_frames(ctx)
+    problems = []
+    if len(found) > limit * ctx.requested_n:
+        most = limit * ctx.requested_n
+        problems.append(
+            Problem(
+                f"expected at most {most} partial event(s) (partial_images {limit} for "
+                f"{ctx.requested_n} image(s)), got {len(found)}",
+                expected=f"<= {most}",
+                actual=str(len(found)),
+            )
+        )
+    for frame in found:
+        index = (
+            frame.payload.get("partial_image_index") if isinstance(frame.payload, dict) else None
+        )
+        if is_int(index) and not 0 <= index < limit:
+            problems.append(
+                Problem(
+                    f"expected {_where(frame)} partial_image_index in 0..{limit - 1} "
+                    f"(partial_images {limit}), got {index}",
+                    expected=f"0..{limit - 1}" if limit else "no partial events",
+                    actual=str(index),
+                )
+            )
+    return problems
+
+
+@check(
+    "SSE-ECHO",
+    Level.MUST,
+    "`size` and `quality` reported in events match the request (auto: any listed size; a "
+    "`quality` outside the request's enum is not compared).",
+    f"{STREAM}/properties/size",
+    "As in the JSON answer (IMG-ECHO), a reported setting that differs from the request says "
+    "it was not applied; `auto` lets the gateway choose among the listed sizes (ruling).",
+)
+def echo(ctx: ExchangeContext) -> list[Problem] | None:
+    if not stream_answer(ctx):
+        return None
+    judged, problems = False, []
+    for frame in objects(ctx):
+        seen, found = echo_problems(ctx, frame.payload, _where(frame))
+        judged = judged or seen
+        problems.extend(found)
+    return problems[:MAX_PROBLEMS] if judged else None
+
+
+@check(
+    "SSE-EVENT-NAME",
+    Level.MUST,
+    "An `event:` line, when present (other than the default `message`), names the same type "
+    "as the event data's `type`.",
+    f"{STREAM}/properties/type",
+    "Both are optional; when both are present they name the same type (ruling), since a client "
+    "may dispatch on either. `message` is what SSE calls an unnamed event, so it names nothing.",
+)
+def event_name(ctx: ExchangeContext) -> list[Problem] | None:
+    if not stream_answer(ctx):
+        return None
+    named = [
+        f
+        for f in objects(ctx)
+        if isinstance(f.payload.get("type"), str) and f.event.event not in ("", None, DEFAULT_NAME)
+    ]
+    if not named:
+        return None
+    return [
+        Problem(
+            f"expected the event: line of {_where(f)} to name {f.payload['type']} like its data, "
+            f"got {short(f.event.event)}",
+            expected=str(f.payload["type"]),
+            actual=str(f.event.event),
+        )
+        for f in named
+        if f.event.event != f.payload["type"]
+    ][:MAX_PROBLEMS]
 
 
 @check(

@@ -118,10 +118,27 @@ def _wrong_types(
     if "type" not in schema:
         return
     only_type = Draft202012Validator({"type": schema["type"]})
-    for label, value in WRONG_TYPES:
-        if not only_type.is_valid(value):
-            title = f"{name} as {label} ({json.dumps(value)})"
-            yield Candidate(f"type:{name}", f"{pointer}/type", label, title, {**base, name: value})
+    seen: set[str] = set()
+    for label, value in (*WRONG_TYPES, *_confusions(name, schema)):
+        shown = json.dumps(value)
+        if shown in seen or only_type.is_valid(value):
+            continue
+        seen.add(shown)
+        title = f"{name} as {label} ({shown})"
+        yield Candidate(f"type:{name}", f"{pointer}/type", label, title, {**base, name: value})
+
+
+def _confusions(name: str, schema: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """Values lenient parsers take for the field's type: a valid value written as a string
+    (`"1"`, `"true"`) or wrapped in an array (`[1]`)."""
+    kinds = set(schema_types(schema))
+    valid = sample_value(name, schema)
+    if kinds & {"integer", "number"} and isinstance(valid, (int, float)):
+        yield "numeric-string", json.dumps(valid)
+    if "boolean" in kinds:
+        yield "boolean-string", "true"
+    if kinds and not kinds & {"array", "object"}:
+        yield "wrapped-in-array", [valid]
 
 
 def _enum_violations(

@@ -36,6 +36,25 @@ API_VERSION_PARAM: Final = "api-version"
 DEPLOYMENT_PARAM: Final = "deployment-id"
 ESCAPED_DEPLOYMENT: Final = "dall e/3%"
 UNKNOWN_FIELD: Final = "x_conformance_unknown"
+FORMAT_FIELD: Final = "response_format"
+EXTENSION_CASES: Final[tuple[tuple[str, str, dict[str, Any], str | None], ...]] = (
+    (
+        "jpeg",
+        "JPEG at compression 80",
+        {"output_format": "jpeg", "output_compression": 80},
+        "b64_json",
+    ),
+    ("webp", "WebP images as URLs", {"output_format": "webp"}, "url"),
+    (
+        "transparent",
+        "transparent PNG",
+        {"output_format": "png", "background": "transparent"},
+        "b64_json",
+    ),
+)
+"""OpenAI's image request fields the spec does not name (valid input under the rulings), sent
+with a response_format the run may use: case label, title, fields, response_format."""
+STREAM_EXTENSIONS: Final = {"partial_images": 2, "output_format": "jpeg", "moderation": "low"}
 
 
 def base_body(op: Operation, model: str) -> dict[str, Any]:
@@ -145,6 +164,26 @@ def special_cases(op: Operation, model: str) -> list[Case]:
             )
     cases.extend(_stream_exclusive_cases(op, base))
     cases.extend(_parity_cases(op, base))
+    cases.extend(extension_cases(op, base))
+    return cases
+
+
+def extension_cases(op: Operation, base: dict[str, Any]) -> list[Case]:
+    """A few bodies with OpenAI's extension fields, one streamed: whatever comes back is judged
+    by the image checks, and whether the fields took effect at SHOULD."""
+    formats = op.enum(FORMAT_FIELD) if FORMAT_FIELD in op.properties else []
+    cases = []
+    for label, title, fields, response_format in EXTENSION_CASES:
+        body = {**base, **fields}
+        if response_format in formats:
+            body[FORMAT_FIELD] = response_format
+        cases.append(positive_case(f"extension-{label}", f"extension fields: {title}", body, op))
+    if streaming_allowed(op):
+        body = {**base, **STREAM_EXTENSIONS, STREAM_FIELD: True}
+        title = "extension fields, streamed: " + ", ".join(
+            f"{k}={v}" for k, v in STREAM_EXTENSIONS.items()
+        )
+        cases.append(positive_case("extension-stream", title, body, op))
     return cases
 
 

@@ -8,10 +8,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from conformance.targets.images import background, output_format, partial_count
 from conformance.targets.messages import Frame, GatewayRequest
 from conformance.targets.png import parse_size, size_text
 
-OUTPUT_FORMAT = "png"
 PARTIAL = "image_generation.partial_image"
 COMPLETED = "image_generation.completed"
 PIXELS_PER_TOKEN = 4096
@@ -37,7 +37,10 @@ def echoed(req: GatewayRequest) -> dict[str, Any]:
     fields: dict[str, Any] = {"size": size_text(*parse_size(req.size))}
     if req.quality is not None:
         fields["quality"] = req.quality
-    fields["output_format"] = OUTPUT_FORMAT
+    fields["output_format"] = output_format(req)
+    shown = background(req)
+    if shown is not None:
+        fields["background"] = shown
     return fields
 
 
@@ -62,12 +65,14 @@ def json_body(
 
 
 def stream_frames(req: GatewayRequest, images: list[bytes]) -> list[Frame]:
-    """Per image one partial event then one completed event; sequence numbers run on."""
+    """Per image its partial events (`partial_images`, else one), then one completed event;
+    sequence numbers run on."""
     frames: list[Frame] = []
     settings = echoed(req)
+    partials = partial_count(req)
     for image in images:
         encoded = base64.b64encode(image).decode()
-        for kind in (PARTIAL, COMPLETED):
+        for kind, partial in [*((PARTIAL, k) for k in range(partials)), (COMPLETED, None)]:
             data: dict[str, Any] = {
                 "type": kind,
                 "sequence_number": len(frames),
@@ -75,8 +80,8 @@ def stream_frames(req: GatewayRequest, images: list[bytes]) -> list[Frame]:
                 "created_at": int(time.time()),
                 **settings,
             }
-            if kind == PARTIAL:
-                data["partial_image_index"] = 0
+            if partial is not None:
+                data["partial_image_index"] = partial
             else:
                 data["usage"] = usage(req, 1)
             frames.append(Frame(data=data, event=kind))

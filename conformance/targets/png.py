@@ -23,9 +23,13 @@ def size_text(width: int, height: int) -> str:
 
 
 @lru_cache(maxsize=64)
-def render(width: int, height: int, fmt: str = "PNG") -> bytes:
-    """A solid-colour image of exactly `width` x `height` pixels, encoded as `fmt`."""
+def render(width: int, height: int, fmt: str = "PNG", alpha: bool = False) -> bytes:
+    """A solid-colour image of exactly `width` x `height` pixels, encoded as `fmt` (PNG, JPEG,
+    WEBP); with `alpha`, half transparent (RGBA)."""
     colour = (width * 7 % 256, height * 13 % 256, 160)
     out = io.BytesIO()
-    Image.new("RGB", (width, height), colour).save(out, fmt, optimize=True)
+    if alpha:
+        Image.new("RGBA", (width, height), (*colour, 128)).save(out, fmt)
+    else:
+        Image.new("RGB", (width, height), colour).save(out, fmt, optimize=True)
     return out.getvalue()

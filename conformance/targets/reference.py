@@ -20,11 +20,10 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from conformance.spec import JSON, SSE, Spec
-from conformance.targets import inbound, payload
+from conformance.targets import images, inbound, payload
 from conformance.targets.envelope import envelope
 from conformance.targets.faults.model import NO_FAULT, Fault
 from conformance.targets.messages import Frame, GatewayRequest, Refusal
-from conformance.targets.png import parse_size, render
 from conformance.targets.validation import SpecRequestValidator
 
 IMAGE_ROUTE = "/generated"
@@ -83,14 +82,14 @@ class ReferenceGateway:
         image = self.store.get(request.path_params["name"])
         if image is None:
             return await self.dispatch(request)
-        return Response(image, media_type="image/png")
+        return Response(image, media_type=images.media_type(image))
 
     def generate(self, req: GatewayRequest) -> Response:
-        pixels = render(*parse_size(req.size))
-        images = [self.fault.image(req, index, pixels) for index in range(req.n)]
+        pixels = images.requested_image(req)
+        made = [self.fault.image(req, index, pixels) for index in range(req.n)]
         if req.stream:
-            return self.stream(req, self.fault.frames(req, payload.stream_frames(req, images)))
-        body = payload.json_body(req, images, lambda png: self.store.publish(req.base_url, png))
+            return self.stream(req, self.fault.frames(req, payload.stream_frames(req, made)))
+        body = payload.json_body(req, made, lambda png: self.store.publish(req.base_url, png))
         return self.json(req, 200, self.fault.body(req, body))
 
     def error(

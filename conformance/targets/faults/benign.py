@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 from typing import Any
 
-from conformance.targets.faults.edits import events, items
+from conformance.targets.faults.edits import events, items, partials
 from conformance.targets.faults.model import Body, Fault, Headers, Wire
 from conformance.targets.messages import Frame, GatewayRequest, Refusal
 from conformance.targets.payload import usage
@@ -137,6 +138,44 @@ def _auto_landscape_events(req: GatewayRequest, frames: list[Frame]) -> list[Fra
     return frames
 
 
+def _partial_chunks(req: GatewayRequest, frames: list[Frame]) -> list[Frame]:
+    for event in partials(frames):
+        data = base64.b64decode(event["b64_json"])
+        event["b64_json"] = base64.b64encode(data[: len(data) // 2]).decode()
+    return frames
+
+
+def _jpeg_default(req: GatewayRequest, index: int, png: bytes) -> bytes:
+    return png if req.sent("output_format") else render(*parse_size(req.size), "JPEG")
+
+
+def _jpeg_default_body(req: GatewayRequest, body: Body) -> Body:
+    if not req.sent("output_format"):
+        body["output_format"] = "jpeg"
+    return body
+
+
+def _jpeg_default_events(req: GatewayRequest, frames: list[Frame]) -> list[Frame]:
+    if not req.sent("output_format"):
+        for event in events(frames):
+            event["output_format"] = "jpeg"
+    return frames
+
+
+def _message_event_lines(req: GatewayRequest, frames: list[Frame]) -> list[Frame]:
+    for frame in frames:
+        if frame.payload is not None:
+            frame.event = "message"
+    return frames
+
+
+def _param_pointer(req: GatewayRequest, status: int, envelope: Body) -> tuple[int, Body]:
+    param = envelope["error"].get("param")
+    if req.issues and isinstance(param, str) and param != "body":
+        envelope["error"]["param"] = "/" + param.replace(".", "/")
+    return status, envelope
+
+
 FAULTS = [
     Fault(
         id="benign-extra-fields",
@@ -215,5 +254,31 @@ FAULTS = [
         image=_auto_landscape,
         body=_auto_landscape_body,
         frames=_auto_landscape_events,
+    ),
+    Fault(
+        id="benign-partial-byte-chunks",
+        summary="partial events carry the first half of the image's bytes (a chunk of image data)",
+        benign=True,
+        frames=_partial_chunks,
+    ),
+    Fault(
+        id="benign-jpeg-by-default",
+        summary="without output_format, images are JPEG and reported as output_format jpeg",
+        benign=True,
+        image=_jpeg_default,
+        body=_jpeg_default_body,
+        frames=_jpeg_default_events,
+    ),
+    Fault(
+        id="benign-sse-event-message",
+        summary="every SSE event carries the default name (event: message)",
+        benign=True,
+        frames=_message_event_lines,
+    ),
+    Fault(
+        id="benign-error-param-pointer",
+        summary="error.param is a JSON pointer (/n, /fallbacks/0) instead of a field name",
+        benign=True,
+        error=_param_pointer,
     ),
 ]

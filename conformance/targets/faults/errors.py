@@ -44,6 +44,20 @@ def _truncate_float_n(req: GatewayRequest, issues: list[Issue]) -> list[Issue]:
     return issues
 
 
+def _coerce_strings(req: GatewayRequest, issues: list[Issue]) -> list[Issue]:
+    kept = []
+    for issue in issues:
+        value = req.body.get(issue.param) if isinstance(req.body, dict) else None
+        if issue.keyword == "type" and isinstance(value, str) and _coercible(value):
+            continue
+        kept.append(issue)
+    return kept
+
+
+def _coercible(text: str) -> bool:
+    return text.isdigit() or text in ("true", "false")
+
+
 def _require_api_version(req: GatewayRequest) -> Refusal | None:
     if API_VERSION in req.query:
         return None
@@ -88,6 +102,18 @@ def _empty_enum_message(req: GatewayRequest, status: int, envelope: Body) -> tup
     return status, envelope
 
 
+def _param_always_model(req: GatewayRequest, status: int, envelope: Body) -> tuple[int, Body]:
+    if status == 400 and req.issues:
+        envelope["error"]["param"] = "model"
+    return status, envelope
+
+
+def _prefixed_model(req: GatewayRequest, status: int, envelope: Body) -> tuple[int, Body]:
+    provider = envelope["extra_fields"]["provider"]
+    envelope["extra_fields"]["model_requested"] = f"{provider}/{req.model}"
+    return status, envelope
+
+
 def _empty_prompt_502(req: GatewayRequest) -> Refusal | None:
     if not req.sent("prompt") or not isinstance(req.body["prompt"], str) or req.prompt.strip():
         return None
@@ -118,6 +144,12 @@ FAULTS = [
         summary="a fractional n (1.5) is truncated to an integer and accepted",
         expected_check="ERR-NEGATIVE-4XX",
         validation=_truncate_float_n,
+    ),
+    Fault(
+        id="numeric-and-boolean-strings-coerced",
+        summary='strings that read as numbers or booleans ("1", "true") are accepted for n/stream',
+        expected_check="ERR-NEGATIVE-4XX",
+        validation=_coerce_strings,
     ),
     Fault(
         id="api-version-required",
@@ -166,5 +198,17 @@ FAULTS = [
         summary="an empty prompt is passed upstream and answered 502",
         expected_check="ERR-EMPTY-PROMPT",
         intercept=_empty_prompt_502,
+    ),
+    Fault(
+        id="error-param-always-model",
+        summary="every validation error names error.param model, whichever field is wrong",
+        expected_check="ERR-PARAM-NAMES-FIELD",
+        error=_param_always_model,
+    ),
+    Fault(
+        id="model-requested-provider-prefixed",
+        summary="extra_fields.model_requested is the routed azure/<model>, not the model sent",
+        expected_check="ERR-MODEL-REQUESTED",
+        error=_prefixed_model,
     ),
 ]

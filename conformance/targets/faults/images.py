@@ -10,6 +10,8 @@ from conformance.targets.messages import GatewayRequest
 from conformance.targets.png import parse_size, render
 
 MIME_LINE = 76
+HTML_PAGE = b"<!doctype html><html><body><h1>Sign in to view this image</h1></body></html>"
+JPEG_SIZE = "1792x1024"
 
 
 def _data_uri(req: GatewayRequest, body: Body) -> Body:
@@ -58,6 +60,45 @@ def _unstored_urls(req: GatewayRequest, body: Body) -> Body:
     return body
 
 
+def _cut_b64(req: GatewayRequest, index: int, png: bytes) -> bytes:
+    if req.stream or req.response_format != "b64_json":
+        return png
+    return png[: len(png) * 2 // 3]
+
+
+def _html_at_url(req: GatewayRequest, index: int, png: bytes) -> bytes:
+    if req.stream or req.response_format != "url":
+        return png
+    return HTML_PAGE
+
+
+def _jpeg_for_1792(req: GatewayRequest, index: int, png: bytes) -> bytes:
+    if req.stream or req.size != JPEG_SIZE or req.sent("output_format"):
+        return png
+    return render(*parse_size(req.size), "JPEG")
+
+
+def _transparent_report(req: GatewayRequest, body: Body) -> Body:
+    if not req.sent("background"):
+        body["background"] = "transparent"
+    return body
+
+
+def _extensions_asked(req: GatewayRequest) -> bool:
+    return not req.stream and (req.sent("output_format") or req.sent("background"))
+
+
+def _plain_png(req: GatewayRequest, index: int, png: bytes) -> bytes:
+    return render(*parse_size(req.size)) if _extensions_asked(req) else png
+
+
+def _plain_png_report(req: GatewayRequest, body: Body) -> Body:
+    if _extensions_asked(req):
+        body["output_format"] = "png"
+        body.pop("background", None)
+    return body
+
+
 FAULTS = [
     Fault(
         id="b64-data-uri-prefix",
@@ -94,5 +135,37 @@ FAULTS = [
         summary="for n >= 2 only the first image is stored; the other URLs answer 404",
         expected_check="IMG-URL-FETCH",
         body=_unstored_urls,
+    ),
+    Fault(
+        id="b64-images-truncated",
+        summary="b64_json images are cut after two thirds of their bytes (no IEND, short IDAT)",
+        expected_check="IMG-WHOLE",
+        image=_cut_b64,
+    ),
+    Fault(
+        id="url-serves-html-page",
+        summary="image URLs answer 200 with an HTML sign-in page instead of the image",
+        expected_check="IMG-URL-CONTENT",
+        image=_html_at_url,
+    ),
+    Fault(
+        id="1792x1024-jpeg-reported-png",
+        summary="1792x1024 images are re-encoded as JPEG while output_format still says png",
+        expected_check="IMG-OUTPUT-FORMAT",
+        image=_jpeg_for_1792,
+    ),
+    Fault(
+        id="transparent-reported-for-opaque",
+        summary="JSON answers report background transparent for opaque images nobody asked for",
+        expected_check="IMG-BACKGROUND-ALPHA",
+        body=_transparent_report,
+    ),
+    Fault(
+        id="extension-fields-dropped",
+        summary="output_format and background are dropped on the way upstream: opaque PNGs, "
+        "reported as png",
+        expected_check="IMG-EXTENSIONS-HONOURED",
+        image=_plain_png,
+        body=_plain_png_report,
     ),
 ]
