@@ -24,7 +24,7 @@ MIN_SECRET_LEN = 4
 FRAGMENT_LEN = 8
 MIN_BASE64_LEN = 8
 """Shorter base64 cores of a secret would mask ordinary text."""
-_HTML = {"&": ("&amp;", "&#38;"), "<": ("&lt;", "&#60;"), ">": ("&gt;", "&#62;")}
+_HTML: dict[str, tuple[str, ...]] = {"&": ("&amp;", "&#38;"), "<": ("&lt;", "&#60;"), ">": ("&gt;", "&#62;")}
 _HTML |= {'"': ("&quot;", "&#34;", "&#x22;"), "'": ("&#39;", "&#x27;", "&apos;")}
 _JSON_SHORT = {'"': '"', "\\": "\\", "/": "/", "\n": "n", "\t": "t", "\r": "r"}
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -48,9 +48,7 @@ class Redactor:
             else:
                 pieces.update(_pieces(secret))
         ordered = sorted(cores, key=len, reverse=True)
-        self._pattern = (
-            re.compile("|".join(_char_pattern(s) for s in ordered)) if ordered else None
-        )
+        self._pattern = re.compile("|".join(_char_pattern(s) for s in ordered)) if ordered else None
         self._base64 = sorted(
             {form for s in ordered for form in _base64_forms(s)}, key=len, reverse=True
         )
