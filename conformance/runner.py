@@ -178,6 +178,8 @@ class _Run:
         self.route_checked = False
         self.held: list[Exchange] = []
         self.route_misses = 0
+        self.not_fetched: dict[str, str] = {}
+        """Image URLs (or redirect hops) the address policy refused: reported, not judged."""
 
     def execute(self) -> RunResult:
         plan = make_plan(self.config)
@@ -194,6 +196,8 @@ class _Run:
         coverage = dict(plan.coverage)
         if plan.cut:
             coverage.setdefault("cut", list(plan.cut))
+        if self.not_fetched:
+            coverage["not_fetched"] = dict(list(self.not_fetched.items())[:50])
         if self.unsent:
             coverage["unsent"] = {
                 "reason": "request budget (--max-requests) spent by url fetches and shrinking",
@@ -339,6 +343,7 @@ class _Run:
         the request budget (every request on the wire counts against --max-requests)."""
         refusal = self.policy.refusal(url)
         if refusal:
+            self.not_fetched.setdefault(self.redactor.text(url)[:500], refusal)
             return refusal
         if not self.budget.take():
             return "request budget (--max-requests) spent"
