@@ -24,6 +24,8 @@ from conformance.spec import Spec
 
 MAX_VALUE_CHARS = 300
 """Text that came from the gateway is cut to this on the terminal (the report keeps it all)."""
+MAX_REASON_CHARS = 1000
+"""A gate reason (our sentence, possibly quoting the gateway) is cut to this."""
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -38,10 +40,9 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more chars)"
 
 
-def gateway_text(text: str) -> str:
-    """A value that may hold what the gateway sent: one line, visible, at most
-    `MAX_VALUE_CHARS`."""
-    return visible(shorten(text, MAX_VALUE_CHARS), keep_newlines=False)
+def gateway_text(text: str, limit: int = MAX_VALUE_CHARS) -> str:
+    """A value that may hold what the gateway sent: one line, visible, at most `limit`."""
+    return visible(shorten(text, limit), keep_newlines=False)
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -113,7 +114,7 @@ class Console:
         report = paths.get("html") or next(iter(paths.values()), None)
         if self.quiet:
             for reason in gate.reasons:
-                self._say(gateway_text(reason))
+                self._say(gateway_text(reason, MAX_REASON_CHARS))
             self._say(f"{line}  report: {report}")
             return
         table = Table(title=None, show_edge=False, pad_edge=False)
@@ -151,7 +152,7 @@ class Console:
         for entry in gate.stale:
             self._say(f"stale baseline entry (no longer failing): {entry.check_id}")
         for reason in gate.reasons:
-            self._say(gateway_text(reason), style="yellow")
+            self._say(gateway_text(reason, MAX_REASON_CHARS), style="yellow")
         self._say(line, style=_VERDICT_STYLE.get(verdict))
         for name, path in paths.items():
             self._say(f"{name}: {path}")

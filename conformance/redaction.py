@@ -24,7 +24,11 @@ MIN_SECRET_LEN = 4
 FRAGMENT_LEN = 8
 MIN_BASE64_LEN = 8
 """Shorter base64 cores of a secret would mask ordinary text."""
-_HTML: dict[str, tuple[str, ...]] = {"&": ("&amp;", "&#38;"), "<": ("&lt;", "&#60;"), ">": ("&gt;", "&#62;")}
+_HTML: dict[str, tuple[str, ...]] = {
+    "&": ("&amp;", "&#38;"),
+    "<": ("&lt;", "&#60;"),
+    ">": ("&gt;", "&#62;"),
+}
 _HTML |= {'"': ("&quot;", "&#34;", "&#x22;"), "'": ("&#39;", "&#x27;", "&apos;")}
 _JSON_SHORT = {'"': '"', "\\": "\\", "/": "/", "\n": "n", "\t": "t", "\r": "r"}
 _SURROGATE = re.compile("[\ud800-\udfff]")

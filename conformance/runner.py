@@ -404,9 +404,10 @@ class _Run:
     def _count_timeouts(self, exchange: Exchange) -> None:
         """`max_timeouts` requests in a row without a status line in time: the gateway is
         unresponsive, and the rest of the plan would each cost a --timeout."""
-        silent = exchange.status is None and exchange.transport_error in (
-            Kind.TIMEOUT,
-            Kind.DEADLINE,
+        error = exchange.transport_error
+        silent = exchange.status is None and (
+            error in (Kind.TIMEOUT, Kind.DEADLINE)
+            or (error is Kind.CONNECT and exchange.transport_detail.startswith("connect timeout"))
         )
         self.timeouts_in_a_row = self.timeouts_in_a_row + 1 if silent else 0
         if self.timeouts_in_a_row >= self.max_timeouts:

@@ -260,7 +260,8 @@ huge_created = fixed(
 huge_float = fixed(200, b'{"created": 1e99999, "data": [{"url": "http://x/' + b"9" * 5000 + b'"}]}')
 lone_surrogate = fixed(
     500,
-    b'{"error": {"message": "bad \\ud800 char \\udfff", "type": "server_error", "code": "\\ud800"}}',
+    b'{"error": {"message": "bad \\ud800 char \\udfff", "type": "server_error", '
+    b'"code": "\\ud800"}}',
     reason="Internal Server Error",
 )
 ESCAPES = "\x1b]0;PWNED\x07\x1b]52;c;cHduZWQ=\x07\x1b]8;;http://evil.invalid\x07link\x1b[2J\x9b1m"
