@@ -92,6 +92,7 @@ BOMBS: dict[str, Behaviour] = {
 @pytest.fixture(scope="module")
 def bomb_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Done, dict[str, str], int]:
     tmp = tmp_path_factory.mktemp("bombs")
+    hb.stacked_gzip_body()
     rounds = 2
     with serving(hb.rotating(*BOMBS.values())) as server:
         done = cli(

@@ -281,14 +281,20 @@ def _gzip(data: bytes) -> bytes:
 _STACKED: list[bytes] = []
 
 
-def stacked_gzip_bomb(sock: socket.socket, request: Request, stop: threading.Event) -> None:
-    """`Content-Encoding: gzip, gzip`: a few kilobytes that inflate to 256 MiB of zeros."""
+def stacked_gzip_body() -> bytes:
+    """gzip(gzip(256 MiB of zeros)): about 3 KiB, built once (call it before serving: building
+    takes a few seconds on a loaded machine)."""
     if not _STACKED:
         packer = zlib.compressobj(1, zlib.DEFLATED, 31)
         zeros = b"\0" * (1024 * 1024)
         inner = b"".join(packer.compress(zeros) for _ in range(256)) + packer.flush()
         _STACKED.append(_gzip(inner))
-    send_response(sock, 200, _STACKED[0], headers=(("content-encoding", "gzip, gzip"),))
+    return _STACKED[0]
+
+
+def stacked_gzip_bomb(sock: socket.socket, request: Request, stop: threading.Event) -> None:
+    """`Content-Encoding: gzip, gzip`: a few kilobytes that inflate to 256 MiB of zeros."""
+    send_response(sock, 200, stacked_gzip_body(), headers=(("content-encoding", "gzip, gzip"),))
 
 
 triple_gzip = fixed(
