@@ -24,7 +24,9 @@ MESSAGE_CHARS = 2000
 HEADER_CHARS = 500
 MAX_HEADERS = 60
 EVENT_CHARS = 300
-"""Cap on each SSE event's data (and name) in an excerpt, and on a timeline entry's type."""
+"""Cap on each SSE event's data (and name) in an excerpt."""
+TIMELINE_TYPE_CHARS = 64
+"""Cap on a timeline entry's type (a timeline holds up to 200 entries)."""
 THUMBNAIL_PX = 96
 MAX_THUMBNAIL_PIXELS = 25_000_000
 """Images that declare more pixels get no thumbnail: checked on the header, before decoding."""
@@ -134,10 +136,10 @@ def thumbnail(image: bytes) -> str | None:
 def timeline(events: list[StreamEvent]) -> list[SseTimelineEntry]:
     entries = []
     for event in events[:200]:
-        kind, seq = _clip(event.event, EVENT_CHARS) or "message", None
+        kind, seq = _clip(event.event, TIMELINE_TYPE_CHARS) or "message", None
         data = event.payload
         if isinstance(data, dict):
-            kind = _clip(str(data.get("type", kind)), EVENT_CHARS)
+            kind = _clip(str(data.get("type", kind)), TIMELINE_TYPE_CHARS)
             raw_seq = data.get("sequence_number")
             seq = raw_seq if isinstance(raw_seq, int) and not isinstance(raw_seq, bool) else None
         elif event.data.strip() == "[DONE]":
