@@ -66,6 +66,9 @@ def main() -> int:
     args = parser.parse_args()
     ok = bench_default_run(args.repeat)
     ok = bench_fault_sweep() and ok
+    from hostile_bench import bench_hostile  # benchmarks/hostile_bench.py, beside this script
+
+    ok = bench_hostile() and ok
     return 0 if ok else 1
 
 

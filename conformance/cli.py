@@ -106,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
 def _cmd_run(args: argparse.Namespace) -> int:
     from conformance import console
     from conformance.config import run_config
-    from conformance.report import write_reports
+    from conformance.report import check_report_dir, write_reports
     from conformance.runner import dry_run_summary, run
 
     _check_fault(args.fault)
@@ -119,6 +119,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         baseline = replace(load_baseline(args.baseline), strict=args.strict_baseline)
     out = console.Console(quiet=args.quiet, secrets=config.secrets())
+    check_report_dir(args.report_dir)
     if args.dry_run:
         out.plan(dry_run_summary(config), seed=args.seed)
         return EXIT_OK
@@ -127,7 +128,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     with out.progress() as tick:
         result = run(config, progress=tick)
     result.baseline = baseline
-    paths = write_reports(result, args.report_dir)
+    paths = write_reports(result, args.report_dir, config.secrets())
     gate = result.gate
     if args.write_baseline:
         from conformance.report.baseline import write_baseline

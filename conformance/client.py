@@ -8,6 +8,7 @@ becomes `Exchange.transport_error`, never an exception out of `Client.send`.
 from __future__ import annotations
 
 import contextlib
+import http.cookiejar
 import json
 import socket
 import threading
@@ -20,6 +21,7 @@ import httpx
 
 from conformance import __version__
 from conformance.config import Bounds, Target
+from conformance.decoding import BoundedDecoder, DecodeError, encodings
 from conformance.model import (
     Case,
     Exchange,
@@ -34,6 +36,18 @@ from conformance.spec import SSE, Operation
 from conformance.sse_framing import FramedEvent, SSEFraming
 
 StreamEnd = Callable[[StreamEvent], bool]
+Admit = Callable[[str], str | None]
+"""Asked before each request of a fetch (every redirect hop): None to send it, else the
+reason it is not sent (the request budget is spent, the address is not allowed)."""
+MAX_REDIRECTS = 5
+ACCEPT_ENCODING = "gzip, deflate"
+"""The codings `conformance.decoding` undoes within bounds (sent explicitly: httpx would
+offer br and zstd too when their libraries happen to be installed)."""
+
+
+def _no_cookies() -> http.cookiejar.CookieJar:
+    """A jar that stores nothing: every request stands alone, whatever Set-Cookie says."""
+    return http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
 
 class _Cut(Exception):  # noqa: N818 - control flow inside the client, never raised out of it
@@ -56,17 +70,24 @@ class Client:
         # One connection per request: the watchdog can then always reach the request's socket.
         limits = httpx.Limits(max_keepalive_connections=0)
         self._http = httpx.Client(
-            timeout=timeout, limits=limits, follow_redirects=False, trust_env=False
+            timeout=timeout,
+            limits=limits,
+            follow_redirects=False,
+            trust_env=False,
+            cookies=_no_cookies(),
         )
         self._in_flight: set[_Watchdog] = set()
         self._in_flight_lock = threading.Lock()
+        self.aborted = False
 
     def close(self) -> None:
         self._http.close()
 
     def abort(self) -> None:
-        """Cut every request in flight now; each ends with `transport_error == ABORTED`."""
+        """Cut every request in flight now, and every later one before it is sent; each ends
+        with `transport_error == ABORTED`."""
         with self._in_flight_lock:
+            self.aborted = True
             for watchdog in self._in_flight:
                 watchdog.abort()
 
@@ -74,6 +95,8 @@ class Client:
     def _watch(self, limit: float) -> Iterator[_Watchdog]:
         watchdog = _Watchdog(limit)
         with self._in_flight_lock:
+            if self.aborted:
+                watchdog.aborted = watchdog.fired = True
             self._in_flight.add(watchdog)
         try:
             with watchdog:
@@ -100,6 +123,7 @@ class Client:
         headers = {
             "content-type": case.content_type,
             "accept": "application/json, text/event-stream",
+            "accept-encoding": ACCEPT_ENCODING,
             "user-agent": f"gateway-conformance/{__version__}",
         }
         if self.target.api_key:
@@ -120,6 +144,7 @@ class Client:
         try:
             with (
                 self._watch(self.bounds.total_timeout) as watchdog,
+                watchdog.unless_aborted(),
                 self._http.stream(
                     request.method,
                     request.url,
@@ -144,30 +169,51 @@ class Client:
         exchange.elapsed_s = time.monotonic() - started
         return exchange
 
-    def fetch(self, url: str, method: str = "GET") -> FetchResult:
-        """GET a URL the gateway returned (an image), within the same bounds; redirects (a CDN)
-        are followed."""
+    def fetch(self, url: str, method: str = "GET", admit: Admit | None = None) -> FetchResult:
+        """GET a URL the gateway returned (an image), within the same bounds. Redirects (a CDN)
+        are followed up to `MAX_REDIRECTS` hops; `admit` is asked before every hop."""
         started = time.monotonic()
+        for _hop in range(MAX_REDIRECTS + 1):
+            refusal = admit(url) if admit else None
+            if refusal:
+                return FetchResult(error=Kind.NOT_FETCHED, detail=f"{url} not fetched: {refusal}")
+            result, url_next = self._fetch_once(url, method, started)
+            if url_next is None:
+                return result
+            url = url_next
+        return FetchResult(
+            error=Kind.TOO_MANY_REDIRECTS, detail=f"more than {MAX_REDIRECTS} redirects; stopped"
+        )
+
+    def _fetch_once(self, url: str, method: str, started: float) -> tuple[FetchResult, str | None]:
+        """One hop: the result, and the next URL when the answer is a redirect."""
         try:
             with (
                 self._watch(self.bounds.total_timeout) as watchdog,
+                watchdog.unless_aborted(),
                 self._http.stream(
-                    method, url, follow_redirects=True, extensions={"trace": watchdog.trace}
+                    method,
+                    url,
+                    headers={"accept-encoding": ACCEPT_ENCODING},
+                    extensions={"trace": watchdog.trace},
                 ) as response,
             ):
+                if response.has_redirect_location and response.next_request is not None:
+                    return FetchResult(response.status_code), str(response.next_request.url)
                 body = self._read_body(response, started)
                 watchdog.raise_if_fired()
-                return FetchResult(response.status_code, _flat_headers(response.headers), body)
+                headers = _flat_headers(response.headers)
+                return FetchResult(response.status_code, headers, body), None
         except _Cut as exc:
-            return FetchResult(error=exc.kind, detail=exc.detail)
+            return FetchResult(error=exc.kind, detail=exc.detail), None
         except httpx.HTTPError as exc:
             kind, detail = watchdog.classify(exc)
-            return FetchResult(error=kind, detail=detail)
+            return FetchResult(error=kind, detail=detail), None
 
     def _read_body(self, response: httpx.Response, started: float) -> bytes:
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_bytes():
+        for chunk in self._decoded(response):
             size += len(chunk)
             if size > self.bounds.max_body_bytes:
                 limit = self.bounds.max_body_bytes
@@ -175,6 +221,23 @@ class Client:
             chunks.append(chunk)
             self._check_deadline(started, self.bounds.total_timeout)
         return b"".join(chunks)
+
+    def _decoded(self, response: httpx.Response) -> Iterator[bytes]:
+        """The body's bytes with its content-encodings undone, incrementally: raw and decoded
+        bytes both count against `max_body_bytes`."""
+        limit = self.bounds.max_body_bytes
+        try:
+            decoder = BoundedDecoder(encodings(response.headers.get("content-encoding", "")), limit)
+            raw = 0
+            for chunk in response.iter_raw():
+                raw += len(chunk)
+                if raw > limit:
+                    raise _Cut(Kind.BODY_TOO_LARGE, f"body exceeded {limit} bytes; read stopped")
+                yield from decoder.feed(chunk)
+            yield from decoder.flush()
+        except DecodeError as exc:
+            kind = Kind.BODY_TOO_LARGE if exc.limit else Kind.DECODING
+            raise _Cut(kind, f"content-encoding: {exc}") from None
 
     def _read_events(
         self,
@@ -188,7 +251,7 @@ class Client:
         framing = SSEFraming()
         text = _utf8_decoder()
         size, limit, ended = 0, self.bounds.max_stream_s, False
-        for chunk in response.iter_bytes():
+        for chunk in self._decoded(response):
             size += len(chunk)
             if size > self.bounds.max_body_bytes:
                 raise _Cut(
@@ -276,6 +339,13 @@ class _Watchdog:
         self.aborted = True
         self._fire()
 
+    @contextlib.contextmanager
+    def unless_aborted(self) -> Iterator[None]:
+        """Send nothing once the run was stopped: the request ends ABORTED at once."""
+        if self.aborted:
+            raise self.cut()
+        yield
+
     def _fire(self) -> None:
         self.fired = True
         for sock in self._sockets:
@@ -319,9 +389,24 @@ def _flat_headers(headers: httpx.Headers) -> dict[str, str]:
     return flat
 
 
+def _tls_failure(exc: BaseException) -> bool:
+    import ssl
+
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            break
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "[SSL" in str(exc)
+
+
 def _classify(exc: httpx.HTTPError) -> tuple[Kind, str]:
     detail = str(exc) or exc.__class__.__name__
     if isinstance(exc, httpx.ConnectError):
+        if _tls_failure(exc):
+            return Kind.CONNECT, f"TLS handshake failed: {detail}"
         return Kind.CONNECT, detail
     if isinstance(exc, httpx.ConnectTimeout):
         return Kind.CONNECT, f"connect timeout: {detail}"

@@ -54,7 +54,7 @@ class Target:
         values = [v for _, v in self.headers]
         if self.api_key:
             values.append(self.api_key)
-        return [v for v in values if v]
+        return [v for v in values + url_secrets(self.base_url) if v]
 
 
 @dataclass
@@ -78,12 +78,47 @@ class RunConfig:
     max_duration: float | None = None
     shrink: bool = True
     fault: str | None = None
+    max_timeouts: int | None = None
+    """Consecutive transport timeouts after which the gateway counts as unresponsive and the
+    run stops sending; None: as many as there are workers (one wave)."""
+    allow_private_urls: bool = False
+    """Fetch image URLs on private or loopback addresses even when the gateway is not on one."""
     stop: threading.Event = field(default_factory=threading.Event)
 
     def secrets(self) -> list[str]:
         """Every value that must never be printed or stored."""
         values = [v for _, v in self.headers] + ([self.api_key] if self.api_key else [])
-        return [v for v in values if v]
+        return [v for v in values + url_secrets(self.base_url) if v]
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """The password of a `scheme://user:password@host` URL, as written and decoded."""
+    from urllib.parse import unquote, urlsplit
+
+    if not url:
+        return []
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return []
+    return [password, unquote(password)] if password else []
+
+
+def gateway_url(text: str) -> str:
+    """A gateway URL: http:// or https:// with a host (anything else is a usage error)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise UsageError(f"--base-url is not a URL: {exc}") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            "--base-url must start with http:// or https:// and name a host, "
+            f"e.g. http://localhost:8080 (got scheme {parts.scheme or 'none'!r})"
+        )
+    return text
 
 
 # -- value parsers (argparse-compatible: they raise ArgumentTypeError) -----------------------
@@ -211,6 +246,20 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_duration", BOUNDS, "whole-run deadline (s)", type=positive_float),
     Option("workers", BOUNDS, "concurrent requests", type=positive_int, default=4),
     Option("rate", BOUNDS, "requests per second, e.g. 5 or 5/s", type=rate),
+    Option(
+        "max_timeouts",
+        BOUNDS,
+        "consecutive transport timeouts after which the gateway counts as unresponsive and "
+        "the run stops (default: --workers, one wave)",
+        type=positive_int,
+    ),
+    Option(
+        "allow_private_urls",
+        BOUNDS,
+        "fetch image URLs on private/loopback addresses even when the gateway is not on one "
+        "(link-local addresses are never fetched)",
+        action="store_true",
+    ),
     Option("strict", OUTPUT, "SHOULD failures also fail the gate", action="store_true"),
     Option("baseline", OUTPUT, "expected failures (TOML or YAML)", type=Path),
     Option("strict_baseline", OUTPUT, "stale baseline entries fail the gate", action="store_true"),
@@ -235,7 +284,7 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
     spec = narrow(load_spec(v["spec"]), list(v["narrow"] or []))
     return RunConfig(
         spec=spec,
-        base_url=v["base_url"] or None,
+        base_url=gateway_url(v["base_url"]) if v["base_url"] else None,
         deployment=v["deployment"],
         api_version=v["api_version"] or None,
         api_key=v["api_key"] or env.get(API_KEY_ENV) or None,
@@ -259,4 +308,6 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         max_duration=v["max_duration"],
         shrink=not v["no_shrink"],
         fault=v["fault"] or None,
+        max_timeouts=v["max_timeouts"],
+        allow_private_urls=bool(v["allow_private_urls"]),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,34 @@ from conformance.model import Status, Verdict
 from conformance.redaction import Redactor
 from conformance.results import RunResult
 from conformance.spec import Spec
+
+MAX_VALUE_CHARS = 300
+"""Text that came from the gateway is cut to this on the terminal (the report keeps it all)."""
+MAX_REASON_CHARS = 1000
+"""A gate reason (our sentence, possibly quoting the gateway) is cut to this."""
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str, keep_newlines: bool = True) -> str:
+    """`text` with control characters (ESC, OSC, BEL, C1, bidirectional overrides) shown as
+    `\\xNN`/`\\uNNNN` escapes, so a gateway cannot drive the terminal."""
+    shown = _CONTROL.sub(_escape, text)
+    return shown if keep_newlines else shown.replace("\n", "\\n").replace("\t", "\\t")
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more chars)"
+
+
+def gateway_text(text: str, limit: int = MAX_VALUE_CHARS) -> str:
+    """A value that may hold what the gateway sent: one line, visible, at most `limit`."""
+    return visible(shorten(text, limit), keep_newlines=False)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
 
 _VERDICT_STYLE = {
     Verdict.CONFORMANT: "bold green",
@@ -39,14 +68,15 @@ class Console:
         self.err = RichConsole(stderr=True, highlight=False, soft_wrap=True)
 
     def _say(self, text: str, style: str | None = None) -> None:
-        self.out.print(self.redactor.text(text), style=style, markup=False)
+        self.out.print(self.redactor.output(visible(text)), style=style, markup=False)
 
     def note(self, text: str) -> None:
         if not self.quiet:
             self._say(text)
 
     def error(self, text: str) -> None:
-        self.err.print(f"conformance: error: {self.redactor.text(text)}", markup=False)
+        line = visible(shorten(text, MAX_VALUE_CHARS), keep_newlines=False)
+        self.err.print(f"conformance: error: {self.redactor.output(line)}", markup=False)
 
     def starting(self, target: str, spec: Spec, seed: int) -> None:
         self.note(f"target {target}  spec {spec.title} ({spec.sha256[:12]})  seed {seed}")
@@ -84,7 +114,7 @@ class Console:
         report = paths.get("html") or next(iter(paths.values()), None)
         if self.quiet:
             for reason in gate.reasons:
-                self._say(reason)
+                self._say(gateway_text(reason, MAX_REASON_CHARS))
             self._say(f"{line}  report: {report}")
             return
         table = Table(title=None, show_edge=False, pad_edge=False)
@@ -101,7 +131,7 @@ class Console:
             self.out.print(table)
             for c in shown:
                 if c.failures:
-                    self._say(f"  {c.check_id}: {c.failures[0].message}")
+                    self._say(f"  {c.check_id}: {gateway_text(c.failures[0].message)}")
         passed = sum(c.status == Status.PASSED.value for c in result.checks)
         failed = sum(c.status == Status.FAILED.value for c in result.checks)
         skipped = sum(c.status == Status.SKIPPED.value for c in result.checks)
@@ -116,13 +146,13 @@ class Console:
                 "(environment, not conformance)"
             )
         for entry in gate.known:
-            self._say(f"known failure (baseline): {entry.check_id}: {entry.reason}")
+            self._say(f"known failure (baseline): {entry.check_id}: {gateway_text(entry.reason)}")
         for entry in gate.expired:
             self._say(f"baseline entry expired {entry.expires}: {entry.check_id}", style="red")
         for entry in gate.stale:
             self._say(f"stale baseline entry (no longer failing): {entry.check_id}")
         for reason in gate.reasons:
-            self._say(reason, style="yellow")
+            self._say(gateway_text(reason, MAX_REASON_CHARS), style="yellow")
         self._say(line, style=_VERDICT_STYLE.get(verdict))
         for name, path in paths.items():
             self._say(f"{name}: {path}")

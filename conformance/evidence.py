@@ -19,7 +19,17 @@ from conformance.results import Failure, SseTimelineEntry
 
 EXCERPT_CHARS = 2000
 BODY_CHARS = 4000
+MESSAGE_CHARS = 2000
+"""Cap on a failure's message, expected and actual: a report stays small whatever is echoed."""
+HEADER_CHARS = 500
+MAX_HEADERS = 60
+EVENT_CHARS = 300
+"""Cap on each SSE event's data (and name) in an excerpt."""
+TIMELINE_TYPE_CHARS = 64
+"""Cap on a timeline entry's type (a timeline holds up to 200 entries)."""
 THUMBNAIL_PX = 96
+MAX_THUMBNAIL_PIXELS = 25_000_000
+"""Images that declare more pixels get no thumbnail: checked on the header, before decoding."""
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{120,}={0,2}")
 
 
@@ -38,18 +48,18 @@ def failure_record(
         level=chk.level.value,
         case_id=case.id,
         case_title=redactor.text(case.title),
-        message=redactor.text(message),
-        expected=redactor.text(first.expected),
-        actual=redactor.text(first.actual),
+        message=redactor.text(_clip(message, MESSAGE_CHARS)),
+        expected=redactor.text(_clip(first.expected, MESSAGE_CHARS)),
+        actual=redactor.text(_clip(first.actual, MESSAGE_CHARS)),
         request={
             "method": request.method,
             "url": redactor.text(request.url),
-            "headers": redactor.headers(request.headers),
+            "headers": redactor.headers(cut_headers(request.headers)),
             "body": redactor.text(_clip(request.body.decode("utf-8", "replace"), BODY_CHARS)),
         },
         response={
             "status": exchange.status,
-            "headers": redactor.headers(exchange.headers),
+            "headers": redactor.headers(cut_headers(exchange.headers)),
             "excerpt": redactor.text(response_excerpt(exchange)),
             "transport_error": exchange.transport_error,
             "elapsed_ms": round(exchange.elapsed_s * 1000, 1),
@@ -60,6 +70,15 @@ def failure_record(
     )
 
 
+def cut_headers(headers: dict[str, str]) -> dict[str, str]:
+    """At most `MAX_HEADERS` headers, each name and value cut to `HEADER_CHARS`."""
+    items = list(headers.items())
+    kept = {_clip(k, HEADER_CHARS): _clip(v, HEADER_CHARS) for k, v in items[:MAX_HEADERS]}
+    if len(items) > MAX_HEADERS:
+        kept["…"] = f"{len(items) - MAX_HEADERS} more headers"
+    return kept
+
+
 def shorten_base64(text: str) -> str:
     """Replace long base64 runs with their first characters and their length."""
     return _BASE64_RUN.sub(lambda m: f"{m.group(0)[:24]}…[{len(m.group(0))} base64 chars]", text)
@@ -67,7 +86,7 @@ def shorten_base64(text: str) -> str:
 
 def response_excerpt(exchange: Exchange) -> str:
     if exchange.transport_error:
-        head = f"[{exchange.transport_error}] {exchange.transport_detail}"
+        head = f"[{exchange.transport_error}] {_clip(exchange.transport_detail, MESSAGE_CHARS)}"
         return _clip(head + "\n" + _body_text(exchange), EXCERPT_CHARS)
     return _clip(_body_text(exchange), EXCERPT_CHARS)
 
@@ -76,8 +95,8 @@ def _body_text(exchange: Exchange) -> str:
     if exchange.events is not None:
         lines = []
         for event in exchange.events[:50]:
-            prefix = f"event: {event.event}\n" if event.event else ""
-            lines.append(f"{prefix}data: {shorten_base64(event.data)}")
+            prefix = f"event: {_clip(event.event, EVENT_CHARS)}\n" if event.event else ""
+            lines.append(f"{prefix}data: {_clip(shorten_base64(event.data), EVENT_CHARS)}")
         if len(exchange.events) > 50:
             lines.append(f"… {len(exchange.events) - 50} more events")
         return "\n\n".join(lines)
@@ -103,6 +122,9 @@ def thumbnail(image: bytes) -> str | None:
 
     try:
         with Image.open(io.BytesIO(image)) as img:
+            width, height = img.size  # from the header: nothing is decoded yet
+            if width * height > MAX_THUMBNAIL_PIXELS:
+                return None
             img.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
             out = io.BytesIO()
             img.convert("RGB").save(out, format="PNG")
@@ -114,10 +136,10 @@ def thumbnail(image: bytes) -> str | None:
 def timeline(events: list[StreamEvent]) -> list[SseTimelineEntry]:
     entries = []
     for event in events[:200]:
-        kind, seq = event.event or "message", None
+        kind, seq = _clip(event.event, TIMELINE_TYPE_CHARS) or "message", None
         data = event.payload
         if isinstance(data, dict):
-            kind = str(data.get("type", kind))
+            kind = _clip(str(data.get("type", kind)), TIMELINE_TYPE_CHARS)
             raw_seq = data.get("sequence_number")
             seq = raw_seq if isinstance(raw_seq, int) and not isinstance(raw_seq, bool) else None
         elif event.data.strip() == "[DONE]":

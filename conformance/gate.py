@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from conformance.errors import ExitCode
-from conformance.model import Level, Status, Verdict
+from conformance.model import ENVIRONMENT_STATUSES, Level, Status, Verdict
 
 if TYPE_CHECKING:
     from conformance.results import CheckResult, RunResult
@@ -249,6 +249,9 @@ def _crash_line(check: CheckResult) -> str:
 
 def _nothing_judged(result: RunResult) -> str:
     problems = result.environment_problems
+    other = [p for p in problems if p.status not in ENVIRONMENT_STATUSES]
+    if other:  # the runner's route preflight: its message names the URL and likely mistakes
+        return f"no MUST check could be judged: {other[0].message}"
     if problems:
         statuses = sorted({p.status for p in problems})
         listed = "/".join(str(s) for s in statuses)

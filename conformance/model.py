@@ -175,14 +175,60 @@ NOT_JSON: Any = _NotJson()
 """What `json_body` / `payload` hold when the text is not JSON (or is too deep to parse)."""
 
 
+MAX_JSON_DEPTH: Final = 64
+"""Deeper JSON is not judged (no answer of the spec nests past a few levels)."""
+MAX_JSON_ITEMS: Final = 100_000
+"""More values (array items, object members, nested) are not judged: the checks stay fast."""
+MAX_INT_DIGITS: Final = 4000
+"""Longer integer literals are parsed as an infinite float: Python refuses to print an int of
+more than 4300 digits, and no field of the spec holds one; the checks judge the value."""
+
+
 def parse_json(text: str | bytes) -> Any:
     """JSON text parsed, or `NOT_JSON`; never raises, whatever the text holds."""
+    return parse_json_bounded(text)[0]
+
+
+def parse_json_bounded(text: str | bytes) -> tuple[Any, str]:
+    """JSON text parsed and within `MAX_JSON_DEPTH` and `MAX_JSON_ITEMS`; or `NOT_JSON` and why
+    (empty when the text is simply not JSON)."""
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        return json.loads(text)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return NOT_JSON
+        value = json.loads(text, parse_int=_bounded_int)
+    except RecursionError:
+        return NOT_JSON, f"JSON nested deeper than the suite judges ({MAX_JSON_DEPTH} levels)"
+    except (UnicodeDecodeError, ValueError):
+        return NOT_JSON, ""
+    problem = _beyond_bounds(value)
+    return (NOT_JSON, problem) if problem else (value, "")
+
+
+def _bounded_int(literal: str) -> int | float:
+    if len(literal) > MAX_INT_DIGITS:
+        return float("-inf") if literal.startswith("-") else float("inf")
+    return int(literal)
+
+
+def _beyond_bounds(value: Any) -> str:
+    """Why `value` is too deep or too wide to judge, walked without recursion."""
+    stack = [(value, 1)]
+    items = 0
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = list(node.values())
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return f"JSON nested deeper than the suite judges ({MAX_JSON_DEPTH} levels)"
+        items += len(children)
+        if items > MAX_JSON_ITEMS:
+            return f"JSON with more values than the suite judges ({MAX_JSON_ITEMS})"
+        stack.extend((child, depth + 1) for child in children)
+    return ""
 
 
 @dataclass
@@ -233,8 +279,17 @@ class Exchange:
 
     @cached_property
     def json_body(self) -> Any:
-        """The body parsed as JSON, or `NOT_JSON` when it does not parse."""
-        return parse_json(self.body)
+        """The body parsed as JSON, or `NOT_JSON` when it does not parse (or is beyond the
+        suite's bounds: then `json_problem` says why)."""
+        value, problem = parse_json_bounded(self.body)
+        self.__dict__["json_problem"] = problem
+        return value
+
+    @cached_property
+    def json_problem(self) -> str:
+        """Why a body that may be JSON is not judged as such (too deep, too wide); or ""."""
+        _ = self.json_body
+        return str(self.__dict__.get("json_problem", ""))
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,7 @@ class GatewayConformance:
         self._result: RunResult | None = None
         self._error: str | None = None
         self._tmpdir: Path | None = None
+        self._secrets: list[str] = []
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -85,7 +86,9 @@ class GatewayConformance:
         from conformance.runner import run
 
         values = {o.name: self.config.getoption(DEST_PREFIX + o.name) for o in OPTIONS}
-        result = run(run_config(values))
+        run_config_ = run_config(values)
+        self._secrets = run_config_.secrets()
+        result = run(run_config_)
         if values["baseline"]:
             baseline = load_baseline(values["baseline"])
             result.baseline = replace(baseline, strict=bool(values["strict_baseline"]))
@@ -143,7 +146,7 @@ class GatewayConformance:
         if report_dir and self._result is not None and not hasattr(self.config, "workerinput"):
             from conformance.report import write_reports
 
-            write_reports(self._result, Path(report_dir))
+            write_reports(self._result, Path(report_dir), self._secrets)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self._result is None and self._error is None:

@@ -66,13 +66,15 @@ class CheckResult:
         self.cases_run += 1
         self.passed += 1
 
-    def record_failure(self, failure: Failure, *, error: bool = False) -> None:
+    def record_failure(self, failure: Failure | None, *, error: bool = False) -> None:
+        """Count a failure; `None`: counted only (the per-check cap on stored failures)."""
         self.cases_run += 1
         if error:
             self.errors += 1
         else:
             self.failed += 1
-        self.failures.append(failure)
+        if failure is not None:
+            self.failures.append(failure)
 
     def settle(self) -> None:
         """Derive `status` from the counts."""

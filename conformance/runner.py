@@ -36,6 +36,7 @@ from conformance.model import TransportErrorKind as Kind
 from conformance.plan import Plan, build_plan
 from conformance.redaction import Redactor
 from conformance.results import CheckResult, EnvironmentProblem, RunResult, Stats
+from conformance.urlpolicy import FetchPolicy
 
 MAX_429_RETRIES = 2
 MAX_RETRY_AFTER_S = 10.0
@@ -44,6 +45,11 @@ URL_FORMAT = "url"  # the response_format value whose images arrive as URLs to f
 SLOW_EXCHANGE_S = 2.0  # failures slower than this are reported as sent, not shrunk
 MAX_SHRINK_S = 10.0  # per shrink
 MAX_SHRINK_REQUESTS = 200  # per run
+MAX_STORED_FAILURES = 50  # per check: the rest are counted, not stored (reports stay small)
+ROUTE_PREFLIGHT = 3  # valid requests answered 404/405 (or failing TLS) before the run stops
+ROUTE_MISS_STATUSES = frozenset({404, 405})
+STOP_POLL_S = 0.1  # how soon a stop or the run deadline cuts what is in flight
+TLS_FAILED = "TLS handshake failed"
 
 Progress = Callable[[int, int, int], None]
 
@@ -164,21 +170,34 @@ class _Run:
         self.unsent: list[str] = []
         self.shrunk_checks: set[str] = set()
         self.shrink_requests = 0
+        self.policy = FetchPolicy(base_url, config.allow_private_urls)
+        self.max_timeouts = config.max_timeouts or max(1, config.workers)
+        self.timeouts_in_a_row = 0
+        self.halt_reason = ""
+        """Why the run stopped sending on its own (unresponsive gateway, wrong route)."""
+        self.route_checked = False
+        self.held: list[Exchange] = []
+        self.route_misses = 0
+        self.not_fetched: dict[str, str] = {}
+        """Image URLs (or redirect hops) the address policy refused: reported, not judged."""
 
     def execute(self) -> RunResult:
         plan = make_plan(self.config)
         self.started = time.monotonic()  # --max-duration bounds the sending, not the planning
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
-        with Client(self.target, self.op, self.config.bounds) as client:
+        with Client(self.target, self.op, self.config.bounds) as client, self._cutter(client):
             self.client = client
             self._probe()
             self._send_all(plan.cases)
+            self._release_held()
             self._run_scope_checks()
         for result in self.results.values():
             result.settle()
         coverage = dict(plan.coverage)
         if plan.cut:
             coverage.setdefault("cut", list(plan.cut))
+        if self.not_fetched:
+            coverage["not_fetched"] = dict(list(self.not_fetched.items())[:50])
         if self.unsent:
             coverage["unsent"] = {
                 "reason": "request budget (--max-requests) spent by url fetches and shrinking",
@@ -243,24 +262,55 @@ class _Run:
                     if exchange is None:
                         self.unsent.append(case.id)
                     elif exchange.transport_error is not Kind.ABORTED:
-                        self._judge(exchange)
+                        self._arrived(exchange)
                 if self._should_stop() and not self.incomplete_reason:
                     self._mark_incomplete()
-                if self.config.stop.is_set():
-                    self.client.abort()  # interrupted: what is still in flight is not waited for
+                if self._should_stop():
+                    self.client.abort()  # stopped: what is still in flight is not waited for
         remaining = sum(1 for _ in queue)
         if remaining and not self.incomplete_reason:
             # Stopped before the first case went out (e.g. the probe outlasted the deadline).
             self._mark_incomplete()
 
     def _should_stop(self) -> bool:
-        if self.config.stop.is_set():
+        if self.config.stop.is_set() or self.halt_reason:
             return True
         limit = self.config.max_duration
         return bool(limit and time.monotonic() - self.started > limit)
 
+    @contextlib.contextmanager
+    def _cutter(self, client: Client) -> Iterator[None]:
+        """A watcher that cuts every request and image fetch in flight (and refuses new ones)
+        within `STOP_POLL_S` of a stop (Ctrl-C, SIGTERM) or the run deadline, wherever the
+        run is waiting: in the pool, in a check's fetch, in shrinking."""
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.wait(STOP_POLL_S):
+                if self._should_stop():
+                    client.abort()
+                    return
+
+        watcher = threading.Thread(target=watch, name="conformance-stop", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            done.set()
+            watcher.join(timeout=5)
+
+    def _halt(self, reason: str) -> None:
+        """Stop sending: the gateway gave the run no reason to go on."""
+        if not self.halt_reason:
+            self.halt_reason = reason
+            self.client.abort()
+
     def _mark_incomplete(self) -> None:
-        if self.config.stop.is_set():
+        if self.route_misses >= ROUTE_PREFLIGHT:
+            return  # a wrong route is reported as such (nothing judged), not as a cut run
+        if self.halt_reason:
+            self.incomplete_reason = self.halt_reason
+        elif self.config.stop.is_set():
             self.incomplete_reason = "interrupted: reports hold what was measured before the stop"
         else:
             self.incomplete_reason = (
@@ -286,11 +336,85 @@ class _Run:
         return completion_watch(self.op, case.requested_n(self.op))
 
     def _fetch(self, url: str) -> FetchResult:
+        return self.client.fetch(url, admit=self._admit)
+
+    def _admit(self, url: str) -> str | None:
+        """Whether a fetch (or one of its redirect hops) may be sent: the address policy, then
+        the request budget (every request on the wire counts against --max-requests)."""
+        refusal = self.policy.refusal(url)
+        if refusal:
+            self.not_fetched.setdefault(self.redactor.text(url)[:500], refusal)
+            return refusal
         if not self.budget.take():
-            return FetchResult(
-                error=Kind.NOT_FETCHED, detail="request budget (--max-requests) spent"
+            return "request budget (--max-requests) spent"
+        return None
+
+    # -- what came back ------------------------------------------------------------------
+
+    def _arrived(self, exchange: Exchange) -> None:
+        """Judge an exchange, after the route preflight: until one valid request got an answer
+        that shows the route exists, answers are held; `ROUTE_PREFLIGHT` valid requests all
+        answered 404/405 (or failing TLS) stop the run, with the URL tried and likely causes."""
+        self._count_timeouts(exchange)
+        if not self.route_checked:
+            miss = _route_miss(exchange)
+            if exchange.case.expect == "success" and (exchange.status is not None or miss):
+                if miss:
+                    self.route_misses += 1
+                else:
+                    self.route_checked = True
+            if not self.route_checked:
+                self.held.append(exchange)
+                if self.route_misses >= ROUTE_PREFLIGHT:
+                    self._route_failed()
+                return
+            self._release_held()
+        self._judge(exchange)
+
+    def _release_held(self) -> None:
+        held, self.held = self.held, []
+        for exchange in held:
+            self._judge(exchange)
+
+    def _route_failed(self) -> None:
+        held, self.held = self.held, []
+        for exchange in held:
+            if _route_miss(exchange):
+                self.environment.append(
+                    EnvironmentProblem(exchange.case.id, exchange.status or 0, self._miss(exchange))
+                )
+            else:
+                self._judge(exchange)
+        self._halt("the route preflight failed")
+
+    def _miss(self, exchange: Exchange) -> str:
+        url = self.redactor.text(exchange.request.url)
+        if exchange.status is None:
+            return (
+                f"{TLS_FAILED} with {url} ({self.redactor.text(exchange.transport_detail)}); "
+                "if the gateway serves plain HTTP, use an http:// --base-url"
             )
-        return self.client.fetch(url)
+        return (
+            f"{exchange.request.method} {url} answered {exchange.status} to every valid "
+            "request tried; likely mistakes: a --base-url that ends in /openai (the route "
+            f"{self.op.path} already starts with it), a wrong path prefix, or an unknown "
+            f"--deployment ({self.target.deployment!r})"
+        )
+
+    def _count_timeouts(self, exchange: Exchange) -> None:
+        """`max_timeouts` requests in a row without a status line in time: the gateway is
+        unresponsive, and the rest of the plan would each cost a --timeout."""
+        error = exchange.transport_error
+        silent = exchange.status is None and (
+            error in (Kind.TIMEOUT, Kind.DEADLINE)
+            or (error is Kind.CONNECT and exchange.transport_detail.startswith("connect timeout"))
+        )
+        self.timeouts_in_a_row = self.timeouts_in_a_row + 1 if silent else 0
+        if self.timeouts_in_a_row >= self.max_timeouts:
+            self._halt(
+                f"gateway unresponsive: {self.timeouts_in_a_row} requests in a row got no "
+                "answer in time; remaining cases not sent"
+            )
 
     # -- judging -------------------------------------------------------------------------
 
@@ -354,7 +478,8 @@ class _Run:
             result.record_pass()
             return
         self.failures += 1
-        failure = failure_record(chk, exchange, problems, self.redactor)
+        stored = len(result.failures) < MAX_STORED_FAILURES
+        failure = failure_record(chk, exchange, problems, self.redactor) if stored else None
         result.record_failure(failure, error=all(p.error for p in problems))
 
     def _shrunk(self, chk: Check, exchange: Exchange) -> tuple[Exchange, list[Problem]] | None:
@@ -401,6 +526,15 @@ class _Run:
                 continue
             for exchange, problems in outcomes or []:
                 self._record(chk, exchange, problems)
+
+
+def _route_miss(exchange: Exchange) -> bool:
+    """An answer that says the route is wrong, not the gateway: 404/405, or TLS refused."""
+    if exchange.status in ROUTE_MISS_STATUSES:
+        return True
+    return exchange.transport_error is Kind.CONNECT and exchange.transport_detail.startswith(
+        TLS_FAILED
+    )
 
 
 def _retry_after(exchange: Exchange, attempt: int) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import tracemalloc
+import zlib
 from collections.abc import Iterator
 
 import pytest
@@ -166,3 +167,99 @@ def test_broken_answer_is_a_clear_failure_of_the_request(
     problems = outcomes[check_id]
     assert problems, f"{check_id} did not flag {name}"
     assert not any(p.error for p in problems)
+
+
+# -- bounds of the client's own parsing ----------------------------------------------------
+
+
+def test_stacked_encodings_inflate_only_up_to_the_cap(spec: Spec, cases: dict[str, Case]) -> None:
+    hb.stacked_gzip_body()
+    tracemalloc.start()
+    try:
+        exchange = exchange_with(hb.stacked_gzip_bomb, spec.operation, cases["json"])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert exchange.transport_error == "body-too-large", exchange.transport_detail
+    assert "inflated past" in exchange.transport_detail
+    assert peak < 8 * TIGHT.max_body_bytes, f"peak {peak / MiB:.0f} MiB"
+
+
+def test_more_than_two_stacked_encodings_are_refused(spec: Spec, cases: dict[str, Case]) -> None:
+    exchange = exchange_with(hb.triple_gzip, spec.operation, cases["json"])
+    assert exchange.transport_error == "body-too-large"
+    assert "3 stacked content-encodings" in exchange.transport_detail
+
+
+def test_two_stacked_encodings_that_fit_are_decoded() -> None:
+    from conformance.decoding import BoundedDecoder
+
+    body = b'{"created": 1}' * 1000
+    packed = hb._gzip(zlib.compress(body))
+    decoder = BoundedDecoder(["deflate", "gzip"], limit=1 << 20)
+    out = b"".join(decoder.feed(packed[:7])) + b"".join(decoder.feed(packed[7:]))
+    assert out + b"".join(decoder.flush()) == body
+
+
+def test_pixel_bomb_gets_no_thumbnail_and_is_never_decoded() -> None:
+    from conformance.evidence import thumbnail
+
+    tracemalloc.start()
+    try:
+        assert thumbnail(hb.PIXEL_BOMB) is None
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * MiB, f"peak {peak / MiB:.0f} MiB for a 900-megapixel header"
+    import io
+
+    from PIL import Image
+
+    small = io.BytesIO()
+    Image.new("RGB", (640, 480), "teal").save(small, format="PNG")
+    assert thumbnail(small.getvalue()), "an ordinary image lost its thumbnail"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "nested deeper"),
+        (b"[" * 500 + b"]" * 500, "nested deeper"),
+        (b"[" + b"1," * 200_000 + b"1]", "more values"),
+    ],
+    ids=["deep-recursion", "deep", "wide"],
+)
+def test_json_beyond_bounds_is_not_judged_and_says_why(text: bytes, problem: str) -> None:
+    from conformance.model import NOT_JSON, parse_json_bounded
+
+    started = time.monotonic()
+    value, why = parse_json_bounded(text)
+    assert value is NOT_JSON and problem in why
+    assert time.monotonic() - started < 5
+
+
+def test_huge_numbers_are_values_not_crashes() -> None:
+    from conformance.model import parse_json
+
+    value = parse_json(
+        b'{"created": 1' + b"7" * 5000 + b', "f": 1e99999, "g": -' + b"1" * 5000 + b"}"
+    )
+    assert value == {"created": float("inf"), "f": float("inf"), "g": float("-inf")}
+    assert str(value)  # printable: no int-to-str digit limit can be hit
+
+
+def test_fetch_policy_keeps_requests_off_link_local_and_private_networks() -> None:
+    from conformance.urlpolicy import FetchPolicy
+
+    public = FetchPolicy("http://93.184.216.34:8080")
+    assert "link-local" in (public.refusal("http://169.254.169.254/latest/meta-data") or "")
+    assert "link-local" in (public.refusal("http://[fe80::1]/x") or "")
+    assert "private" in (public.refusal("http://10.1.2.3/x.png") or "")
+    assert "private" in (public.refusal("http://127.0.0.1:9/x.png") or "")
+    assert public.refusal("http://93.184.216.35/x.png") is None
+    assert (
+        FetchPolicy("http://93.184.216.34", allow_private=True).refusal("http://10.0.0.1/") is None
+    )
+    local = FetchPolicy("http://127.0.0.1:8080")
+    assert local.refusal("http://127.0.0.1:9/x.png") is None
+    assert "link-local" in (local.refusal("http://169.254.169.254/") or "")

@@ -26,8 +26,14 @@ CRASH_ID = "TEST-CRASHES"
 def test_silent_gateway_run_ends_within_its_deadline(spec: Spec) -> None:
     with serving(hb.silent) as server:
         config = RunConfig(
-            spec=spec, base_url=server.url, bounds=SMALL, workers=2, max_duration=1.5
+            spec=spec,
+            base_url=server.url,
+            bounds=SMALL,
+            workers=2,
+            max_duration=1.5,
+            max_timeouts=1000,
         )
+        runner.make_plan(config)
         started = time.monotonic()
         result = run(config)
     elapsed = time.monotonic() - started
@@ -44,8 +50,15 @@ def test_gateway_hostile_on_every_route_cannot_hold_the_run(
     spec: Spec, behaviour: Behaviour
 ) -> None:
     with serving(behaviour, route="") as server:
-        config = RunConfig(
-            spec=spec, base_url=server.url, bounds=SMALL, max_requests=2, workers=2, shrink=False
+        config = prebuilt(
+            RunConfig(
+                spec=spec,
+                base_url=server.url,
+                bounds=SMALL,
+                max_requests=2,
+                workers=2,
+                shrink=False,
+            )
         )
         started = time.monotonic()
         result = run(config)
@@ -159,3 +172,102 @@ def test_stop_cuts_requests_in_flight_without_blaming_the_gateway(spec: Spec) ->
     assert server.hits == 2 and stopped < 10, f"stop took {stopped:.1f}s"
     assert result.incomplete and "interrupted" in result.incomplete_reason
     assert not result.failing(), "a request cut by the stop was blamed on the gateway"
+
+
+def prebuilt(config: RunConfig) -> RunConfig:
+    runner.make_plan(config)  # timings below measure the run, not the plan's generation
+    return config
+
+
+def test_unresponsive_gateway_costs_about_one_timeout(spec: Spec) -> None:
+    with serving(hb.silent) as server:
+        config = prebuilt(RunConfig(spec=spec, base_url=server.url, bounds=SMALL, workers=3))
+        started = time.monotonic()
+        result = run(config)
+        elapsed = time.monotonic() - started
+        hits = server.hits
+    assert elapsed < SMALL.total_timeout + 3, f"a hung gateway held the run {elapsed:.1f}s"
+    assert hits <= 2 * 3
+    assert result.incomplete and "unresponsive" in result.incomplete_reason
+    responds = next(c for c in result.checks if c.check_id == "PROTO-RESPONDS")
+    assert responds.status == Status.FAILED.value
+    assert result.gate.exit_code == 1
+
+
+def test_max_timeouts_sets_the_wave(spec: Spec) -> None:
+    with serving(hb.silent) as server:
+        config = prebuilt(
+            RunConfig(spec=spec, base_url=server.url, bounds=SMALL, workers=1, max_timeouts=3)
+        )
+        result = run(config)
+        hits = server.hits
+    assert 3 <= hits <= 4 and "3 requests in a row" in result.incomplete_reason
+
+
+def test_max_duration_cuts_requests_in_flight(spec: Spec) -> None:
+    with serving(hb.slow(45.0)) as server:
+        config = prebuilt(
+            RunConfig(spec=spec, base_url=server.url, workers=2, shrink=False, max_duration=1.0)
+        )
+        started = time.monotonic()
+        result = run(config)
+        elapsed = time.monotonic() - started
+    assert elapsed < 1.0 + 3, f"--max-duration 1 took {elapsed:.1f}s"
+    assert result.incomplete and "deadline" in result.incomplete_reason
+    assert not result.failing(), "a request cut by the deadline was blamed on the gateway"
+
+
+def test_stop_cuts_an_image_fetch_in_flight(spec: Spec) -> None:
+    behaviour = hb.by_path({"/img/": hb.silent}, hb.image_urls("{base}/img/1.png"))
+    with serving(behaviour, route="") as server:
+        config = prebuilt(RunConfig(spec=spec, base_url=server.url, workers=1, shrink=False))
+        stopped_at: list[float] = []
+
+        def stop_once_fetching() -> None:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if any("/img/" in r.path for r in list(server.requests)):
+                    break
+                time.sleep(0.05)
+            stopped_at.append(time.monotonic())
+            config.stop.set()
+
+        stopper = threading.Thread(target=stop_once_fetching, daemon=True)
+        stopper.start()
+        result = run(config)
+        ended = time.monotonic()
+        stopper.join(timeout=5)
+    assert stopped_at and ended - stopped_at[0] < 3, "the stop waited for an image fetch"
+    assert result.incomplete and "interrupted" in result.incomplete_reason
+
+
+def test_no_cookie_is_ever_sent_back(spec: Spec) -> None:
+    with serving(hb.sets_cookie, route="") as server:
+        config = RunConfig(spec=spec, base_url=server.url, workers=1, max_requests=4, shrink=False)
+        run(config)
+        sent = [r.headers for r in server.requests]
+    assert len(sent) == 4 and not [h for h in sent if "cookie" in h]
+
+
+def test_redirects_count_against_max_requests_and_are_capped(spec: Spec) -> None:
+    behaviour = hb.by_path({"/hop": hb.redirect_loop}, hb.image_urls("{base}/hop/0"))
+    with serving(behaviour, route="") as server:
+        config = RunConfig(spec=spec, base_url=server.url, workers=1, max_requests=30, shrink=False)
+        result = run(config)
+        hops = [r for r in server.requests if "/hop" in r.path]
+        hits = server.hits
+    assert hits == result.stats.requests <= 30, "a redirect hop was not counted"
+    assert hops, "no image URL was fetched"
+    fetch = next(c for c in result.checks if c.check_id == "IMG-URL-FETCH")
+    assert any("too-many-redirects" in f.message for f in fetch.failures), fetch.failures[:1]
+
+
+def test_link_local_image_urls_are_reported_not_fetched(spec: Spec) -> None:
+    metadata = "http://169.254.169.254/latest/meta-data/"
+    with serving(hb.image_urls(metadata)) as server:
+        config = RunConfig(spec=spec, base_url=server.url, workers=1, max_requests=3, shrink=False)
+        result = run(config)
+    assert metadata in result.coverage.get("not_fetched", {}), result.coverage.keys()
+    assert "link-local" in result.coverage["not_fetched"][metadata]
+    fetch = next(c for c in result.checks if c.check_id == "IMG-URL-FETCH")
+    assert not fetch.failures, "a URL the suite refused to fetch was judged"

@@ -134,10 +134,13 @@ def body_parses(ctx: ExchangeContext) -> list[Problem] | None:
     if ctx.parsed:
         return []
     sample = ctx.exchange.body[:60]
+    why = ctx.exchange.json_problem
     return [
         Problem(
             f"expected a UTF-8 JSON body, got {len(ctx.exchange.body)} bytes that do not parse "
-            f"(starting {sample!r})",
+            f"(starting {sample!r})"
+            if not why
+            else f"expected a UTF-8 JSON body the suite can judge, got {why}",
             expected="UTF-8 JSON",
             actual=repr(sample),
         )

@@ -14,7 +14,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from conformance.model import Status, Verdict
+from conformance.model import NOT_JSON, Status, Verdict, parse_json
+from conformance.redaction import Redactor
 from conformance.report.atomic import write_atomic
 from conformance.results import CheckResult, Failure, RunResult
 
@@ -71,12 +72,14 @@ def _cut(text: str) -> str:
 def _pretty(body: Any) -> str:
     """A body as indented JSON when it is JSON, else as it is."""
     if isinstance(body, str):
-        text = body
-        try:
-            body = json.loads(text)
-        except ValueError:
-            return text
-    return json.dumps(body, indent=2, ensure_ascii=False)
+        parsed = parse_json(body)  # bounded: too deep or too wide stays text
+        if parsed is NOT_JSON:
+            return body
+        body = parsed
+    try:
+        return json.dumps(body, indent=2, ensure_ascii=False)
+    except (RecursionError, ValueError, TypeError):
+        return str(body)
 
 
 def _headers(record: dict[str, Any]) -> list[str]:
@@ -208,5 +211,5 @@ def render_html(result: RunResult) -> str:
     )
 
 
-def write_html(result: RunResult, path: Path) -> Path:
-    return write_atomic(path, render_html(result))
+def write_html(result: RunResult, path: Path, redactor: Redactor | None = None) -> Path:
+    return write_atomic(path, (redactor or Redactor([])).output(render_html(result)))

@@ -11,6 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from conformance.errors import ResultsError
+from conformance.redaction import Redactor
 from conformance.report.atomic import write_atomic
 from conformance.results import SCHEMA_VERSION, RunResult
 
@@ -41,9 +42,9 @@ def schema_errors(document: Any) -> list[str]:
     ]
 
 
-def write_json(result: RunResult, path: Path) -> Path:
+def write_json(result: RunResult, path: Path, redactor: Redactor | None = None) -> Path:
     text = json.dumps(results_document(result), indent=2, ensure_ascii=False) + "\n"
-    return write_atomic(path, text)
+    return write_atomic(path, (redactor or Redactor([])).output(text))
 
 
 def load_results(path: Path | str) -> RunResult:

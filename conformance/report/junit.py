@@ -10,6 +10,7 @@ from pathlib import Path
 
 from conformance.gate import Disposition, Gate
 from conformance.model import Status
+from conformance.redaction import Redactor
 from conformance.report.atomic import write_atomic
 from conformance.report.text import failure_lines
 from conformance.results import CheckResult, RunResult
@@ -132,5 +133,6 @@ def render_junit(result: RunResult) -> bytes:
     return buffer
 
 
-def write_junit(result: RunResult, path: Path) -> Path:
-    return write_atomic(path, render_junit(result))
+def write_junit(result: RunResult, path: Path, redactor: Redactor | None = None) -> Path:
+    text = render_junit(result).decode("utf-8")
+    return write_atomic(path, (redactor or Redactor([])).output(text))

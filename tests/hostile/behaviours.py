@@ -212,3 +212,176 @@ def rotating(*behaviours: Behaviour) -> Behaviour:
         chosen(sock, request, stop)
 
     return behaviour
+
+
+# -- bounds: answers built to exhaust memory or CPU, or to break the writers ---------------
+
+
+def _png(width: int, height: int) -> bytes:
+    """A PNG whose header declares `width` x `height` (one tiny, truncated row of data):
+    decoding it would allocate width * height pixels."""
+    import zlib as _z
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", _z.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", _z.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+PIXEL_BOMB = _png(30_000, 30_000)
+
+
+def _b64_images(image: bytes, n: int = 1) -> bytes:
+    import base64
+
+    item = {"b64_json": base64.b64encode(image).decode(), "revised_prompt": "a cat"}
+    return json.dumps({"created": 1700000000, "data": [item] * n}).encode()
+
+
+pixel_bomb = fixed(200, _b64_images(PIXEL_BOMB))
+wide_json = fixed(
+    200, json.dumps({"created": 1700000000, "data": [{"url": "x"}] * 300_000}).encode()
+)
+deep_json = fixed(200, b'{"created": 1700000000, "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+deep_json_parsable = fixed(
+    200, b'{"created": 1700000000, "data": [' + b"[" * 500 + b"]" * 500 + b"]}"
+)
+huge_created = fixed(
+    200,
+    b'{"created": 1' + b"7" * 5000 + b', "data": [{"url": "https://example.invalid/a.png"}]}',
+)
+huge_float = fixed(200, b'{"created": 1e99999, "data": [{"url": "http://x/' + b"9" * 5000 + b'"}]}')
+lone_surrogate = fixed(
+    500,
+    b'{"error": {"message": "bad \\ud800 char \\udfff", "type": "server_error", '
+    b'"code": "\\ud800"}}',
+    reason="Internal Server Error",
+)
+ESCAPES = "\x1b]0;PWNED\x07\x1b]52;c;cHduZWQ=\x07\x1b]8;;http://evil.invalid\x07link\x1b[2J\x9b1m"
+terminal_escapes = fixed(
+    200,
+    json.dumps(
+        {"created": ESCAPES + "~" * 20_000, "data": [{"url": "http://x.invalid/" + ESCAPES}]}
+    ).encode(),
+)
+
+
+def _gzip(data: bytes) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    return packer.compress(data) + packer.flush()
+
+
+_STACKED: list[bytes] = []
+
+
+def stacked_gzip_body() -> bytes:
+    """gzip(gzip(256 MiB of zeros)): about 3 KiB, built once (call it before serving: building
+    takes a few seconds on a loaded machine)."""
+    if not _STACKED:
+        packer = zlib.compressobj(1, zlib.DEFLATED, 31)
+        zeros = b"\0" * (1024 * 1024)
+        inner = b"".join(packer.compress(zeros) for _ in range(256)) + packer.flush()
+        _STACKED.append(_gzip(inner))
+    return _STACKED[0]
+
+
+def stacked_gzip_bomb(sock: socket.socket, request: Request, stop: threading.Event) -> None:
+    """`Content-Encoding: gzip, gzip`: a few kilobytes that inflate to 256 MiB of zeros."""
+    send_response(sock, 200, stacked_gzip_body(), headers=(("content-encoding", "gzip, gzip"),))
+
+
+triple_gzip = fixed(
+    200,
+    _gzip(_gzip(_gzip(b'{"created": 1700000000, "data": []}'))),
+    headers=(("content-encoding", "gzip, gzip, gzip"),),
+)
+
+
+def fat_sse(sock: socket.socket, request: Request, stop: threading.Event) -> None:
+    """A stream of 200 events whose name, id and data fields are 40 KiB each."""
+    sock.sendall(response_head(200, "OK", (("content-type", "text/event-stream"),)))
+    field = "z" * 40_000
+    for n in range(200):
+        if stop.is_set():
+            return
+        data = json.dumps({"type": field, "sequence_number": n, "pad": field})
+        sock.sendall(f"event: {field}\nid: {field}\ndata: {data}\n\n".encode())
+
+
+def fat_headers(sock: socket.socket, request: Request, stop: threading.Event) -> None:
+    """A 500 with 80 headers of 8000 characters each (as large as HTTP parsers take)."""
+    headers = tuple((f"x-fat-{i}", "h" * 8000) for i in range(80))
+    body = json.dumps({"error": {"message": "m" * 100_000, "type": "x", "code": "500"}})
+    send_response(sock, 500, body.encode(), reason="Internal Server Error", headers=headers)
+
+
+# -- independence and containment ----------------------------------------------------------
+
+
+def sets_cookie(sock: socket.socket, request: Request, stop: threading.Event) -> None:
+    """Answers 500 with a Set-Cookie (the suite must never send it back)."""
+    send_response(
+        sock,
+        500,
+        b'{"error": {"message": "x", "type": "x", "code": "500"}}',
+        reason="Internal Server Error",
+        headers=(("set-cookie", "session=tracked; Path=/"),),
+    )
+
+
+def image_urls(*urls: str) -> Behaviour:
+    """A 200 whose data holds the given image URLs (`{base}` is the server's own URL)."""
+
+    def behaviour(sock: socket.socket, request: Request, stop: threading.Event) -> None:
+        base = "http://" + request.headers.get("host", "127.0.0.1")
+        data = [{"url": u.replace("{base}", base), "revised_prompt": "a cat"} for u in urls]
+        body = json.dumps({"created": int(time.time()), "data": data}).encode()
+        send_response(sock, 200, body)
+
+    return behaviour
+
+
+def by_path(routes: dict[str, Behaviour], default: Behaviour) -> Behaviour:
+    """The behaviour of the first path substring that matches (serve with `route=""`)."""
+
+    def behaviour(sock: socket.socket, request: Request, stop: threading.Event) -> None:
+        chosen = next((b for key, b in routes.items() if key in request.path), default)
+        chosen(sock, request, stop)
+
+    return behaviour
+
+
+def redirect_loop(sock: socket.socket, request: Request, stop: threading.Event) -> None:
+    """Redirects every request to the next hop of an endless chain."""
+    n = int(request.path.rsplit("/", 1)[-1] or 0) if request.path[-1:].isdigit() else 0
+    send_response(sock, 302, b"", headers=(("location", f"/hop/{n + 1}"),), reason="Found")
+
+
+def echo_key_forms(sock: socket.socket, request: Request, stop: threading.Event) -> None:
+    """A 500 whose message echoes the api key in every encoded form a log or proxy gives it."""
+    import base64
+    from urllib.parse import quote
+
+    key = request.headers.get("api-key", "")
+    vk = request.headers.get("x-bf-vk", "")
+    auth = request.headers.get("authorization", "")
+    forms = [
+        "".join(f"\\u{ord(c):04x}" for c in key[:4]) + key[4:],
+        quote(key, safe="").replace("-", "%2D"),
+        quote(key, safe="").replace("-", "%2d"),
+        *(base64.b64encode(b"x" * k + key.encode() + b"yy").decode() for k in range(3)),
+        *(base64.b64encode(b"p" * k + vk.encode()).decode() for k in range(3)),
+        auth,
+    ]
+    body = json.dumps({"error": {"message": " | ".join(forms), "type": "x", "code": "500"}})
+    # `ensure_ascii` JSON of the escaped form doubles its backslashes: one more encoding layer.
+    send_response(
+        sock, 500, body.encode(), reason="Internal Server Error", headers=(("x-echo", forms[1]),)
+    )

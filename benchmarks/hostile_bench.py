@@ -1,0 +1,99 @@
+"""Benchmarks: the suite's peak RSS and wall time against the worst hostile gateways.
+
+Each gateway of `tests/hostile` that aims at memory, CPU or time gets one run of the CLI in its
+own process (so each peak RSS is that run's alone), with the default bounds except a request
+budget. Prints one line per gateway; fails when a run's peak RSS passes `RSS_TARGET_MB` or its
+wall time `WALL_TARGET_S` (generous: these are ceilings, measured, not timed unit tests).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from hostile import behaviours as hb  # noqa: E402 - the test servers live beside the tests
+from hostile import serving  # noqa: E402
+from hostile.server import Behaviour  # noqa: E402
+
+RSS_TARGET_MB = 600.0
+"""The default body cap is 96 MiB: the suite may hold a few bodies at once, and its baseline."""
+WALL_TARGET_S = 120.0
+MAX_REQUESTS = 20
+CHILD = (
+    "import os, resource, sys\n"
+    "from conformance.cli import main\n"
+    "try:\n"
+    "    code = main(sys.argv[1:])\n"
+    "finally:\n"
+    "    with open(os.environ['RSS_FILE'], 'w') as f:\n"
+    "        f.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+    "sys.exit(code)\n"
+)
+WORST: dict[str, tuple[Behaviour, str]] = {
+    "stacked gzip bomb (256 MiB from 3 KiB)": (hb.stacked_gzip_bomb, ""),
+    "pixel bomb (900 Mpx PNG header)": (hb.pixel_bomb, ""),
+    "300k-item data array": (hb.wide_json, ""),
+    "100k-deep JSON": (hb.deep_json, ""),
+    "fat SSE fields (200 x 3 x 40 KiB)": (hb.fat_sse, ""),
+    "silent gateway (default --timeout 60s)": (hb.silent, ""),
+}
+
+
+def measure(behaviour: Behaviour) -> tuple[float, float, int, int]:
+    """Wall time (s), peak RSS (MB), exit code and report size (bytes) of one CLI run."""
+    with tempfile.TemporaryDirectory() as tmp, serving(behaviour) as server:
+        rss = Path(tmp) / "rss"
+        command = [
+            sys.executable,
+            "-c",
+            CHILD,
+            "run",
+            "--base-url",
+            server.url,
+            "--report-dir",
+            str(Path(tmp) / "reports"),
+            "--max-requests",
+            str(MAX_REQUESTS),
+            "--workers",
+            "2",
+        ]
+        started = time.perf_counter()
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "RSS_FILE": str(rss)},
+        )
+        wall = time.perf_counter() - started
+        reports = Path(tmp) / "reports"
+        size = sum(p.stat().st_size for p in reports.iterdir()) if reports.is_dir() else 0
+        json.loads((reports / "results.json").read_text())  # written, and readable
+        return wall, int(rss.read_text()) / 1024, done.returncode, size
+
+
+def bench_hostile() -> bool:
+    """Every worst gateway within the RSS and wall-time ceilings, its reports written."""
+    hb.stacked_gzip_body()
+    ok = True
+    for name, (behaviour, _) in WORST.items():
+        wall, rss_mb, code, size = measure(behaviour)
+        within = rss_mb <= RSS_TARGET_MB and wall <= WALL_TARGET_S
+        ok = ok and within
+        print(
+            f"hostile {name}: wall {wall:.1f}s (target <= {WALL_TARGET_S:.0f}s), "
+            f"peak RSS {rss_mb:.0f} MB (target <= {RSS_TARGET_MB:.0f} MB), exit {code}, "
+            f"reports {size / 1024:.0f} KiB{'' if within else '  MISSED'}"
+        )
+    return ok
+
+
+if __name__ == "__main__":
+    sys.exit(0 if bench_hostile() else 1)
