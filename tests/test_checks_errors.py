@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from exchanges import case, exchange, fails, image_body, passes, run
 
-from conformance.plan.case import Case
+from conformance.model import Case
 
 REJECT = {"expect": "reject", "kind": "negative", "rule": "n maximum"}
 
