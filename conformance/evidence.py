@@ -12,6 +12,7 @@ import io
 import re
 import shlex
 
+from conformance.checks.imaging import MAX_PIXELS
 from conformance.checks.registry import Check, Problem
 from conformance.model import Exchange, StreamEvent
 from conformance.redaction import Redactor
@@ -28,8 +29,6 @@ EVENT_CHARS = 300
 TIMELINE_TYPE_CHARS = 64
 """Cap on a timeline entry's type (a timeline holds up to 200 entries)."""
 THUMBNAIL_PX = 96
-MAX_THUMBNAIL_PIXELS = 25_000_000
-"""Images that declare more pixels get no thumbnail: checked on the header, before decoding."""
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{120,}={0,2}")
 
 
@@ -123,7 +122,7 @@ def thumbnail(image: bytes) -> str | None:
     try:
         with Image.open(io.BytesIO(image)) as img:
             width, height = img.size  # from the header: nothing is decoded yet
-            if width * height > MAX_THUMBNAIL_PIXELS:
+            if width * height > MAX_PIXELS:  # the checks' cap: a bomb is never decoded
                 return None
             img.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
             out = io.BytesIO()
