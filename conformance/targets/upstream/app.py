@@ -153,6 +153,11 @@ class FakeUpstream:
     def answer_json(
         self, record: Record, status: int, body: Any, headers: dict[str, str] | None = None
     ) -> Response:
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, dict):
+            record["error_code"] = error.get("code")
+        if headers and "retry-after" in headers:
+            record["retry_after"] = headers["retry-after"]
         return self.answer_raw(record, status, json.dumps(body).encode(), JSON, headers)
 
     def answer_raw(
@@ -183,16 +188,16 @@ class FakeUpstream:
         cut = frames[len(sent)].encode()[:20] if truncate and len(frames) > len(sent) else b""
 
         async def events() -> AsyncIterator[bytes]:
-            for frame in sent:
+            for number, frame in enumerate(sent, 1):
                 await asyncio.sleep(pace_s)
-                yield frame.encode()
-                at = round(time.monotonic() - started, 4)
-                timing["events"] += 1
+                at = round(time.monotonic() - started, 4)  # noted before the send: a reader
+                timing["events"] += 1  # that got the last event finds it recorded
                 timing["first_event_s"] = timing["first_event_s"] or at
                 timing["last_event_s"] = at
+                timing["completed"] = number == len(frames)
+                yield frame.encode()
             if cut:
                 yield cut
-            timing["completed"] = not truncate
 
         headers = {"cache-control": "no-cache"}
         return StreamingResponse(events(), status_code=200, media_type=SSE, headers=headers)
