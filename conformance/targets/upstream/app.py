@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -31,7 +33,8 @@ from conformance.targets.upstream.markers import Marker, marker, pace
 from conformance.targets.upstream.provider_errors import Flavour
 from conformance.targets.upstream.records import Record, RecordStore
 
-AZURE_ROUTE = "/openai/deployments/{deployment}/images/generations"
+AZURE_ROUTE = "/openai/deployments/{rest:path}"
+AZURE_PATH = re.compile(r"^/openai/deployments/([^/]+)/images/generations/?$")
 OPENAI_ROUTE = "/v1/images/generations"
 RECORDS_ROUTE = "/_upstream/requests"
 HEALTH_ROUTE = "/_upstream/health"
@@ -63,8 +66,10 @@ class FakeUpstream:
     # -- provider routes ---------------------------------------------------------------------
 
     async def azure(self, request: Request) -> Response:
-        deployment = request.path_params["deployment"]
-        return await self.generate(request, "azure", deployment)
+        match = AZURE_PATH.match(inbound.raw_path(request))  # an encoded / stays in the name
+        if match is None:
+            return await self.not_found(request)
+        return await self.generate(request, "azure", unquote(match.group(1)))
 
     async def openai(self, request: Request) -> Response:
         return await self.generate(request, "openai", None)
