@@ -76,6 +76,17 @@ def _parser() -> argparse.ArgumentParser:
         "checks; default with the embedded gateway: a fake upstream of its own",
     )
     target.add_argument(
+        "--profile",
+        default="bifrost",
+        help="how the target mounts the route and takes its key: bifrost (default, the spec's "
+        "path, api-key), azure, openai, litellm, portkey",
+    )
+    target.add_argument(
+        "--model-profile",
+        metavar="MODEL",
+        help="fit the spec to what this model accepts (as --narrow): dall-e-3, gpt-image-1",
+    )
+    target.add_argument(
         "--max-upstream-calls",
         type=_positive_int,
         default=1,
@@ -185,6 +196,7 @@ def _parser() -> argparse.ArgumentParser:
 def _cmd_run(args: argparse.Namespace) -> int:
     from conformance import console
     from conformance.client import Bounds
+    from conformance.profiles import ProfileError, preset_rules, profile
     from conformance.report import write_reports
     from conformance.runner import RunConfig, TargetUnreachable, dry_run_summary, run
     from conformance.spec import load_spec, narrow
@@ -192,7 +204,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.fault and args.base_url:
         raise UsageError("--fault applies to the embedded reference gateway; drop --base-url")
     _check_fault(args.fault)
-    spec = narrow(load_spec(args.spec), args.narrow)
+    try:
+        chosen, rules = profile(args.profile), preset_rules(args.model_profile)
+        if args.base_url:
+            chosen.header_values(args.upstream)  # a profile that names the upstream needs it
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from None
+    if chosen.path is not None and not args.base_url:
+        raise UsageError(
+            f"--profile {chosen.name} needs --base-url: the embedded gateway serves the spec's path"
+        )
+    spec = narrow(load_spec(args.spec), [*rules, *args.narrow])
     config = RunConfig(
         spec=spec,
         base_url=args.base_url,
@@ -222,6 +244,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         upstream=args.upstream,
         max_upstream_calls=args.max_upstream_calls,
         credential_passes=args.credential_passes,
+        profile=chosen,
+        model_preset=args.model_profile,
     )
     out = console.Console(quiet=args.quiet, secrets=_secrets(config))
     if args.dry_run:

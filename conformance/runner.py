@@ -37,6 +37,7 @@ from conformance.evidence import failure_record
 from conformance.plan import Plan, build_plan
 from conformance.plan.case import Case
 from conformance.plan.upstream import UPSTREAM, provoked_fault, token_of, upstream_cases
+from conformance.profiles import PROFILES, Profile
 from conformance.redaction import Redactor
 from conformance.results import CheckResult, EnvironmentProblem, RunResult, Stats
 from conformance.spec import Spec
@@ -83,6 +84,10 @@ class RunConfig:
     Without `base_url` the embedded pair is started and this stays None."""
     max_upstream_calls: int = 1
     credential_passes: bool = False
+    profile: Profile = field(default_factory=lambda: PROFILES["bifrost"])
+    """How the target mounts the route and takes credentials (conformance.profiles)."""
+    model_preset: str | None = None
+    """The model preset the spec was narrowed to (named in the report)."""
 
 
 def make_plan(config: RunConfig) -> Plan:
@@ -199,14 +204,20 @@ class _Run:
         self.upstream = upstream.rstrip("/") if upstream else None
         self.spec = config.spec
         self.op = config.spec.operation
+        profile = config.profile
         self.target = Target(
             base_url=base_url,
             deployment=config.deployment,
             api_version=config.api_version,
             api_key=config.api_key,
-            headers=config.headers,
+            headers=(*profile.header_values(self.upstream), *config.headers),
             model=config.model,
+            path=profile.path,
+            bearer=profile.auth == "bearer",
+            send_api_version=profile.api_version,
         )
+        self.max_upstream_calls = max(config.max_upstream_calls, profile.max_upstream_calls)
+        self.credential_passes = config.credential_passes or profile.credential_passes
         self.redactor = Redactor(self.target.secrets())
         self.progress = progress
         self.checks = catalogue()
@@ -265,7 +276,7 @@ class _Run:
             }
         return RunResult(
             suite_version=__version__,
-            target=self.redactor.text(self.target.base_url),
+            target=self.redactor.text(self.target.base_url) + self._named(),
             spec_title=self.spec.title,
             spec_source=self.spec.source,
             spec_sha256=self.spec.sha256,
@@ -285,6 +296,14 @@ class _Run:
             incomplete_reason=self.incomplete_reason,
             strict=self.config.strict,
         )
+
+    def _named(self) -> str:
+        """The profile and model preset, as the report names them beside the target."""
+        named = self.config.profile.name != PROFILES["bifrost"].name
+        parts = [f"profile {self.config.profile.name}"] if named else []
+        if self.config.model_preset:
+            parts.append(f"model preset {self.config.model_preset}")
+        return f" ({', '.join(parts)})" if parts else ""
 
     # -- sending -------------------------------------------------------------------------
 
@@ -427,18 +446,17 @@ class _Run:
         token = token_of(case)
         if self.upstream is None or token is None:
             return None
-        view = dict(
-            max_calls=self.config.max_upstream_calls,
-            credential_passes=self.config.credential_passes,
-        )
+        calls, passes = self.max_upstream_calls, self.credential_passes
         try:
             response = self.records.get(self.upstream + RECORDS_PATH, params={"contains": token})
             found = response.json()["requests"] if response.status_code == 200 else None
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-            return UpstreamView([], error=f"{exc.__class__.__name__}: {exc}", **view)  # type: ignore[arg-type]
-        if not isinstance(found, list):
-            return UpstreamView([], error=f"{RECORDS_PATH} answered {response.status_code}", **view)  # type: ignore[arg-type]
-        return UpstreamView(sorted(found, key=lambda r: r.get("seq", 0)), **view)  # type: ignore[arg-type]
+            return UpstreamView([], calls, f"{exc.__class__.__name__}: {exc}", passes)
+        if not isinstance(found, list) or not all(isinstance(r, dict) for r in found):
+            return UpstreamView(
+                [], calls, f"{RECORDS_PATH} answered {response.status_code}", passes
+            )
+        return UpstreamView(sorted(found, key=_seq), calls, None, passes)
 
     def _apply(self, chk: Check, ctx: ExchangeContext) -> list[Problem] | None:
         try:
@@ -502,6 +520,11 @@ class _Run:
                 continue
             for exchange, problems in outcomes or []:
                 self._record(chk, exchange, problems)
+
+
+def _seq(record: dict[str, object]) -> int:
+    seq = record.get("seq")
+    return seq if isinstance(seq, int) else 0
 
 
 def _retry_after(exchange: Exchange, attempt: int) -> float:
