@@ -8,7 +8,7 @@ from typing import Any
 from exchanges import case, events, exchange, fails, passes, spec
 
 from conformance.checks.registry import ExchangeContext, UpstreamView, get
-from conformance.client import Exchange, SentRequest
+from conformance.model import Exchange, SentRequest
 from conformance.spec import JSON
 
 URL = "http://gw/openai/openai/deployments/dep/images/generations?api-version=2024-10-21"

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from conformance.cli import main
-from conformance.client import Client, Target
-from conformance.plan.case import Case
+from conformance.client import Client
+from conformance.config import Target
+from conformance.model import Case
 from conformance.profiles import PROFILES, ProfileError, preset_rules
 from conformance.spec import Spec
 

@@ -15,8 +15,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from conformance.checks._util import short
 from conformance.checks.registry import ExchangeContext, Problem, UpstreamView, check
-from conformance.plan.upstream import FALLBACKS_FIELD, UPSTREAM, provoked_fault
-from conformance.results import Level
+from conformance.model import FALLBACKS_FIELD, UPSTREAM, Level, provoked_fault
 
 RULING = "rulings, Gateways and their upstream"
 REQUEST = "requestBody/content/application~1json/schema"
