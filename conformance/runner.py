@@ -25,6 +25,7 @@ from conformance.checks.registry import (
     ExchangeContext,
     Problem,
     RunContext,
+    SdkOutcome,
     UpstreamView,
     catalogue,
 )
@@ -212,6 +213,8 @@ class _Run:
         self.unsent: list[str] = []
         self.shrunk_checks: set[str] = set()
         self.shrink_requests = 0
+        self.sdk: list[SdkOutcome] | None = None
+        self.sdk_note = ""
 
     def execute(self) -> RunResult:
         plan = make_plan(self.config)
@@ -233,12 +236,16 @@ class _Run:
             # One at a time, after the rest: their timing (a relayed stream) is then the
             # gateway's, not the load of the suite's own concurrent requests.
             self._send_all(two_sided, workers=1)
+            if not self._should_stop():
+                self._probe_sdk()
             self._run_scope_checks()
         for result in self.results.values():
             result.settle()
         coverage = dict(plan.coverage)
         if plan.cut:
             coverage.setdefault("cut", list(plan.cut))
+        if self.sdk_note:
+            coverage["sdk"] = self.sdk_note
         if self.unsent:
             coverage["unsent"] = {
                 "reason": "request budget (--max-requests) spent by url fetches and shrinking",
@@ -475,8 +482,20 @@ class _Run:
             return None
         return found[smaller.id]
 
+    def _probe_sdk(self) -> None:
+        """The official SDK's requests (SDK-COMPAT), those the (narrowed) spec allows, each
+        within the request budget."""
+        from conformance.sdk_probe import probe
+
+        validator = self.op.request_validator()
+
+        def allowed(body: dict[str, object]) -> bool:
+            return validator.is_valid(body) and self.budget.take()
+
+        self.sdk, self.sdk_note = probe(self.target, self.op, self.config.bounds, allowed)
+
     def _run_scope_checks(self) -> None:
-        ctx = RunContext(self.spec, self.op, self.retained, self._fetch)
+        ctx = RunContext(self.spec, self.op, self.retained, self._fetch, sdk=self.sdk)
         for chk in self.checks:
             if chk.scope != "run":
                 continue

@@ -110,12 +110,23 @@ class ExchangeContext:
         return self.exchange.transport_error is None and self.exchange.status is not None
 
 
+@dataclass(frozen=True)
+class SdkOutcome:
+    """One request made through the official SDK: the exchange as its HTTP client saw it
+    (status, headers), and what kept the SDK from using the answer (None: nothing)."""
+
+    exchange: Exchange
+    error: str | None
+
+
 @dataclass
 class RunContext:
     spec: Spec
     op: Operation
     exchanges: list[Exchange]
     fetch: Fetch
+    sdk: list[SdkOutcome] | None = None
+    """The official SDK's outcomes, None when it was not run (not installed)."""
 
 
 ExchangeCheck = Callable[[ExchangeContext], "list[Problem] | None"]

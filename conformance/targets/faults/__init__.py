@@ -17,6 +17,7 @@ from conformance.targets.faults import (
     forwarding,
     images,
     protocol,
+    sdk,
     sse,
 )
 from conformance.targets.faults.model import NO_FAULT, Fault
@@ -29,6 +30,7 @@ FAMILIES: dict[str, ModuleType] = {
     "errors": errors,
     "corners": corners,
     "forwarding": forwarding,
+    "sdk": sdk,
     "benign": benign,
 }
 
