@@ -215,6 +215,7 @@ class _Run:
         self.shrink_requests = 0
         self.sdk: list[SdkOutcome] | None = None
         self.sdk_note = ""
+        self.answered_2xx = False
 
     def execute(self) -> RunResult:
         plan = make_plan(self.config)
@@ -236,8 +237,7 @@ class _Run:
             # One at a time, after the rest: their timing (a relayed stream) is then the
             # gateway's, not the load of the suite's own concurrent requests.
             self._send_all(two_sided, workers=1)
-            if not self._should_stop():
-                self._probe_sdk()
+            self._probe_sdk()
             self._run_scope_checks()
         for result in self.results.values():
             result.settle()
@@ -375,6 +375,7 @@ class _Run:
         case = exchange.case
         self.images += case.images_requested(self.op)
         provoked = provoked_fault(case) is not None
+        self.answered_2xx = self.answered_2xx or 200 <= (exchange.status or 0) < 300
         if exchange.status in ENVIRONMENT_STATUSES and not provoked:
             self.environment.append(
                 EnvironmentProblem(
@@ -485,6 +486,12 @@ class _Run:
     def _probe_sdk(self) -> None:
         """The official SDK's requests (SDK-COMPAT), those the (narrowed) spec allows, each
         within the request budget."""
+        if self._should_stop() or not self.answered_2xx:
+            self.sdk_note = "not run: the run was stopped, or no request was answered 2xx"
+            return
+        if self.budget.cap is not None and self.budget.sent >= self.budget.cap:
+            self.sdk_note = "not run: request budget (--max-requests) spent"
+            return
         from conformance.sdk_probe import probe
 
         validator = self.op.request_validator()
