@@ -114,10 +114,12 @@ class Client:
     def build(self, case: Case) -> SentRequest:
         """The exact request `case` stands for."""
         deployment = case.deployment if case.deployment is not None else self.target.deployment
-        path = self.op.path.replace("{deployment-id}", quote(deployment, safe=""))
+        template = self.target.path or self.op.path
+        quoted = quote(deployment, safe="")
+        path = template.replace("{deployment-id}", quoted).replace("{deployment}", quoted)
         url = self.target.base_url.rstrip("/") + path
         version = case.api_version if case.api_version is not None else self.target.api_version
-        if version and not case.omit_api_version:
+        if version and not case.omit_api_version and self.target.send_api_version:
             url += "?api-version=" + quote(version, safe="")
         body = case.raw_body if case.raw_body is not None else json.dumps(case.body).encode()
         headers = {
@@ -126,10 +128,14 @@ class Client:
             "accept-encoding": ACCEPT_ENCODING,
             "user-agent": f"gateway-conformance/{__version__}",
         }
-        if self.target.api_key:
+        if self.target.api_key and self.target.bearer:
+            headers["authorization"] = f"Bearer {self.target.api_key}"
+        elif self.target.api_key:
             headers["api-key"] = self.target.api_key
         for name, value in self.target.headers:
-            headers[name.lower()] = value
+            # profile headers may name the request's deployment and api-version
+            text = value.replace("{deployment}", deployment)
+            headers[name.lower()] = text.replace("{api_version}", version or "")
         return SentRequest(self.op.method.upper(), url, headers, body)
 
     def send(self, case: Case, stream_end: StreamEnd | None = None) -> Exchange:

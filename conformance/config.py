@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance.errors import UsageError
+from conformance.profiles import PROFILES, Profile, ProfileError, preset_rules
 
 if TYPE_CHECKING:
     from conformance.spec import Spec
@@ -49,6 +50,12 @@ class Target:
     api_key: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
     model: str = "dall-e-3"
+    path: str | None = None
+    """The route as the target profile mounts it (`{deployment}` for the deployment);
+    None: the spec's path."""
+    bearer: bool = False
+    """Send the key as `Authorization: Bearer` instead of `api-key`."""
+    send_api_version: bool = True
 
     def secrets(self) -> list[str]:
         values = [v for _, v in self.headers]
@@ -84,6 +91,15 @@ class RunConfig:
     allow_private_urls: bool = False
     """Fetch image URLs on private or loopback addresses even when the gateway is not on one."""
     stop: threading.Event = field(default_factory=threading.Event)
+    upstream: str | None = None
+    """The fake upstream the gateway calls (its records are read): adds the two-sided cases.
+    Without `base_url` the embedded pair is started and this stays None."""
+    max_upstream_calls: int = 1
+    credential_passes: bool = False
+    profile: Profile = field(default_factory=lambda: PROFILES["bifrost"])
+    """How the target mounts the route and takes credentials (conformance.profiles)."""
+    model_preset: str | None = None
+    """The model preset the spec was narrowed to (named in the report)."""
 
     def secrets(self) -> list[str]:
         """Every value that must never be printed or stored."""
@@ -226,6 +242,40 @@ OPTIONS: tuple[Option, ...] = (
         action="append",
         metavar="RULE",
     ),
+    Option(
+        "upstream",
+        TARGET,
+        "the fake upstream the gateway calls (`conformance upstream`): adds the two-sided "
+        "checks; the embedded gateway gets a fake upstream of its own",
+        metavar="URL",
+    ),
+    Option(
+        "profile",
+        TARGET,
+        "how the target mounts the route and takes its key: bifrost (the spec's path, "
+        "api-key), azure, openai, litellm, portkey",
+        default="bifrost",
+    ),
+    Option(
+        "model_profile",
+        TARGET,
+        "fit the spec to what this model accepts (as --narrow): dall-e-3, gpt-image-1",
+        metavar="MODEL",
+    ),
+    Option(
+        "max_upstream_calls",
+        TARGET,
+        "upstream calls a request without fallbacks may cause (the gateway's retries)",
+        type=positive_int,
+        default=1,
+    ),
+    Option(
+        "credential_passes",
+        TARGET,
+        "the client credential is the upstream's key by design (Portkey's Authorization): "
+        "FWD-NO-CLIENT-CREDENTIAL is not judged",
+        action="store_true",
+    ),
     Option("seed", PLAN, "generation seed", type=int, default=0),
     Option("max_examples", PLAN, "random valid bodies to send", type=positive_int),
     Option("max_requests", PLAN, "hard cap on requests sent", type=positive_int),
@@ -281,7 +331,19 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
     v = {**DEFAULTS, **{k: val for k, val in values.items() if val is not None}}
     if v["fault"] and v["base_url"]:
         raise UsageError("--fault applies to the embedded reference gateway; drop --base-url")
-    spec = narrow(load_spec(v["spec"]), list(v["narrow"] or []))
+    try:
+        chosen, rules = PROFILES.get(v["profile"]), preset_rules(v["model_profile"])
+        if chosen is None:
+            raise ProfileError(f"unknown profile {v['profile']!r}; known: {', '.join(PROFILES)}")
+        if v["base_url"]:
+            chosen.header_values(v["upstream"])  # a profile that names the upstream needs it
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from None
+    if chosen.path is not None and not v["base_url"]:
+        raise UsageError(
+            f"--profile {chosen.name} needs --base-url: the embedded gateway serves the spec's path"
+        )
+    spec = narrow(load_spec(v["spec"]), [*rules, *(v["narrow"] or [])])
     return RunConfig(
         spec=spec,
         base_url=gateway_url(v["base_url"]) if v["base_url"] else None,
@@ -310,4 +372,9 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         fault=v["fault"] or None,
         max_timeouts=v["max_timeouts"],
         allow_private_urls=bool(v["allow_private_urls"]),
+        upstream=v["upstream"] or None,
+        max_upstream_calls=v["max_upstream_calls"],
+        credential_passes=bool(v["credential_passes"]),
+        profile=chosen,
+        model_preset=v["model_profile"] or None,
     )

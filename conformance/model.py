@@ -87,6 +87,13 @@ API_VERSION_ABSENT: Final = "api-version-absent"
 DEPLOYMENT_ESCAPED: Final = "deployment-escaped"
 TEXT_PREFIX: Final = "text:"
 PARITY_PREFIX: Final = "parity:"
+UPSTREAM: Final = "upstream"
+"""A two-sided case: what reaches the upstream is judged too (conformance.plan.upstream)."""
+UPSTREAM_TOKEN_PREFIX: Final = "upstream-token:"
+"""`upstream-token:T`: the case's prompt carries T; the upstream's records are matched by it."""
+UPSTREAM_FAULT_PREFIX: Final = "upstream-fault:"
+"""`upstream-fault:KIND`: the case asks the upstream to fail (a marker in its prompt)."""
+FALLBACKS_FIELD: Final = "fallbacks"
 
 _STREAM_EXCLUSIVE = re.compile(r"not supported for stream", re.IGNORECASE)
 
@@ -133,6 +140,18 @@ class Case:
     def images_requested(self, op: Operation) -> int:
         """Images a conforming gateway generates for this case (0 for a rejected request)."""
         return self.requested_n(op) if self.expect == "success" else 0
+
+
+def upstream_token(case: Case) -> str | None:
+    """The token a two-sided case's prompt carries, or None for any other case."""
+    found = (t for t in case.tags if t.startswith(UPSTREAM_TOKEN_PREFIX))
+    return next((t[len(UPSTREAM_TOKEN_PREFIX) :] for t in found), None)
+
+
+def provoked_fault(case: Case) -> str | None:
+    """The upstream failure a case asks for (e.g. `500`), or None."""
+    found = (t for t in case.tags if t.startswith(UPSTREAM_FAULT_PREFIX))
+    return next((t[len(UPSTREAM_FAULT_PREFIX) :] for t in found), None)
 
 
 def stream_exclusive_fields(op: Operation) -> list[str]:

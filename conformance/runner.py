@@ -12,6 +12,7 @@ import contextlib
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
@@ -24,6 +25,8 @@ from conformance.checks.registry import (
     ExchangeContext,
     Problem,
     RunContext,
+    SdkOutcome,
+    UpstreamView,
     catalogue,
 )
 from conformance.checks.sse import completion_watch
@@ -31,9 +34,19 @@ from conformance.client import Client, StreamEnd
 from conformance.config import RunConfig, Target
 from conformance.errors import TargetUnreachable
 from conformance.evidence import failure_record
-from conformance.model import ENVIRONMENT_STATUSES, Case, Exchange, FetchResult
+from conformance.model import (
+    ENVIRONMENT_STATUSES,
+    UPSTREAM,
+    Case,
+    Exchange,
+    FetchResult,
+    provoked_fault,
+    upstream_token,
+)
 from conformance.model import TransportErrorKind as Kind
 from conformance.plan import Plan, build_plan
+from conformance.plan.upstream import upstream_cases
+from conformance.profiles import PROFILES
 from conformance.redaction import Redactor
 from conformance.results import CheckResult, EnvironmentProblem, RunResult, Stats
 from conformance.urlpolicy import FetchPolicy
@@ -94,21 +107,44 @@ _PLANS: dict[tuple[object, ...], Plan] = {}
 _PLANS_LOCK = threading.Lock()
 
 
+EMBEDDED_CLIENT_KEY = "ck-7f3a9c1e5b2d4a60"
+"""The credential the suite presents to the embedded pair (it must not reach the upstream)."""
+RECORDS_PATH = "/_upstream/requests"
+RECORDS_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
 def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
     """Run the suite as `config` says and return what it measured."""
-    with _target_url(config) as base_url:
-        return _Run(config, base_url, progress).execute()
+    with _target(config) as (base_url, upstream, run_config):
+        return _Run(run_config, base_url, progress, upstream).execute()
 
 
 @contextlib.contextmanager
-def _target_url(config: RunConfig) -> Iterator[str]:
-    if config.base_url:
-        yield config.base_url
-        return
-    from conformance.targets.server import running_gateway
+def _target(config: RunConfig) -> Iterator[tuple[str, str | None, RunConfig]]:
+    """The gateway's URL, the upstream whose records are read (or None), and the config.
 
-    with running_gateway(config.spec, fault=config.fault) as url:
-        yield url
+    Without `base_url`: the reference gateway, in front of the fake upstream (the embedded
+    pair, with a client key of its own) unless a fault of another family than `forwarding` is
+    switched on (those act on the gateway's own answers: it then draws itself)."""
+    if config.base_url:
+        yield config.base_url, config.upstream, config
+        return
+    from dataclasses import replace
+
+    from conformance.targets.faults import resolve_fault
+    from conformance.targets.server import running_gateway
+    from conformance.targets.upstream import running_upstream
+
+    fault = resolve_fault(config.fault)
+    if fault is not None and fault.family != "forwarding" and config.upstream is None:
+        with running_gateway(config.spec, fault=fault) as url:
+            yield url, None, config
+        return
+    paired = replace(config, api_key=config.api_key or EMBEDDED_CLIENT_KEY)
+    with contextlib.ExitStack() as stack:
+        upstream = config.upstream or stack.enter_context(running_upstream(config.spec))
+        url = stack.enter_context(running_gateway(config.spec, fault=fault, upstream=upstream))
+        yield url, upstream, paired
 
 
 class _Budget:
@@ -134,18 +170,31 @@ class _Budget:
 
 
 class _Run:
-    def __init__(self, config: RunConfig, base_url: str, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        config: RunConfig,
+        base_url: str,
+        progress: Progress | None,
+        upstream: str | None = None,
+    ) -> None:
         self.config = config
+        self.upstream = upstream.rstrip("/") if upstream else None
         self.spec = config.spec
         self.op = config.spec.operation
+        profile = config.profile
         self.target = Target(
             base_url=base_url,
             deployment=config.deployment,
             api_version=config.api_version,
             api_key=config.api_key,
-            headers=config.headers,
+            headers=(*profile.header_values(self.upstream), *config.headers),
             model=config.model,
+            path=profile.path,
+            bearer=profile.auth == "bearer",
+            send_api_version=profile.api_version,
         )
+        self.max_upstream_calls = max(config.max_upstream_calls, profile.max_upstream_calls)
+        self.credential_passes = config.credential_passes or profile.credential_passes
         self.redactor = Redactor(self.target.secrets())
         self.progress = progress
         self.checks = catalogue()
@@ -180,16 +229,33 @@ class _Run:
         self.route_misses = 0
         self.not_fetched: dict[str, str] = {}
         """Image URLs (or redirect hops) the address policy refused: reported, not judged."""
+        self.sdk: list[SdkOutcome] | None = None
+        self.sdk_note = ""
+        self.answered_2xx = False
 
     def execute(self) -> RunResult:
         plan = make_plan(self.config)
         self.started = time.monotonic()  # --max-duration bounds the sending, not the planning
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
-        with Client(self.target, self.op, self.config.bounds) as client, self._cutter(client):
+        two_sided: list[Case] = []
+        if self.upstream:
+            nonce = uuid.uuid4().hex[:8]
+            two_sided = upstream_cases(self.op, model=self.config.model, nonce=nonce)
+        cases = [*plan.cases, *two_sided]
+        with (
+            Client(self.target, self.op, self.config.bounds) as client,
+            self._cutter(client),
+            httpx.Client(timeout=RECORDS_TIMEOUT, trust_env=False) as records,
+        ):
             self.client = client
+            self.records = records
             self._probe()
             self._send_all(plan.cases)
             self._release_held()
+            # One at a time, after the rest: their timing (a relayed stream) is then the
+            # gateway's, not the load of the suite's own concurrent requests.
+            self._send_all(two_sided, workers=1)
+            self._probe_sdk()
             self._run_scope_checks()
         for result in self.results.values():
             result.settle()
@@ -198,6 +264,8 @@ class _Run:
             coverage.setdefault("cut", list(plan.cut))
         if self.not_fetched:
             coverage["not_fetched"] = dict(list(self.not_fetched.items())[:50])
+        if self.sdk_note:
+            coverage["sdk"] = self.sdk_note
         if self.unsent:
             coverage["unsent"] = {
                 "reason": "request budget (--max-requests) spent by url fetches and shrinking",
@@ -205,7 +273,7 @@ class _Run:
             }
         return RunResult(
             suite_version=__version__,
-            target=self.redactor.text(self.target.base_url),
+            target=self.redactor.text(self.target.base_url) + self._named(),
             spec_title=self.spec.title,
             spec_source=self.spec.source,
             spec_sha256=self.spec.sha256,
@@ -215,7 +283,7 @@ class _Run:
             stats=Stats(
                 requests=self.budget.sent,
                 images=self.images,
-                cases=len(plan.cases),
+                cases=len(cases),
                 duration_s=round(time.monotonic() - self.started, 3),
             ),
             checks=list(self.results.values()),
@@ -225,6 +293,14 @@ class _Run:
             incomplete_reason=self.incomplete_reason,
             strict=self.config.strict,
         )
+
+    def _named(self) -> str:
+        """The profile and model preset, as the report names them beside the target."""
+        named = self.config.profile.name != PROFILES["bifrost"].name
+        parts = [f"profile {self.config.profile.name}"] if named else []
+        if self.config.model_preset:
+            parts.append(f"model preset {self.config.model_preset}")
+        return f" ({', '.join(parts)})" if parts else ""
 
     # -- sending -------------------------------------------------------------------------
 
@@ -242,8 +318,8 @@ class _Run:
                 f"{exc.strerror or exc.__class__.__name__}"
             ) from exc
 
-    def _send_all(self, cases: list[Case]) -> None:
-        workers = max(1, self.config.workers)
+    def _send_all(self, cases: list[Case], workers: int | None = None) -> None:
+        workers = max(1, workers or self.config.workers)
         pending: dict[Future[Exchange | None], Case] = {}
         queue = iter(cases)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="conformance") as pool:
@@ -326,6 +402,8 @@ class _Run:
             exchange = self.client.send(case, self._stream_end(case))
             if exchange.status != 429 or attempt == MAX_429_RETRIES or self._should_stop():
                 break
+            if provoked_fault(case) is not None:
+                break  # the suite asked the upstream for this 429: it is the answer to judge
             self.config.stop.wait(_retry_after(exchange, attempt))
         return exchange
 
@@ -421,7 +499,9 @@ class _Run:
     def _judge(self, exchange: Exchange) -> None:
         case = exchange.case
         self.images += case.images_requested(self.op)
-        if exchange.status in ENVIRONMENT_STATUSES:
+        provoked = provoked_fault(case) is not None
+        self.answered_2xx = self.answered_2xx or 200 <= (exchange.status or 0) < 300
+        if exchange.status in ENVIRONMENT_STATUSES and not provoked:
             self.environment.append(
                 EnvironmentProblem(
                     case_id=case.id,
@@ -432,7 +512,9 @@ class _Run:
             if self.progress:
                 self.progress(self.budget.sent, self.failures, len(self.environment))
             return  # credentials or quota describe the environment: no check judges them
-        ctx = ExchangeContext(self.spec, self.op, exchange, self._fetch)
+        ctx = ExchangeContext(
+            self.spec, self.op, exchange, self._fetch, upstream=self._upstream_view(case)
+        )
         for chk in self.checks:
             if chk.scope != "exchange":
                 continue
@@ -452,8 +534,8 @@ class _Run:
         (a cut stream, a timeout) is not: each attempt would be as slow, and the run's shrinking
         stays within `MAX_SHRINK_REQUESTS`."""
         case = exchange.case
-        if not self.config.shrink or case.expect != "success":
-            return False
+        if not self.config.shrink or case.expect != "success" or UPSTREAM in case.tags:
+            return False  # a two-sided case is judged with its upstream records, as sent
         if exchange.elapsed_s > SLOW_EXCHANGE_S or self.shrink_requests >= MAX_SHRINK_REQUESTS:
             return False
         if "random" in case.tags:
@@ -462,6 +544,24 @@ class _Run:
             return False
         self.shrunk_checks.add(chk.id)
         return True
+
+    def _upstream_view(self, case: Case) -> UpstreamView | None:
+        """The upstream's records of a two-sided case (by its token), read once it was
+        answered; None for other cases or when the run has no upstream to read."""
+        token = upstream_token(case)
+        if self.upstream is None or token is None:
+            return None
+        calls, passes = self.max_upstream_calls, self.credential_passes
+        try:
+            response = self.records.get(self.upstream + RECORDS_PATH, params={"contains": token})
+            found = response.json()["requests"] if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            return UpstreamView([], calls, f"{exc.__class__.__name__}: {exc}", passes)
+        if not isinstance(found, list) or not all(isinstance(r, dict) for r in found):
+            return UpstreamView(
+                [], calls, f"{RECORDS_PATH} answered {response.status_code}", passes
+            )
+        return UpstreamView(sorted(found, key=_seq), calls, None, passes)
 
     def _apply(self, chk: Check, ctx: ExchangeContext) -> list[Problem] | None:
         try:
@@ -509,8 +609,26 @@ class _Run:
             return None
         return found[smaller.id]
 
+    def _probe_sdk(self) -> None:
+        """The official SDK's requests (SDK-COMPAT), those the (narrowed) spec allows, each
+        within the request budget."""
+        if self._should_stop() or not self.answered_2xx:
+            self.sdk_note = "not run: the run was stopped, or no request was answered 2xx"
+            return
+        if self.budget.cap is not None and self.budget.sent >= self.budget.cap:
+            self.sdk_note = "not run: request budget (--max-requests) spent"
+            return
+        from conformance.sdk_probe import probe
+
+        validator = self.op.request_validator()
+
+        def allowed(body: dict[str, object]) -> bool:
+            return validator.is_valid(body) and self.budget.take()
+
+        self.sdk, self.sdk_note = probe(self.target, self.op, self.config.bounds, allowed)
+
     def _run_scope_checks(self) -> None:
-        ctx = RunContext(self.spec, self.op, self.retained, self._fetch)
+        ctx = RunContext(self.spec, self.op, self.retained, self._fetch, sdk=self.sdk)
         for chk in self.checks:
             if chk.scope != "run":
                 continue
@@ -535,6 +653,11 @@ def _route_miss(exchange: Exchange) -> bool:
     return exchange.transport_error is Kind.CONNECT and exchange.transport_detail.startswith(
         TLS_FAILED
     )
+
+
+def _seq(record: dict[str, object]) -> int:
+    seq = record.get("seq")
+    return seq if isinstance(seq, int) else 0
 
 
 def _retry_after(exchange: Exchange, attempt: int) -> float:

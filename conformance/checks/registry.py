@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-from conformance.model import NOT_JSON, Case, Exchange, FetchResult, Level
+from conformance.model import NOT_JSON, Case, Exchange, FetchResult, Level, provoked_fault
 from conformance.spec import Operation, Spec
 
 Scope = Literal["exchange", "run"]
@@ -35,15 +35,37 @@ class Problem:
     error: bool = False
 
 
+@dataclass(frozen=True)
+class UpstreamView:
+    """What reached the upstream for one two-sided exchange: the upstream's records of the
+    requests that carried the case's token (oldest first), or why they could not be read."""
+
+    records: list[dict[str, Any]]
+    max_calls: int = 1
+    """Upstream calls a request without fallbacks may cause (the target profile's retries)."""
+    error: str | None = None
+    credential_passes: bool = False
+    """The target profile sends the upstream's key as the client credential (so it goes on)."""
+
+
 @dataclass
 class ExchangeContext:
-    """What an exchange check may look at. Derived values are computed once and shared."""
+    """What an exchange check may look at. Derived values are computed once and shared.
+
+    `upstream` is set for the two-sided cases of a run that can read its upstream's records.
+    """
 
     spec: Spec
     op: Operation
     exchange: Exchange
     fetch: Fetch
     cache: dict[str, Any] = field(default_factory=dict)
+    upstream: UpstreamView | None = None
+
+    @property
+    def provoked_upstream_failure(self) -> bool:
+        """The case asked the upstream to fail: the mapping checks judge the answer."""
+        return provoked_fault(self.case) is not None
 
     @property
     def case(self) -> Case:
@@ -88,12 +110,23 @@ class ExchangeContext:
         return self.exchange.transport_error is None and self.exchange.status is not None
 
 
+@dataclass(frozen=True)
+class SdkOutcome:
+    """One request made through the official SDK: the exchange as its HTTP client saw it
+    (status, headers), and what kept the SDK from using the answer (None: nothing)."""
+
+    exchange: Exchange
+    error: str | None
+
+
 @dataclass
 class RunContext:
     spec: Spec
     op: Operation
     exchanges: list[Exchange]
     fetch: Fetch
+    sdk: list[SdkOutcome] | None = None
+    """The official SDK's outcomes, None when it was not run (not installed)."""
 
 
 ExchangeCheck = Callable[[ExchangeContext], "list[Problem] | None"]

@@ -75,10 +75,13 @@ def _gzip(req: GatewayRequest, payload: bytes, headers: Headers) -> tuple[Wire, 
 
 
 def _framing_extras(req: GatewayRequest, frames: list[Frame]) -> list[Frame]:
-    out = [Frame(comment="stream open", retry=3000)]
+    # Comments come before the first id: once an id is set, the openai SDK's parser turns a
+    # comment-only block into an event with empty data (faults.sdk has that case).
+    out = [Frame(comment="stream open"), Frame(comment="heartbeat")]
     for number, frame in enumerate(frames):
         frame.id = str(number)
-        out.extend([Frame(comment="heartbeat"), frame])
+        frame.retry = 3000 if number == 0 else None
+        out.append(frame)
     return [*out, Frame(data="[DONE]")]
 
 

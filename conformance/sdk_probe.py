@@ -1,0 +1,111 @@
+"""The official `openai` SDK against the target: a few requests through `AzureOpenAI` (or
+`OpenAI` for profiles on the OpenAI route), and whether the SDK could use what came back.
+
+The SDK is optional at run time: without it `probe` returns None and says why; SDK-COMPAT is
+then not judged. Each outcome carries an `Exchange` (status and headers as the SDK's HTTP client
+saw them) so a failure is reported like any other.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from conformance.checks.registry import SdkOutcome
+from conformance.config import Bounds, Target
+from conformance.model import Case, Exchange, SentRequest
+from conformance.spec import Operation
+
+AZURE_MARKER = "/openai/deployments/"
+PROBES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("b64_json", {"response_format": "b64_json"}),
+    ("url", {"response_format": "url"}),
+    ("n-2", {"n": 2, "response_format": "b64_json"}),
+    ("stream", {"stream": True}),
+)
+PROMPT = "A lighthouse at dusk, drawn through the official SDK"
+
+
+def probe(
+    target: Target, op: Operation, bounds: Bounds, allowed: Callable[[dict[str, Any]], bool]
+) -> tuple[list[SdkOutcome] | None, str]:
+    """Outcomes of the probes the spec allows (`allowed(body)`), or None and the reason."""
+    try:
+        import openai
+    except ImportError:
+        return None, "the openai SDK is not installed (pip install openai)"
+    seen: dict[str, Any] = {}
+
+    def note(response: Any) -> None:  # the SDK's own HTTP client's response
+        seen.update(status=response.status_code, headers=dict(response.headers))
+
+    http = openai.DefaultHttpxClient(
+        timeout=bounds.total_timeout, trust_env=False, event_hooks={"response": [note]}
+    )
+    key = target.api_key or "unused"
+    headers = {name: value for name, value in target.headers if "{" not in value}
+    base = target.base_url.rstrip("/")
+    client: Any
+    if target.path is not None and AZURE_MARKER not in target.path:
+        client = openai.OpenAI(
+            base_url=base + "/v1",
+            api_key=key,
+            http_client=http,
+            max_retries=0,
+            default_headers=headers,
+        )
+    else:
+        prefix = (target.path or op.path).split(AZURE_MARKER)[0]
+        client = openai.AzureOpenAI(
+            azure_endpoint=base + prefix,
+            api_key=key,
+            api_version=target.api_version or "2024-02-01",
+            http_client=http,
+            max_retries=0,
+            default_headers=headers,
+        )
+    outcomes = []
+    with http:
+        for name, fields in PROBES:
+            body = {"model": target.deployment, "prompt": PROMPT, **fields}
+            if not allowed(body):
+                continue
+            seen.clear()
+            error = _attempt(client, body)
+            outcomes.append(SdkOutcome(_exchange(name, body, target, seen), error))
+    return outcomes, ""
+
+
+def _attempt(client: Any, body: dict[str, Any]) -> str | None:
+    """None when the SDK returned what was asked for, else what went wrong."""
+    wanted = int(body.get("n", 1))
+    try:
+        if body.get("stream"):
+            kinds = [getattr(event, "type", None) for event in client.images.generate(**body)]
+            done = kinds.count("image_generation.completed")
+            return None if done == wanted else f"{done} completed events for {wanted} images"
+        result = client.images.generate(**body)
+    except Exception as exc:  # the point: whatever the SDK raises is the finding
+        return f"{exc.__class__.__name__}: {str(exc)[:200]}"
+    field = "url" if body.get("response_format") == "url" else "b64_json"
+    data = getattr(result, "data", None)
+    if not isinstance(data, list) or len(data) != wanted:
+        return f"result.data is not a list of {wanted} images"
+    missing = [i for i, item in enumerate(data) if not isinstance(getattr(item, field, None), str)]
+    return f"result.data[{missing[0]}].{field} is not a string" if missing else None
+
+
+def _exchange(name: str, body: dict[str, Any], target: Target, seen: dict[str, Any]) -> Exchange:
+    case = Case(
+        id=f"sdk-{name}",
+        kind="positive",
+        title=f"openai SDK: {name}",
+        expect="success",
+        body=body,
+        tags=("sdk",),
+    )
+    request = SentRequest("POST", target.base_url, {}, json.dumps(body).encode())
+    return Exchange(
+        case=case, request=request, status=seen.get("status"), headers=seen.get("headers", {})
+    )

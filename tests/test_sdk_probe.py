@@ -1,0 +1,52 @@
+"""SDK-COMPAT: judged from the official SDK's outcomes; not judged (with the reason) without
+the SDK."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from exchanges import case, exchange, spec
+
+from conformance.checks.registry import RunContext, SdkOutcome, get
+from conformance.config import Bounds, Target
+from conformance.sdk_probe import probe
+
+
+def judge(outcomes: list[SdkOutcome] | None) -> object:
+    s = spec()
+    ctx = RunContext(s, s.operation, [], lambda url: None, sdk=outcomes)  # type: ignore[arg-type,return-value]
+    return get("SDK-COMPAT").func(ctx)
+
+
+def test_not_judged_without_the_sdk() -> None:
+    assert judge(None) is None
+
+
+def test_outcomes_pass_and_fail() -> None:
+    ok, bad = exchange(case()), exchange(case())
+    outcome = judge([SdkOutcome(ok, None), SdkOutcome(bad, "JSONDecodeError: Expecting value")])
+    assert outcome[0] == (ok, [])  # type: ignore[index]
+    assert "JSONDecodeError" in outcome[1][1][0].message  # type: ignore[index]
+
+
+def test_probe_says_why_when_the_sdk_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "openai", None)  # import openai -> ImportError
+    outcomes, reason = probe(
+        Target("http://127.0.0.1:9"), spec().operation, Bounds(), lambda b: True
+    )
+    assert outcomes is None and "not installed" in reason
+
+
+def test_probe_against_the_reference_gateway(gateway_url: str) -> None:
+    pytest.importorskip("openai")
+    sent: list[dict[str, object]] = []
+    outcomes, _ = probe(
+        Target(gateway_url, api_key="k"),
+        spec().operation,
+        Bounds(),
+        lambda body: sent.append(body) or True,
+    )
+    assert outcomes is not None and [o.error for o in outcomes] == [None] * 4
+    assert [o.exchange.status for o in outcomes] == [200] * 4
+    assert {b.get("response_format") for b in sent} == {"b64_json", "url", None}
