@@ -17,8 +17,12 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from conformance import __version__
+
+if TYPE_CHECKING:
+    from conformance.plan.prices import PriceTable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 DEFAULT_REPORT_DIR = Path("reports/latest")
@@ -83,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--max-requests", type=_positive_int, help="hard cap on requests sent")
     plan.add_argument("--dry-run", action="store_true", help="print the plan; send nothing")
     plan.add_argument("--no-shrink", action="store_true", help="do not minimise failing cases")
+    _cost_options(run)
     bounds = run.add_argument_group("bounds and pacing")
     bounds.add_argument("--timeout", type=_positive_float, default=60.0, help="per request (s)")
     bounds.add_argument("--connect-timeout", type=_positive_float, default=5.0)
@@ -121,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
         help="serve a narrowed spec (as `run --narrow`)",
     )
     serve.add_argument("--list-faults", action="store_true", help="print the fault catalogue")
+    _latency_options(serve)
     serve.set_defaults(handler=_cmd_serve)
 
     checks = sub.add_parser("checks", help="list the check catalogue")
@@ -180,6 +186,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         max_duration=args.max_duration,
         shrink=not args.no_shrink,
         fault=args.fault,
+        budget=args.budget,
+        price_table=_price_table(args),
     )
     out = console.Console(quiet=args.quiet, secrets=_secrets(config))
     if args.dry_run:
@@ -231,7 +239,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         f"reference gateway on http://{args.host}:{args.port}"
         + (f" (fault: {args.fault})" if args.fault else "")
     )
-    serve(spec, host=args.host, port=args.port, fault=args.fault)
+    serve(spec, host=args.host, port=args.port, fault=args.fault, **_latency_config(args))
     return EXIT_OK
 
 
@@ -260,6 +268,56 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     text, changed = diff_files(_readable(args.before), _readable(args.after))
     print(text)
     return EXIT_FAILED if changed else EXIT_OK
+
+
+# -- cost and latency options ---------------------------------------------------------------
+
+
+def _cost_options(run: argparse.ArgumentParser) -> None:
+    from conformance.plan.presets import DEFAULT_PRESET, PRESETS
+
+    cost = run.add_argument_group("cost")
+    cost.add_argument(
+        "--budget",
+        choices=list(PRESETS),
+        default=DEFAULT_PRESET,
+        help="how much to send: " + "; ".join(f"{p.name}: {p.summary}" for p in PRESETS.values()),
+    )
+    cost.add_argument(
+        "--price-table",
+        type=Path,
+        metavar="FILE",
+        help="prices per model, quality and size (TOML or YAML); default: OpenAI list prices",
+    )
+
+
+def _price_table(args: argparse.Namespace) -> PriceTable | None:
+    from conformance.plan.prices import PriceTableError, load_price_table
+
+    try:
+        return load_price_table(args.price_table) if args.price_table else None
+    except PriceTableError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _latency_options(serve: argparse.ArgumentParser) -> None:
+    slow = serve.add_argument_group("a slow provider")
+    slow.add_argument(
+        "--latency", type=float, default=0.0, metavar="SECONDS", help="delay before each answer"
+    )
+    slow.add_argument(
+        "--image-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="streams: delay before each image's events",
+    )
+
+
+def _latency_config(args: argparse.Namespace) -> dict[str, float]:
+    if args.latency < 0 or args.image_delay < 0:
+        raise UsageError("--latency and --image-delay must not be negative")
+    return {"latency_s": args.latency, "image_delay_s": args.image_delay}
 
 
 # -- argument helpers ----------------------------------------------------------------------

@@ -34,6 +34,8 @@ from conformance.client import ABORTED, Bounds, Client, Exchange, StreamEnd, Tar
 from conformance.evidence import failure_record
 from conformance.plan import Plan, build_plan
 from conformance.plan.case import Case
+from conformance.plan.presets import DEFAULT_PRESET, preset
+from conformance.plan.prices import PriceTable
 from conformance.redaction import Redactor
 from conformance.results import CheckResult, EnvironmentProblem, RunResult, Stats
 from conformance.spec import Spec
@@ -44,7 +46,7 @@ RUN_SCOPE_TAG = "parity:"
 URL_FORMAT = "url"  # the response_format value whose images arrive as URLs to fetch
 SLOW_EXCHANGE_S = 2.0  # failures slower than this are reported as sent, not shrunk
 MAX_SHRINK_S = 10.0  # per shrink
-MAX_SHRINK_REQUESTS = 200  # per run
+MAX_SHRINK_REQUESTS = 1000  # per run, whatever the budget preset allows
 
 Progress = Callable[[int, int, int], None]
 
@@ -74,16 +76,31 @@ class RunConfig:
     max_duration: float | None = None
     shrink: bool = True
     fault: str | None = None
+    budget: str = DEFAULT_PRESET
+    price_table: PriceTable | None = None
     stop: threading.Event = field(default_factory=threading.Event)
 
 
 def make_plan(config: RunConfig) -> Plan:
     """The plan a run with `config` sends (built once per spec, seed and budget)."""
-    key = (config.spec.sha256, config.seed, config.model, config.max_examples, config.max_requests)
+    key = (
+        config.spec.sha256,
+        config.seed,
+        config.model,
+        config.max_examples,
+        config.max_requests,
+        config.budget,
+        id(config.price_table),
+    )
     with _PLANS_LOCK:
         plan = _PLANS.get(key)
         if plan is None:
-            kwargs: dict[str, object] = {"seed": config.seed, "model": config.model}
+            kwargs: dict[str, object] = {
+                "seed": config.seed,
+                "model": config.model,
+                "budget_name": config.budget,
+                "prices": config.price_table,
+            }
             if config.max_examples is not None:
                 kwargs["max_examples"] = config.max_examples
             if config.max_requests is not None:
@@ -104,6 +121,7 @@ def dry_run_summary(config: RunConfig) -> dict[str, object]:
         if not case.streamed(op) and case.field("response_format", op) == URL_FORMAT
     )
     summary = dict(plan.summary())
+    summary["cost_estimate"] = plan.cost(config.price_table)
     summary["image_url_fetches"] = fetches
     summary["requests_estimate"] = int(str(summary["requests"])) + fetches
     summary["requests_note"] = (
@@ -193,6 +211,9 @@ class _Run:
         self.unsent: list[str] = []
         self.shrunk_checks: set[str] = set()
         self.shrink_requests = 0
+        chosen = preset(config.budget)
+        self.shrink_all = chosen.shrink_all
+        self.max_shrink = min(MAX_SHRINK_REQUESTS, chosen.max_shrink_requests)
 
     def execute(self) -> RunResult:
         plan = make_plan(self.config)
@@ -208,6 +229,11 @@ class _Run:
         coverage = dict(plan.coverage)
         if plan.cut:
             coverage.setdefault("cut", list(plan.cut))
+        coverage["cost_estimate"] = {
+            **plan.cost(self.config.price_table),
+            "note": "the planned cases at a paid provider's list prices; shrinking attempts "
+            "and retries come on top",
+        }
         if self.unsent:
             coverage["unsent"] = {
                 "reason": "request budget (--max-requests) spent by url fetches and shrinking",
@@ -357,9 +383,9 @@ class _Run:
         case = exchange.case
         if not self.config.shrink or case.expect != "success":
             return False
-        if exchange.elapsed_s > SLOW_EXCHANGE_S or self.shrink_requests >= MAX_SHRINK_REQUESTS:
+        if exchange.elapsed_s > SLOW_EXCHANGE_S or self.shrink_requests >= self.max_shrink:
             return False
-        if "random" in case.tags:
+        if "random" in case.tags or self.shrink_all:
             return True
         if chk.id in self.shrunk_checks:
             return False
@@ -395,7 +421,7 @@ class _Run:
         def still_fails(candidate: Case) -> bool:
             if self._should_stop() or time.monotonic() > deadline:
                 return False
-            if self.shrink_requests >= MAX_SHRINK_REQUESTS or not self.budget.take():
+            if self.shrink_requests >= self.max_shrink or not self.budget.take():
                 return False
             self.shrink_requests += 1
             attempt = self.client.send(candidate, self._stream_end(candidate))

@@ -12,6 +12,7 @@ import json
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -50,12 +51,29 @@ class ImageStore:
         return self._images.get(name)
 
 
+@dataclass(frozen=True)
+class Pace:
+    """A slow provider: `latency_s` before each generated answer, and for streams
+    `image_delay_s` more before each image's first event."""
+
+    latency_s: float = 0.0
+    image_delay_s: float = 0.0
+
+    def per_image(self, frames: list[Frame]) -> list[Frame]:
+        if self.image_delay_s:
+            for frame in frames:
+                if frame.event == payload.PARTIAL:
+                    frame.delay_s += self.image_delay_s
+        return frames
+
+
 class ReferenceGateway:
     """Request handling for one spec operation, with an optional fault."""
 
-    def __init__(self, spec: Spec, fault: Fault | None = None) -> None:
+    def __init__(self, spec: Spec, fault: Fault | None = None, pace: Pace | None = None) -> None:
         self.op = spec.operation
         self.fault = fault or NO_FAULT
+        self.pace = pace or Pace()
         self.pattern = inbound.path_pattern(self.op)
         self.validator = SpecRequestValidator(spec)
         self.store = ImageStore()
@@ -77,6 +95,8 @@ class ReferenceGateway:
         if req.issues:
             first = req.issues[0]
             return self.error(req, 400, first.message, first.param, first.code)
+        if self.pace.latency_s:
+            await asyncio.sleep(self.pace.latency_s)  # a provider generating the images
         return self.generate(req)
 
     async def image(self, request: Request) -> Response:
@@ -89,7 +109,8 @@ class ReferenceGateway:
         pixels = render(*parse_size(req.size))
         images = [self.fault.image(req, index, pixels) for index in range(req.n)]
         if req.stream:
-            return self.stream(req, self.fault.frames(req, payload.stream_frames(req, images)))
+            frames = self.fault.frames(req, payload.stream_frames(req, images))
+            return self.stream(req, self.pace.per_image(frames))
         body = payload.json_body(req, images, lambda png: self.store.publish(req.base_url, png))
         return self.json(req, 200, self.fault.body(req, body))
 
@@ -123,9 +144,10 @@ async def _chunks(chunks: list[bytes]) -> AsyncIterator[bytes]:
         yield chunk
 
 
-def create_app(spec: Spec, fault: Fault | None = None) -> Starlette:
-    """The reference gateway for `spec.operation` as an ASGI app, optionally with `fault`."""
-    gateway = ReferenceGateway(spec, fault)
+def create_app(spec: Spec, fault: Fault | None = None, pace: Pace | None = None) -> Starlette:
+    """The reference gateway for `spec.operation` as an ASGI app, optionally with `fault`
+    and the `pace` of a slow provider."""
+    gateway = ReferenceGateway(spec, fault, pace)
     routes = [
         Route(IMAGE_ROUTE + "/{name}", gateway.image, methods=["GET", "HEAD"]),
         Route("/{path:path}", gateway.dispatch, methods=ALL_METHODS),

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp
 
 from conformance.spec import Spec
 from conformance.targets.faults import Fault, resolve_fault
-from conformance.targets.reference import create_app
+from conformance.targets.reference import Pace, create_app
 
 STARTUP_TIMEOUT_S = 10.0
 SHUTDOWN_TIMEOUT_S = 10.0
@@ -21,14 +21,19 @@ SHUTDOWN_TIMEOUT_S = 10.0
 
 @contextmanager
 def running_gateway(
-    spec: Spec, fault: Fault | str | None = None, host: str = "127.0.0.1", port: int = 0
+    spec: Spec,
+    fault: Fault | str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    pace: Pace | None = None,
 ) -> Iterator[str]:
-    """Serve the reference gateway (with `fault`, a `Fault` or its ID) on `host:port`.
+    """Serve the reference gateway (with `fault`, a `Fault` or its ID, and the `pace` of a
+    slow provider) on `host:port`.
 
     Port 0 picks a free port. Yields the base URL once the server accepts connections and
     stops the server on exit.
     """
-    with running_app(create_app(spec, resolve_fault(fault)), host, port) as url:
+    with running_app(create_app(spec, resolve_fault(fault), pace), host, port) as url:
         yield url
 
 
@@ -63,10 +68,17 @@ def running_app(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterato
 
 
 def serve(
-    spec: Spec, host: str = "127.0.0.1", port: int = 8080, fault: Fault | str | None = None
+    spec: Spec,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    fault: Fault | str | None = None,
+    latency_s: float = 0.0,
+    image_delay_s: float = 0.0,
 ) -> None:
-    """Serve the reference gateway (with `fault`, a `Fault` or its ID) until interrupted."""
-    uvicorn.run(create_app(spec, resolve_fault(fault)), host=host, port=port, log_level="info")
+    """Serve the reference gateway (with `fault`, a `Fault` or its ID; `latency_s` before each
+    generated answer, `image_delay_s` before each streamed image) until interrupted."""
+    app = create_app(spec, resolve_fault(fault), Pace(latency_s, image_delay_s))
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
