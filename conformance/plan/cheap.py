@@ -17,6 +17,10 @@ from conformance.plan.domains import ABSENT, COUNT_FIELD, field_values
 from conformance.plan.prices import QUALITY_FIELD, SIZE_FIELD, PriceTable
 from conformance.spec import Operation
 
+FORMAT_FIELD: Final = "response_format"
+URL_FORMAT: Final = "url"
+URL_FETCH_COST: Final = 0.0001
+"""An image answered as a URL costs one more request (the fetch), nothing at the provider."""
 _SIZE: Final = re.compile(r"^(\d+)x(\d+)$")
 
 
@@ -35,6 +39,9 @@ class ImageCost:
     def __call__(self, name: str, value: Any) -> float:
         if name == COUNT_FIELD:
             return float(self.op.default(COUNT_FIELD, 1) if value is ABSENT else value)
+        if name == FORMAT_FIELD:
+            sent = self.op.default(FORMAT_FIELD) if value is ABSENT else value
+            return URL_FETCH_COST if sent == URL_FORMAT else 0.0
         ranks = self._ranks.get(name)
         if not ranks:
             return 0.0

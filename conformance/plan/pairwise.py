@@ -8,6 +8,7 @@ constraint is handled here.)
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from itertools import combinations
 from typing import Any
@@ -82,9 +83,10 @@ def covering_values(
 ) -> list[Row]:
     """Rows that together send every value of every column at least once (strength one).
 
-    Each row takes, column by column, a value not yet sent (the cheapest by `cost`), or the
-    cheapest allowed value once a column is covered. A value no row can hold under the
-    constraint is left out. Deterministic for the same columns.
+    Each row takes, column by column, a value not yet sent, else the value that adds most
+    pairs not yet exercised, then the one sent least often (so the few rows still combine
+    as many values as they can), the cheapest by `cost` among equals. A value no row can
+    hold under the constraint is left out. Deterministic for the same columns.
     """
     names = list(columns)
     uncovered = {
@@ -94,24 +96,35 @@ def covering_values(
         if allowed({name: value})
     }
     rows: list[Row] = []
+    exercised: set[IndexPair] = set()
+    times: Counter[tuple[int, int]] = Counter()
     while uncovered:
         row: Row = {}
-        sent: set[tuple[int, int]] = set()
+        chosen: dict[int, int] = {}
         for c, name in enumerate(names):
             values = columns[name]
             ranked = [
-                ((c, v) not in uncovered, cost(name, values[v]), v) for v in range(len(values))
+                (
+                    (c, v) not in uncovered,
+                    -sum(1 for p in _pairs_with(c, v, chosen) if p not in exercised),
+                    times[c, v],
+                    cost(name, values[v]),
+                    v,
+                )
+                for v in range(len(values))
             ]
-            for _, _, v in sorted(ranked):
-                if allowed({**row, name: columns[name][v]}):
-                    row[name] = columns[name][v]
-                    sent.add((c, v))
+            for *_, v in sorted(ranked):
+                if allowed({**row, name: values[v]}):
+                    row[name] = values[v]
+                    chosen[c] = v
                     break
             else:
                 return rows  # the constraint leaves this column without a value
-        if not sent & uncovered:
+        if not set(chosen.items()) & uncovered:
             break  # what is left cannot be placed in any row
-        uncovered -= sent
+        uncovered -= set(chosen.items())
+        exercised |= _pairs_of(chosen)
+        times.update(chosen.items())
         rows.append(row)
     return rows
 
