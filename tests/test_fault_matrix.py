@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.plan.presets import SMOKE
 from conformance.results import Status
 from conformance.runner import RunConfig, run
 from conformance.spec import Spec
@@ -14,13 +15,14 @@ from conformance.targets.server import running_gateway
 SEED = 0
 BENIGN = ["reference", *(f.id for f in FAULTS.values() if f.benign)]
 DEFECTS = [f.id for f in FAULTS.values() if not f.benign]
+SMOKE_SEES = [fault_id for fault_id in DEFECTS if fault_id not in SMOKE.blind_faults]
 
 
-def failed_checks(spec: Spec, fault: Fault | None) -> dict[str, str]:
+def failed_checks(spec: Spec, fault: Fault | None, budget: str = "standard") -> dict[str, str]:
     """Check ID -> first failure message, for every check that failed or errored, in a
-    default run (default plan and bounds)."""
+    default run (default plan and bounds; `budget` the preset)."""
     with running_gateway(spec, fault) as url:
-        result = run(RunConfig(spec=spec, base_url=url, seed=SEED))
+        result = run(RunConfig(spec=spec, base_url=url, seed=SEED, budget=budget))
     assert not result.incomplete, result.incomplete_reason
     failing = (Status.FAILED.value, Status.ERROR.value)
     return {
@@ -44,3 +46,27 @@ def test_benign_variation_is_not_flagged(spec: Spec, fault_id: str) -> None:
     fault = FAULTS.get(fault_id)
     failed = failed_checks(spec, fault)
     assert failed == {}, f"{fault_id} flagged: {failed}"
+
+
+@pytest.mark.parametrize("fault_id", SMOKE_SEES)
+def test_smoke_flags_the_defect_with_its_check(spec: Spec, fault_id: str) -> None:
+    fault = FAULTS[fault_id]
+    failed = failed_checks(spec, fault, budget=SMOKE.name)
+    assert fault.expected_check in failed, (
+        f"{fault_id} not flagged by {fault.expected_check} under smoke; failed: {failed}. "
+        "If smoke cannot see it, declare it in SMOKE.blind_faults with the case that would."
+    )
+
+
+@pytest.mark.parametrize("fault_id", sorted(SMOKE.blind_faults))
+def test_smoke_blind_spots_are_real(spec: Spec, fault_id: str) -> None:
+    """A fault declared invisible to smoke is indeed not flagged by its check there (the
+    list holds no padding); the standard matrix above proves standard sees it."""
+    fault = FAULTS[fault_id]
+    failed = failed_checks(spec, fault, budget=SMOKE.name)
+    assert fault.expected_check not in failed, f"{fault_id} is seen by smoke: drop it from the list"
+
+
+@pytest.mark.parametrize("fault_id", BENIGN)
+def test_smoke_flags_no_benign_variation(spec: Spec, fault_id: str) -> None:
+    assert failed_checks(spec, FAULTS.get(fault_id), budget=SMOKE.name) == {}
