@@ -134,6 +134,8 @@ def _plain(case: Case) -> bool:
 def _random_cases(
     op: Operation, model: str, seed: int, count: int, seen: frozenset[str]
 ) -> list[Case]:
+    if count <= 0:
+        return []  # no random bodies: schemathesis is not even loaded (smoke)
     cases = []
     for number, body in enumerate(draw_bodies(op, model, seed, count, seen), start=1):
         digest = hashlib.sha256(body_key(body).encode()).hexdigest()[:8]

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-from conformance.plan.case import Case
-from conformance.spec import Operation
+if TYPE_CHECKING:  # the command line reads the presets without loading the generators
+    from conformance.plan.case import Case
+    from conformance.spec import Operation
 
 Rows = Literal["values", "pairs"]
 TAG: Final = "tag"
