@@ -21,11 +21,11 @@ def elapsed(url: str, body: object) -> tuple[int, float]:
 
 
 def test_latency_delays_generated_answers_not_refusals(spec: Spec) -> None:
-    with running_gateway(spec, pace=Pace(latency_s=0.4)) as url:
+    with running_gateway(spec, pace=Pace(latency_s=1.5)) as url:
         status, slow = elapsed(url, BODY)
         refused, fast = elapsed(url, {"prompt": "no model"})
-    assert status == 200 and slow >= 0.4
-    assert refused == 400 and fast < 0.4
+    assert status == 200 and slow >= 1.5
+    assert refused == 400 and fast < 1.0  # a refusal never waits for the provider
 
 
 def test_image_delay_paces_each_streamed_image(spec: Spec) -> None:
@@ -33,3 +33,16 @@ def test_image_delay_paces_each_streamed_image(spec: Spec) -> None:
     with running_gateway(spec, pace=Pace(image_delay_s=0.25)) as url:
         status, took = elapsed(url, body)
     assert status == 200 and took >= 0.5
+
+
+def test_serve_refuses_a_negative_latency() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "serve", "--latency", "-1", "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "--latency" in done.stderr
