@@ -102,7 +102,9 @@ def _parser() -> argparse.ArgumentParser:
         help="how long a stream may stay open after its last expected image",
     )
     bounds.add_argument("--max-duration", type=_positive_float, help="whole-run deadline (s)")
-    bounds.add_argument("--workers", type=_positive_int, default=4, help="concurrent requests")
+    bounds.add_argument(
+        "--workers", type=_positive_int, default=16, help="concurrent requests (default 16)"
+    )
     bounds.add_argument("--rate", type=_rate, help="requests per second, e.g. 5 or 5/s")
     out = run.add_argument_group("verdict and output")
     out.add_argument("--strict", action="store_true", help="SHOULD failures also fail the gate")

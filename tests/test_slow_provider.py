@@ -46,3 +46,14 @@ def test_serve_refuses_a_negative_latency() -> None:
         timeout=60,
     )
     assert done.returncode == 2 and "--latency" in done.stderr
+
+
+def test_rate_paces_requests_whatever_the_worker_count(spec: Spec, gateway_url: str) -> None:
+    from conformance.runner import DEFAULT_WORKERS, RunConfig, run
+
+    started = time.monotonic()
+    result = run(
+        RunConfig(spec=spec, base_url=gateway_url, budget="smoke", rate=10, max_requests=6)
+    )
+    assert DEFAULT_WORKERS > 1 and result.stats.requests == 6
+    assert time.monotonic() - started >= 0.5  # five gaps of 1/10 s between six requests
