@@ -19,9 +19,10 @@ import httpx
 from harness import HERE, ROOT, child, child_rss, served
 
 from conformance.checks.registry import ExchangeContext, catalogue
-from conformance.client import Bounds, Client, Target
-from conformance.plan.case import Case
-from conformance.runner import RunConfig, make_plan, run
+from conformance.client import Client
+from conformance.config import Bounds, RunConfig, Target
+from conformance.model import Case
+from conformance.runner import make_plan, run
 from conformance.spec import load_spec
 
 Row = dict[str, Any]
@@ -213,7 +214,7 @@ def validation(images: int = 10, width: int = 1792, height: int = 1024) -> list[
 
     from PIL import Image
 
-    from conformance.client import Exchange, SentRequest
+    from conformance.model import Exchange, SentRequest
 
     spec = load_spec()
     op = spec.operation

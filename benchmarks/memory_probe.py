@@ -27,8 +27,9 @@ def current_mb() -> float:
 
 
 def main() -> None:
-    from conformance.client import Bounds, Client, Target
-    from conformance.plan.case import Case
+    from conformance.client import Client
+    from conformance.config import Bounds, Target
+    from conformance.model import Case
     from conformance.spec import load_spec
 
     kind, url, amount = sys.argv[1], sys.argv[2], float(sys.argv[3])

@@ -14,15 +14,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
 
 from conformance import __version__
 from conformance.checks.registry import (
-    ENVIRONMENT_STATUSES,
-    NOT_FETCHED,
     Check,
     ExchangeContext,
     Problem,
@@ -30,15 +27,16 @@ from conformance.checks.registry import (
     catalogue,
 )
 from conformance.checks.sse import completion_watch
-from conformance.client import ABORTED, Bounds, Client, Exchange, StreamEnd, Target
+from conformance.client import Client, StreamEnd
+from conformance.config import RunConfig, Target
+from conformance.errors import TargetUnreachable
 from conformance.evidence import failure_record
+from conformance.model import ENVIRONMENT_STATUSES, Case, Exchange, FetchResult
+from conformance.model import TransportErrorKind as Kind
 from conformance.plan import Plan, build_plan
-from conformance.plan.case import Case
-from conformance.plan.presets import DEFAULT_PRESET, preset
-from conformance.plan.prices import PriceTable
+from conformance.plan.presets import preset
 from conformance.redaction import Redactor
 from conformance.results import CheckResult, EnvironmentProblem, RunResult, Stats
-from conformance.spec import Spec
 
 MAX_429_RETRIES = 2
 MAX_RETRY_AFTER_S = 10.0
@@ -48,43 +46,7 @@ SLOW_EXCHANGE_S = 2.0  # failures slower than this are reported as sent, not shr
 MAX_SHRINK_S = 10.0  # per shrink
 MAX_SHRINK_REQUESTS = 1000  # per run, whatever the budget preset allows
 
-DEFAULT_WORKERS = 16
-"""Concurrent requests. Measured (`benchmarks/run.py --only latency --latency-budget standard`):
-a standard run against a provider answering in 2 s takes 177 s with 1 worker, 44 s with 4 and
-13.5 s with 16 (near linear); against a local gateway 16 is no slower than 4. `--rate` paces
-the requests whatever the worker count."""
-
 Progress = Callable[[int, int, int], None]
-
-
-class TargetUnreachable(Exception):
-    """Nothing answers at the target's address."""
-
-
-@dataclass
-class RunConfig:
-    """Everything a run needs; `base_url=None` means the embedded reference gateway."""
-
-    spec: Spec
-    base_url: str | None = None
-    deployment: str = "dall-e-3"
-    api_version: str | None = "2024-02-01"
-    api_key: str | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    model: str = "dall-e-3"
-    seed: int = 0
-    max_examples: int | None = None
-    max_requests: int | None = None
-    bounds: Bounds = field(default_factory=Bounds)
-    strict: bool = False
-    workers: int = DEFAULT_WORKERS
-    rate: float | None = None
-    max_duration: float | None = None
-    shrink: bool = True
-    fault: str | None = None
-    budget: str = DEFAULT_PRESET
-    price_table: PriceTable | None = None
-    stop: threading.Event = field(default_factory=threading.Event)
 
 
 def make_plan(config: RunConfig) -> Plan:
@@ -303,7 +265,7 @@ class _Run:
                     exchange = future.result()
                     if exchange is None:
                         self.unsent.append(case.id)
-                    elif exchange.transport_error != ABORTED:
+                    elif exchange.transport_error is not Kind.ABORTED:
                         self._judge(exchange)
                 if self._should_stop() and not self.incomplete_reason:
                     self._mark_incomplete()
@@ -346,9 +308,11 @@ class _Run:
             return None
         return completion_watch(self.op, case.requested_n(self.op))
 
-    def _fetch(self, url: str) -> tuple[int | None, dict[str, str], bytes, str | None]:
+    def _fetch(self, url: str) -> FetchResult:
         if not self.budget.take():
-            return None, {}, b"", f"{NOT_FETCHED}: request budget (--max-requests) spent"
+            return FetchResult(
+                error=Kind.NOT_FETCHED, detail="request budget (--max-requests) spent"
+            )
         return self.client.fetch(url)
 
     # -- judging -------------------------------------------------------------------------

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from conformance.checks.registry import catalogue
+from conformance.config import RunConfig
 from conformance.plan import build_plan
 from conformance.plan.domains import columns
 from conformance.plan.presets import DEEP, PRESETS, SMOKE, STANDARD
 from conformance.report import write_reports
 from conformance.report.jsonreport import schema_errors
-from conformance.runner import RunConfig, dry_run_summary, make_plan, run
+from conformance.runner import dry_run_summary, make_plan, run
 from conformance.spec import Operation, Spec
 from conformance.targets.faults import FAULTS
 
@@ -68,7 +69,9 @@ def test_cases_that_vary_neither_size_nor_quality_ask_for_the_cheapest(op: Opera
     """dall-e-3 at list prices: 1024x1024 standard is the cheapest image; counts above one
     only where counts are tested (parity pairs, the count boundary)."""
     plan = build_plan(op)
-    named = [c for c in plan.cases if c.kind != "negative" and not c.id.startswith(("pair", "random"))]
+    named = [
+        c for c in plan.cases if c.kind != "negative" and not c.id.startswith(("pair", "random"))
+    ]
     assert named
     for case in named:
         if not case.id.startswith("parity"):
@@ -93,7 +96,9 @@ def test_smoke_blind_spots_are_derived(op: Operation) -> None:
 def test_smoke_exercises_every_must_check(spec: Spec, gateway_url: str, tmp_path: Path) -> None:
     result = run(RunConfig(spec=spec, base_url=gateway_url, budget="smoke"))
     must = {c.id for c in catalogue() if c.level.value == "MUST"}
-    unexercised = sorted(c.check_id for c in result.checks if c.check_id in must and not c.cases_run)
+    unexercised = sorted(
+        c.check_id for c in result.checks if c.check_id in must and not c.cases_run
+    )
     assert unexercised == []
     assert result.stats.images <= (SMOKE.max_images or 0)
     plan = result.coverage["plan"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.config import RunConfig
+from conformance.model import Status
 from conformance.plan.presets import SMOKE
-from conformance.results import Status
-from conformance.runner import RunConfig, run
+from conformance.runner import run
 from conformance.spec import Spec
 from conformance.targets.faults import FAULTS, Fault
 from conformance.targets.server import running_gateway

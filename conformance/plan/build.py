@@ -7,8 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from conformance.model import RANDOM, Case
 from conformance.plan import budget
-from conformance.plan.case import Case
 from conformance.plan.cheap import ImageCost
 from conformance.plan.coverage import plan_coverage, reached
 from conformance.plan.domains import columns, value_key
@@ -24,7 +24,6 @@ from conformance.plan.positive import (
 from conformance.plan.presets import DEFAULT_PRESET, STANDARD, Preset, preset
 from conformance.plan.prices import PriceTable, estimate, load_price_table
 from conformance.plan.strategies import body_key, draw_bodies
-from conformance.plan.tags import RANDOM
 from conformance.spec import Operation
 
 DEFAULT_MODEL: Final = "dall-e-3"

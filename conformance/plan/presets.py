@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 if TYPE_CHECKING:  # the command line reads the presets without loading the generators
-    from conformance.plan.case import Case
+    from conformance.model import Case
     from conformance.spec import Operation
 
 Rows = Literal["values", "pairs"]

@@ -17,7 +17,8 @@ from typing import Any, Final
 
 import yaml
 
-from conformance.plan.case import Case
+from conformance.errors import UsageError
+from conformance.model import Case
 from conformance.spec import Operation
 
 DEFAULT_TABLE: Final = "openai-2025.toml"
@@ -26,7 +27,7 @@ QUALITY_FIELD: Final = "quality"
 AUTO: Final = "auto"
 
 
-class PriceTableError(ValueError):
+class PriceTableError(UsageError):
     """A price table that cannot be read or has the wrong shape (one line for the user)."""
 
 

@@ -1,0 +1,306 @@
+"""What a run is asked to do, and the one table of options that sets it.
+
+`OPTIONS` lists every setting of `conformance run` once: flag, type, default, help. The CLI
+builds its argparse groups from it, the pytest plugin its `--gateway-*` options, and
+`run_config(values)` turns the values (from either, or from a configuration file) into a
+`RunConfig`. A setting added here exists everywhere at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from conformance.errors import UsageError
+
+if TYPE_CHECKING:
+    from conformance.plan.prices import PriceTable
+    from conformance.spec import Spec
+
+MiB = 1024 * 1024
+API_KEY_ENV = "CONFORMANCE_API_KEY"
+DEFAULT_WORKERS = 16
+"""Concurrent requests. Measured (`benchmarks/run.py --only latency --latency-budget standard`):
+a standard run against a provider answering in 2 s took 177 s with 1 worker, 44 s with 4 and
+13.5 s with 16 (near linear); against a local gateway 16 is no slower than 4. `--rate` paces
+the requests whatever the worker count."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Limits applied to every request the suite makes."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    total_timeout: float = 60.0
+    max_body_bytes: int = 96 * MiB
+    max_events: int = 2000
+    max_stream_s: float = 60.0
+    stream_grace_s: float = 2.0
+    """How long a stream may stay open once it delivered every image it was asked for."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how to reach the gateway."""
+
+    base_url: str
+    deployment: str = "dall-e-3"
+    api_version: str | None = "2024-02-01"
+    api_key: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    model: str = "dall-e-3"
+
+    def secrets(self) -> list[str]:
+        values = [v for _, v in self.headers]
+        if self.api_key:
+            values.append(self.api_key)
+        return [v for v in values if v]
+
+
+@dataclass
+class RunConfig:
+    """Everything a run needs; `base_url=None` means the embedded reference gateway."""
+
+    spec: Spec
+    base_url: str | None = None
+    deployment: str = "dall-e-3"
+    api_version: str | None = "2024-02-01"
+    api_key: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    model: str = "dall-e-3"
+    seed: int = 0
+    max_examples: int | None = None
+    max_requests: int | None = None
+    bounds: Bounds = field(default_factory=Bounds)
+    strict: bool = False
+    workers: int = DEFAULT_WORKERS
+    rate: float | None = None
+    max_duration: float | None = None
+    shrink: bool = True
+    fault: str | None = None
+    budget: str = "standard"
+    """The budget preset (`conformance.plan.presets`): smoke, standard or deep."""
+    price_table: PriceTable | None = None
+    """Prices for the cost estimate; None: the list prices shipped with the package."""
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def secrets(self) -> list[str]:
+        """Every value that must never be printed or stored."""
+        values = [v for _, v in self.headers] + ([self.api_key] if self.api_key else [])
+        return [v for v in values if v]
+
+
+# -- value parsers (argparse-compatible: they raise ArgumentTypeError) -----------------------
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {value}")
+    return value
+
+
+def rate(text: str) -> float:
+    return positive_float(str(text).removesuffix("/s"))
+
+
+def header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise UsageError(f"--header must look like 'Name: value', got {text.split(':')[0]!r}")
+    return name.strip(), value.strip()
+
+
+# -- the table -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting of a run, as a CLI flag and a pytest option."""
+
+    name: str
+    """The key in `run_config(values)` (and in a configuration file)."""
+    group: str
+    help: str
+    type: Callable[[str], Any] | None = None
+    default: Any = None
+    action: str | None = None
+    """`store_true` for switches, `append` for repeatable flags."""
+    metavar: str | None = None
+    pytest_name: str | None = None
+    """The pytest option when not `--gateway-<flag>`."""
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def pytest_flag(self) -> str:
+        return self.pytest_name or "--gateway-" + self.name.replace("_", "-")
+
+    def argparse_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"help": self.help + self._default_text(), "dest": self.name}
+        if self.action == "store_true":
+            kwargs.update(action="store_true", default=False)
+        elif self.action == "append":
+            kwargs.update(action="append", default=[])
+        else:
+            kwargs["default"] = self.default
+            if self.type is not None:
+                kwargs["type"] = self.type
+        if self.metavar:
+            kwargs["metavar"] = self.metavar
+        return kwargs
+
+    def _default_text(self) -> str:
+        if self.action or self.default is None:
+            return ""
+        return f" (default: {self.default})"
+
+
+TARGET, PLAN, BOUNDS, OUTPUT = "target", "plan", "bounds and pacing", "verdict and output"
+COST = "cost"
+
+
+def budget_name(text: str) -> str:
+    from conformance.plan.presets import PRESETS
+
+    if text not in PRESETS:
+        raise argparse.ArgumentTypeError(f"unknown budget {text!r}; choose {', '.join(PRESETS)}")
+    return text
+
+
+def _budget_help() -> str:
+    from conformance.plan.presets import PRESETS
+
+    return "how much to send: " + "; ".join(f"{p.name}: {p.summary}" for p in PRESETS.values())
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "base_url",
+        TARGET,
+        "gateway URL (http:// or https://); default: the embedded reference gateway",
+        pytest_name="--gateway-url",
+    ),
+    Option("spec", TARGET, "OpenAPI document (path or URL); default: the bundled one"),
+    Option("deployment", TARGET, "deployment-id path parameter", default="dall-e-3"),
+    Option("api_version", TARGET, "api-version query parameter", default="2024-02-01"),
+    Option("model", TARGET, "the body's `model`", default="dall-e-3"),
+    Option("api_key", TARGET, f"sent as `api-key` (or env {API_KEY_ENV})"),
+    Option("header", TARGET, "extra header, repeatable", action="append", metavar="'Name: value'"),
+    Option("fault", TARGET, "embedded target only: switch on a fault of the catalogue"),
+    Option(
+        "narrow",
+        TARGET,
+        "narrow the spec to what the deployment's model supports, repeatable: "
+        "'n<=1', 'size=1024x1024,1792x1024', 'stream=false'",
+        action="append",
+        metavar="RULE",
+    ),
+    Option("seed", PLAN, "generation seed", type=int, default=0),
+    Option("max_examples", PLAN, "random valid bodies to send", type=positive_int),
+    Option("max_requests", PLAN, "hard cap on requests sent", type=positive_int),
+    Option("no_shrink", PLAN, "do not minimise failing cases", action="store_true"),
+    Option("timeout", BOUNDS, "per request (s)", type=positive_float, default=60.0),
+    Option("connect_timeout", BOUNDS, "connect (s)", type=positive_float, default=5.0),
+    Option("read_timeout", BOUNDS, "between bytes (s)", type=positive_float, default=30.0),
+    Option("max_body_mb", BOUNDS, "cap on a body read", type=positive_float, default=96.0),
+    Option("max_events", BOUNDS, "cap on a stream's events", type=positive_int, default=2000),
+    Option("max_stream_s", BOUNDS, "cap on a stream (s)", type=positive_float, default=60.0),
+    Option(
+        "stream_grace_s",
+        BOUNDS,
+        "how long a stream may stay open after its last expected image (s)",
+        type=positive_float,
+        default=2.0,
+    ),
+    Option("max_duration", BOUNDS, "whole-run deadline (s)", type=positive_float),
+    Option("workers", BOUNDS, "concurrent requests", type=positive_int, default=DEFAULT_WORKERS),
+    Option("rate", BOUNDS, "requests per second, e.g. 5 or 5/s", type=rate),
+    Option("budget", COST, _budget_help(), type=budget_name, default="standard"),
+    Option(
+        "price_table",
+        COST,
+        "prices per model, quality and size (TOML or YAML); default: OpenAI list prices, 2025",
+        type=Path,
+        metavar="FILE",
+    ),
+    Option("strict", OUTPUT, "SHOULD failures also fail the gate", action="store_true"),
+    Option("baseline", OUTPUT, "expected failures (TOML or YAML)", type=Path),
+    Option("strict_baseline", OUTPUT, "stale baseline entries fail the gate", action="store_true"),
+)
+"""Every setting of a run. CLI-only switches (--dry-run, --quiet, --report-dir, ...) that do
+not change what is sent or judged live in the CLI."""
+
+DEFAULTS: dict[str, Any] = {
+    o.name: ([] if o.action == "append" else False if o.action else o.default) for o in OPTIONS
+}
+
+
+def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> RunConfig:
+    """The `RunConfig` that `values` (option name -> value; missing names take defaults) ask
+    for. Loads and narrows the spec; raises `UsageError` or `SpecError` as one line."""
+    from conformance.spec import load_spec, narrow
+
+    env = os.environ if env is None else env
+    v = {**DEFAULTS, **{k: val for k, val in values.items() if val is not None}}
+    if v["fault"] and v["base_url"]:
+        raise UsageError("--fault applies to the embedded reference gateway; drop --base-url")
+    spec = narrow(load_spec(v["spec"]), list(v["narrow"] or []))
+    return RunConfig(
+        spec=spec,
+        base_url=v["base_url"] or None,
+        deployment=v["deployment"],
+        api_version=v["api_version"] or None,
+        api_key=v["api_key"] or env.get(API_KEY_ENV) or None,
+        headers=tuple(header(h) for h in v["header"] or []),
+        model=v["model"],
+        seed=int(v["seed"]),
+        max_examples=v["max_examples"],
+        max_requests=v["max_requests"],
+        bounds=Bounds(
+            connect_timeout=v["connect_timeout"],
+            read_timeout=min(v["read_timeout"], v["timeout"]),
+            total_timeout=v["timeout"],
+            max_body_bytes=int(v["max_body_mb"] * MiB),
+            max_events=v["max_events"],
+            max_stream_s=v["max_stream_s"],
+            stream_grace_s=v["stream_grace_s"],
+        ),
+        strict=bool(v["strict"]),
+        workers=v["workers"],
+        rate=v["rate"],
+        max_duration=v["max_duration"],
+        shrink=not v["no_shrink"],
+        fault=v["fault"] or None,
+        budget=v["budget"],
+        price_table=_price_table(v["price_table"]),
+    )
+
+
+def _price_table(path: Any) -> PriceTable | None:
+    if not path:
+        return None
+    from conformance.plan.prices import load_price_table
+
+    return load_price_table(Path(path))
