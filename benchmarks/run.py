@@ -1,75 +1,97 @@
-"""Benchmarks: the default run's wall time and memory against the embedded reference gateway.
+"""`make bench`: measurements of the suite's cost in time and memory, written to
+`reports/bench/latest.json` and `reports/bench/latest.md` (with the machine they ran on).
 
-Targets (from the product's contract): a default run against a gateway on loopback finishes in
-at most 30 s on 2 cores, and so does a default run against each fault of the catalogue.
-Prints one line per measurement; exits 1 when a target is missed.
+Benchmarks are measurements: a missed target is printed in the table, never a test failure.
+`--only NAME` runs some of them; `--latency-budget standard` measures the worker scaling on a
+standard run (minutes) instead of smoke.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
-import statistics
+import json
+import os
+import platform
 import sys
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-from conformance.config import RunConfig
-from conformance.runner import run
-from conformance.spec import load_spec
-from conformance.targets.server import running_gateway
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-DEFAULT_RUN_TARGET_S = 30.0
+import measure  # noqa: E402
+from harness import ROOT  # noqa: E402
 
-
-def bench_default_run(repeat: int) -> bool:
-    spec = load_spec()
-    times, requests, images = [], 0, 0
-    with running_gateway(spec) as url:
-        for seed in range(repeat):
-            started = time.perf_counter()
-            result = run(RunConfig(spec=spec, base_url=url, seed=seed))
-            times.append(time.perf_counter() - started)
-            requests, images = result.stats.requests, result.stats.images
-    worst = max(times)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        f"default run: median {statistics.median(times):.2f}s, worst {worst:.2f}s "
-        f"(target <= {DEFAULT_RUN_TARGET_S:.0f}s) over {repeat} seeds; "
-        f"{requests} requests, {images} images; peak RSS {rss_mb:.0f} MB (suite + gateway)"
-    )
-    return worst <= DEFAULT_RUN_TARGET_S
+OUT = ROOT / "reports" / "bench"
 
 
-def bench_fault_sweep() -> bool:
-    """Every fault of the catalogue, default run each: the slowest must stay within budget."""
-    from conformance.targets.faults import FAULTS
+def benches(args: argparse.Namespace) -> dict[str, Callable[[], list[dict[str, Any]]]]:
+    return {
+        "overhead": measure.client_overhead,
+        "schemathesis": lambda: measure.versus_schemathesis(args.peer_budget_s),
+        "validation": measure.validation,
+        "sse": measure.sse_throughput,
+        "memory": measure.memory,
+        "startup": measure.startup,
+        "default": measure.default_run,
+        "latency": lambda: measure.latency_scaling(args.latency_budget),
+        "faults": measure.fault_sweep,
+    }
 
-    spec = load_spec()
-    durations: dict[str, float] = {}
-    for fault_id in FAULTS:
-        with running_gateway(spec, fault_id) as url:
-            started = time.perf_counter()
-            run(RunConfig(spec=spec, base_url=url))
-            durations[fault_id] = time.perf_counter() - started
-    slowest = max(durations, key=durations.__getitem__)
-    print(
-        f"fault sweep: {len(durations)} faults, "
-        f"median {statistics.median(durations.values()):.2f}s, "
-        f"slowest {slowest} {durations[slowest]:.2f}s (target <= {DEFAULT_RUN_TARGET_S:.0f}s)"
-    )
-    return durations[slowest] <= DEFAULT_RUN_TARGET_S
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def markdown(rows: list[dict[str, Any]], host: dict[str, Any]) -> str:
+    lines = [
+        f"Measured {host['date']} on {host['platform']}, {host['cpus']} CPUs, "
+        f"Python {host['python']} (`make bench`).",
+        "",
+        "| bench | metric | value | target | note |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        value = f"{r['value']:g} {r['unit']}"
+        lines.append(f"| {r['bench']} | {r['metric']} | {value} | {r['target']} | {r['note']} |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", action="append", help="run only these benchmarks")
+    parser.add_argument("--peer-budget-s", type=float, default=20.0)
+    parser.add_argument("--latency-budget", default="smoke", choices=["smoke", "standard"])
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
-    ok = bench_default_run(args.repeat)
-    ok = bench_fault_sweep() and ok
-    from hostile_bench import bench_hostile  # benchmarks/hostile_bench.py, beside this script
-
-    ok = bench_hostile() and ok
-    return 0 if ok else 1
+    chosen = benches(args)
+    names = args.only or list(chosen)
+    rows: list[dict[str, Any]] = []
+    timings = {}
+    for name in names:
+        started = time.perf_counter()
+        found = chosen[name]()
+        timings[name] = round(time.perf_counter() - started, 1)
+        for r in found:
+            print(
+                f"{r['bench']:16} {r['metric']:58} {r['value']:>10g} {r['unit']:15} {r['target']}"
+            )
+        rows.extend(found)
+    host = machine()
+    args.out.mkdir(parents=True, exist_ok=True)
+    document = {"machine": host, "seconds_per_bench": timings, "rows": rows}
+    (args.out / "latest.json").write_text(json.dumps(document, indent=2) + "\n")
+    (args.out / "latest.md").write_text(markdown(rows, host))
+    print(f"written: {args.out / 'latest.json'}, {args.out / 'latest.md'}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 
 from conformance import __version__
-from conformance.config import BOUNDS, OPTIONS, OUTPUT, PLAN, TARGET
+from conformance.config import BOUNDS, COST, OPTIONS, OUTPUT, PLAN, TARGET
 from conformance.errors import ConformanceError, ExitCode, UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = (int(c) for c in ExitCode)
@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the suite against a gateway")
-    groups = {name: run.add_argument_group(name) for name in (TARGET, PLAN, BOUNDS, OUTPUT)}
+    groups = {name: run.add_argument_group(name) for name in (TARGET, PLAN, COST, BOUNDS, OUTPUT)}
     for option in OPTIONS:
         groups[option.group].add_argument(option.flag, **option.argparse_kwargs())
     plan = groups[PLAN]
@@ -84,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--upstream", metavar="URL", help="forward valid requests to this upstream (Azure style)"
     )
+    _latency_options(serve)
     serve.set_defaults(handler=_cmd_serve)
 
     upstream = sub.add_parser(
@@ -178,7 +179,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         + (f", forwarding to {args.upstream}" if args.upstream else ""),
         flush=True,
     )
-    serve(spec, host=args.host, port=args.port, fault=args.fault, upstream=args.upstream)
+    serve(
+        spec,
+        host=args.host,
+        port=args.port,
+        fault=args.fault,
+        upstream=args.upstream,
+        **_latency_config(args),
+    )
     return EXIT_OK
 
 
@@ -223,6 +231,29 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     text, changed = diff_files(_readable(args.before), _readable(args.after))
     print(text)
     return EXIT_FAILED if changed else EXIT_OK
+
+
+# -- cost and latency options ---------------------------------------------------------------
+
+
+def _latency_options(serve: argparse.ArgumentParser) -> None:
+    slow = serve.add_argument_group("a slow provider")
+    slow.add_argument(
+        "--latency", type=float, default=0.0, metavar="SECONDS", help="delay before each answer"
+    )
+    slow.add_argument(
+        "--image-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="streams: delay before each image's events",
+    )
+
+
+def _latency_config(args: argparse.Namespace) -> dict[str, float]:
+    if args.latency < 0 or args.image_delay < 0:
+        raise UsageError("--latency and --image-delay must not be negative")
+    return {"latency_s": args.latency, "image_delay_s": args.image_delay}
 
 
 # -- argument helpers ----------------------------------------------------------------------

@@ -45,6 +45,7 @@ from conformance.model import (
 )
 from conformance.model import TransportErrorKind as Kind
 from conformance.plan import Plan, build_plan
+from conformance.plan.presets import preset
 from conformance.plan.upstream import upstream_cases
 from conformance.profiles import PROFILES
 from conformance.redaction import Redactor
@@ -57,7 +58,7 @@ RUN_SCOPE_TAG = "parity:"
 URL_FORMAT = "url"  # the response_format value whose images arrive as URLs to fetch
 SLOW_EXCHANGE_S = 2.0  # failures slower than this are reported as sent, not shrunk
 MAX_SHRINK_S = 10.0  # per shrink
-MAX_SHRINK_REQUESTS = 200  # per run
+MAX_SHRINK_REQUESTS = 1000  # per run, whatever the budget preset allows
 MAX_STORED_FAILURES = 50  # per check: the rest are counted, not stored (reports stay small)
 ROUTE_PREFLIGHT = 3  # valid requests answered 404/405 (or failing TLS) before the run stops
 ROUTE_MISS_STATUSES = frozenset({404, 405})
@@ -69,11 +70,24 @@ Progress = Callable[[int, int, int], None]
 
 def make_plan(config: RunConfig) -> Plan:
     """The plan a run with `config` sends (built once per spec, seed and budget)."""
-    key = (config.spec.sha256, config.seed, config.model, config.max_examples, config.max_requests)
+    key = (
+        config.spec.sha256,
+        config.seed,
+        config.model,
+        config.max_examples,
+        config.max_requests,
+        config.budget,
+        id(config.price_table),
+    )
     with _PLANS_LOCK:
         plan = _PLANS.get(key)
         if plan is None:
-            kwargs: dict[str, object] = {"seed": config.seed, "model": config.model}
+            kwargs: dict[str, object] = {
+                "seed": config.seed,
+                "model": config.model,
+                "budget_name": config.budget,
+                "prices": config.price_table,
+            }
             if config.max_examples is not None:
                 kwargs["max_examples"] = config.max_examples
             if config.max_requests is not None:
@@ -94,6 +108,7 @@ def dry_run_summary(config: RunConfig) -> dict[str, object]:
         if not case.streamed(op) and case.field("response_format", op) == URL_FORMAT
     )
     summary = dict(plan.summary())
+    summary["cost_estimate"] = plan.cost(config.price_table)
     summary["image_url_fetches"] = fetches
     summary["requests_estimate"] = int(str(summary["requests"])) + fetches
     summary["requests_note"] = (
@@ -232,6 +247,9 @@ class _Run:
         self.sdk: list[SdkOutcome] | None = None
         self.sdk_note = ""
         self.answered_2xx = False
+        chosen = preset(config.budget)
+        self.shrink_all = chosen.shrink_all
+        self.max_shrink = min(MAX_SHRINK_REQUESTS, chosen.max_shrink_requests)
 
     def execute(self) -> RunResult:
         plan = make_plan(self.config)
@@ -266,6 +284,11 @@ class _Run:
             coverage["not_fetched"] = dict(list(self.not_fetched.items())[:50])
         if self.sdk_note:
             coverage["sdk"] = self.sdk_note
+        coverage["cost_estimate"] = {
+            **plan.cost(self.config.price_table),
+            "note": "the planned cases at a paid provider's list prices; shrinking attempts "
+            "and retries come on top",
+        }
         if self.unsent:
             coverage["unsent"] = {
                 "reason": "request budget (--max-requests) spent by url fetches and shrinking",
@@ -536,9 +559,9 @@ class _Run:
         case = exchange.case
         if not self.config.shrink or case.expect != "success" or UPSTREAM in case.tags:
             return False  # a two-sided case is judged with its upstream records, as sent
-        if exchange.elapsed_s > SLOW_EXCHANGE_S or self.shrink_requests >= MAX_SHRINK_REQUESTS:
+        if exchange.elapsed_s > SLOW_EXCHANGE_S or self.shrink_requests >= self.max_shrink:
             return False
-        if "random" in case.tags:
+        if "random" in case.tags or self.shrink_all:
             return True
         if chk.id in self.shrunk_checks:
             return False
@@ -593,7 +616,7 @@ class _Run:
         def still_fails(candidate: Case) -> bool:
             if self._should_stop() or time.monotonic() > deadline:
                 return False
-            if self.shrink_requests >= MAX_SHRINK_REQUESTS or not self.budget.take():
+            if self.shrink_requests >= self.max_shrink or not self.budget.take():
                 return False
             self.shrink_requests += 1
             attempt = self.client.send(candidate, self._stream_end(candidate))

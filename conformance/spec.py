@@ -338,12 +338,16 @@ def _read(where: str) -> str:
         raise SpecError(f"cannot read spec {where}: {exc.__class__.__name__}") from exc
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML has it: parsing the bundled spec takes a tenth of the time."""
+
+
 def _parse(text: str, where: str) -> dict[str, Any]:
     block = re.search(r"^(`{3,})ya?ml[^\n]*\n(.*?)^\1", text, re.S | re.M)
     if block:
         text = block.group(2)
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         raise SpecError(f"spec {where} is not valid YAML/JSON: {str(exc).splitlines()[0]}") from exc
     if not isinstance(raw, dict):

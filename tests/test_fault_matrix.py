@@ -7,6 +7,7 @@ import pytest
 
 from conformance.config import RunConfig
 from conformance.model import Status
+from conformance.plan.presets import SMOKE
 from conformance.runner import run
 from conformance.spec import Spec
 from conformance.targets.faults import FAULTS, Fault
@@ -15,6 +16,7 @@ from conformance.targets.server import running_gateway
 SEED = 0
 BENIGN = ["reference", "reference-pair", *(f.id for f in FAULTS.values() if f.benign)]
 DEFECTS = [f.id for f in FAULTS.values() if not f.benign]
+SMOKE_SEES = [fault_id for fault_id in DEFECTS if fault_id not in SMOKE.blind_faults]
 
 
 PAIRED = ["reference-pair", *(f.id for f in FAULTS.values() if f.family == "forwarding")]
@@ -22,18 +24,21 @@ FORWARDING_EXAMPLES = 1
 """Forwarding faults act on the two-sided cases: a small random part keeps their runs short."""
 
 
-def failed_checks(spec: Spec, fault: Fault | None, paired: bool = False) -> dict[str, str]:
+def failed_checks(
+    spec: Spec, fault: Fault | None, paired: bool = False, budget: str = "standard"
+) -> dict[str, str]:
     """Check ID -> first failure message, for every check that failed or errored, in a
-    default run (default plan and bounds); `paired`: the embedded pair (the reference gateway
-    forwarding to the fake upstream), as `conformance run` without --base-url."""
+    default run (default plan and bounds; `budget` the preset); `paired`: the embedded pair
+    (the reference gateway forwarding to the fake upstream), as `conformance run` without
+    --base-url."""
     if paired:
-        config = RunConfig(spec=spec, seed=SEED, fault=fault.id if fault else None)
+        config = RunConfig(spec=spec, seed=SEED, fault=fault.id if fault else None, budget=budget)
         if fault is not None:
             config.max_examples = FORWARDING_EXAMPLES
         result = run(config)
     else:
         with running_gateway(spec, fault) as url:
-            result = run(RunConfig(spec=spec, base_url=url, seed=SEED))
+            result = run(RunConfig(spec=spec, base_url=url, seed=SEED, budget=budget))
     assert not result.incomplete, result.incomplete_reason
     failing = (Status.FAILED.value, Status.ERROR.value)
     return {
@@ -57,3 +62,27 @@ def test_benign_variation_is_not_flagged(spec: Spec, fault_id: str) -> None:
     fault = FAULTS.get(fault_id)
     failed = failed_checks(spec, fault, paired=fault_id in PAIRED)
     assert failed == {}, f"{fault_id} flagged: {failed}"
+
+
+@pytest.mark.parametrize("fault_id", SMOKE_SEES)
+def test_smoke_flags_the_defect_with_its_check(spec: Spec, fault_id: str) -> None:
+    fault = FAULTS[fault_id]
+    failed = failed_checks(spec, fault, budget=SMOKE.name)
+    assert fault.expected_check in failed, (
+        f"{fault_id} not flagged by {fault.expected_check} under smoke; failed: {failed}. "
+        "If smoke cannot see it, declare it in SMOKE.blind_faults with the case that would."
+    )
+
+
+@pytest.mark.parametrize("fault_id", sorted(SMOKE.blind_faults))
+def test_smoke_blind_spots_are_real(spec: Spec, fault_id: str) -> None:
+    """A fault declared invisible to smoke is indeed not flagged by its check there (the
+    list holds no padding); the standard matrix above proves standard sees it."""
+    fault = FAULTS[fault_id]
+    failed = failed_checks(spec, fault, budget=SMOKE.name)
+    assert fault.expected_check not in failed, f"{fault_id} is seen by smoke: drop it from the list"
+
+
+@pytest.mark.parametrize("fault_id", BENIGN)
+def test_smoke_flags_no_benign_variation(spec: Spec, fault_id: str) -> None:
+    assert failed_checks(spec, FAULTS.get(fault_id), budget=SMOKE.name) == {}

@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from conformance.model import RANDOM, Case
 from conformance.plan import budget
+from conformance.plan.cheap import ImageCost
 from conformance.plan.coverage import plan_coverage, reached
 from conformance.plan.domains import columns, value_key
 from conformance.plan.negative import negative_cases
@@ -18,12 +19,15 @@ from conformance.plan.positive import (
     pairwise_cases,
     positive_case,
     special_cases,
+    value_cases,
 )
+from conformance.plan.presets import DEFAULT_PRESET, STANDARD, Preset, preset
+from conformance.plan.prices import PriceTable, estimate, load_price_table
 from conformance.plan.strategies import body_key, draw_bodies
 from conformance.spec import Operation
 
-DEFAULT_MAX_EXAMPLES: Final = 25
 DEFAULT_MODEL: Final = "dall-e-3"
+DEFAULT_MAX_EXAMPLES: Final = STANDARD.max_examples
 
 
 @dataclass
@@ -35,10 +39,17 @@ class Plan:
     coverage: dict[str, Any]
     cut: list[str] = field(default_factory=list)
     seed: int = 0
+    preset: Preset = field(default_factory=lambda: preset(DEFAULT_PRESET))
+    model: str = DEFAULT_MODEL
+
+    def cost(self, table: PriceTable | None = None) -> dict[str, Any]:
+        """The estimated price of the images the cases ask for (default table: list prices)."""
+        return estimate(self.cases, self.op, self.model, table or load_price_table())
 
     def summary(self) -> dict[str, Any]:
         """Cases by kind and expectation, requests, images requested and coverage reached."""
         return {
+            "budget": self.preset.name,
             "seed": self.seed,
             "requests": len(self.cases),
             "cases_by_kind": dict(Counter(c.kind for c in self.cases)),
@@ -54,21 +65,34 @@ def build_plan(
     op: Operation,
     *,
     seed: int = 0,
-    max_examples: int = DEFAULT_MAX_EXAMPLES,
+    max_examples: int | None = None,
     model: str = DEFAULT_MODEL,
     max_requests: int | None = None,
+    budget_name: str = DEFAULT_PRESET,
+    prices: PriceTable | None = None,
 ) -> Plan:
-    """Every case the spec calls for: pairwise rows, boundaries, named cases, `max_examples`
-    random bodies drawn from `seed`, and negatives. With `max_requests`, at most that many
-    cases are kept, coverage-critical ones first.
+    """Every case the budget preset calls for: negatives first (a conforming gateway refuses
+    them, so they cost no image), then pairwise rows (smoke: single values), boundaries,
+    named cases, and `max_examples` random bodies drawn from `seed` (default: the preset's).
+    Cases that vary neither size nor quality ask for the cheapest of both (by `prices`).
+    With `max_requests`, at most that many cases are kept, coverage-critical ones first.
     """
-    pairs = pairwise_cases(op, model)
-    named = [*boundary_cases(op, model), *special_cases(op, model)]
+    chosen = preset(budget_name)
+    cost = ImageCost(op, model, prices or load_price_table())
+    cheapest = cost.cheapest()
+    rows = value_cases if chosen.rows == "values" else pairwise_cases
+    pairs = rows(op, model, cost)
+    families = 1 if chosen.parity_families == "cheapest" else None
+    named = [
+        *boundary_cases(op, model, cheapest, count_maximum=chosen.count_maximum),
+        *special_cases(op, model, cheapest, parity_families=families, cost=cost),
+    ]
     explicit = [*pairs, *named]
     seen = frozenset(body_key(c.body) for c in explicit if _plain(c))
-    randoms = _random_cases(op, model, seed, max_examples, seen)
+    examples = chosen.max_examples if max_examples is None else max_examples
+    randoms = _random_cases(op, model, seed, examples, seen)
     negatives = negative_cases(op, base_body(op, model))
-    cases = [*explicit, *randoms, *negatives]
+    cases = [*negatives, *explicit, *randoms]
     tiers = {
         **_pair_tiers(op, pairs),
         **{c.id: budget.NAMED for c in named},
@@ -77,7 +101,13 @@ def build_plan(
     }
     kept, cut = budget.apply_budget(cases, tiers, max_requests)
     coverage = plan_coverage(op, kept)
-    coverage["plan"] = {"seed": seed, "max_examples": max_examples, "model": model}
+    coverage["plan"] = {
+        "seed": seed,
+        "max_examples": examples,
+        "model": model,
+        **chosen.describe(),
+        "cheapest": cheapest,
+    }
     coverage["cut"] = {
         "max_requests": max_requests,
         "planned": len(cases),
@@ -85,7 +115,15 @@ def build_plan(
         "cases": [c.id for c in cut],
         "by_reason": dict(Counter(budget.TIER_NAMES[tiers[c.id]] for c in cut)),
     }
-    return Plan(op=op, cases=kept, coverage=coverage, cut=[c.id for c in cut], seed=seed)
+    return Plan(
+        op=op,
+        cases=kept,
+        coverage=coverage,
+        cut=[c.id for c in cut],
+        seed=seed,
+        preset=chosen,
+        model=model,
+    )
 
 
 def _plain(case: Case) -> bool:
@@ -95,6 +133,8 @@ def _plain(case: Case) -> bool:
 def _random_cases(
     op: Operation, model: str, seed: int, count: int, seen: frozenset[str]
 ) -> list[Case]:
+    if count <= 0:
+        return []  # no random bodies: schemathesis is not even loaded (smoke)
     cases = []
     for number, body in enumerate(draw_bodies(op, model, seed, count, seen), start=1):
         digest = hashlib.sha256(body_key(body).encode()).hexdigest()[:8]

@@ -8,6 +8,7 @@ constraint is handled here.)
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from itertools import combinations
 from typing import Any
@@ -16,11 +17,16 @@ Row = dict[str, Any]
 RowFilter = Callable[[Row], bool]
 IndexPair = tuple[int, int, int, int]
 Key = Callable[[Any], str]
+Cost = Callable[[str, Any], float]
 _SEEDS = 16
 
 
 def allow_all(row: Row) -> bool:
     return True
+
+
+def no_cost(name: str, value: Any) -> float:
+    return 0.0
 
 
 def required_pairs(
@@ -37,13 +43,16 @@ def required_pairs(
     return pairs
 
 
-def covering_array(columns: dict[str, list[Any]], allowed: RowFilter = allow_all) -> list[Row]:
+def covering_array(
+    columns: dict[str, list[Any]], allowed: RowFilter = allow_all, cost: Cost = no_cost
+) -> list[Row]:
     """Rows (one value per column) that together contain every allowed pair.
 
     Greedy: each round grows a row from each of the first few uncovered pairs, filling the
-    remaining columns (largest domains first) with the value that covers most new pairs,
-    and keeps the row that covers most. A pair no complete row can hold under the constraint
-    is left out. Deterministic for the same columns.
+    remaining columns (largest domains first) with the value that covers most new pairs
+    (the cheaper by `cost` when two cover as many), and keeps the row that covers most, the
+    cheaper of equals. A pair no complete row can hold under the constraint is left out.
+    Deterministic for the same columns.
     """
     names = list(columns)
     uncovered = set(required_pairs(columns, allowed))
@@ -51,20 +60,72 @@ def covering_array(columns: dict[str, list[Any]], allowed: RowFilter = allow_all
     rows: list[Row] = []
     while uncovered:
         best: dict[int, int] = {}
-        best_gain = 0
+        best_score = (0, 0.0)
         seeds = sorted(uncovered)[:_SEEDS]
         for seed in seeds:
-            chosen = _grow(seed, columns, names, fill_order, uncovered, allowed)
+            chosen = _grow(seed, columns, names, fill_order, uncovered, allowed, cost)
             if chosen is None:
                 continue
             gain = len(_pairs_of(chosen) & uncovered)
-            if gain > best_gain:
-                best, best_gain = chosen, gain
+            price = sum(cost(names[c], columns[names[c]][v]) for c, v in chosen.items())
+            if gain and (gain, -price) > best_score:
+                best, best_score = chosen, (gain, -price)
         if not best:
             uncovered -= set(seeds)  # no complete row can hold these pairs
             continue
         uncovered -= _pairs_of(best)
         rows.append({names[c]: columns[names[c]][v] for c, v in sorted(best.items())})
+    return rows
+
+
+def covering_values(
+    columns: dict[str, list[Any]], allowed: RowFilter = allow_all, cost: Cost = no_cost
+) -> list[Row]:
+    """Rows that together send every value of every column at least once (strength one).
+
+    Each row takes, column by column, a value not yet sent, else the value that adds most
+    pairs not yet exercised, then the one sent least often (so the few rows still combine
+    as many values as they can), the cheapest by `cost` among equals. A value no row can
+    hold under the constraint is left out. Deterministic for the same columns.
+    """
+    names = list(columns)
+    uncovered = {
+        (c, v)
+        for c, name in enumerate(names)
+        for v, value in enumerate(columns[name])
+        if allowed({name: value})
+    }
+    rows: list[Row] = []
+    exercised: set[IndexPair] = set()
+    times: Counter[tuple[int, int]] = Counter()
+    while uncovered:
+        row: Row = {}
+        chosen: dict[int, int] = {}
+        for c, name in enumerate(names):
+            values = columns[name]
+            ranked = [
+                (
+                    (c, v) not in uncovered,
+                    -sum(1 for p in _pairs_with(c, v, chosen) if p not in exercised),
+                    times[c, v],
+                    cost(name, values[v]),
+                    v,
+                )
+                for v in range(len(values))
+            ]
+            for *_, v in sorted(ranked):
+                if allowed({**row, name: values[v]}):
+                    row[name] = values[v]
+                    chosen[c] = v
+                    break
+            else:
+                return rows  # the constraint leaves this column without a value
+        if not set(chosen.items()) & uncovered:
+            break  # what is left cannot be placed in any row
+        uncovered -= set(chosen.items())
+        exercised |= _pairs_of(chosen)
+        times.update(chosen.items())
+        rows.append(row)
     return rows
 
 
@@ -94,6 +155,7 @@ def _grow(
     fill_order: Iterable[int],
     uncovered: set[IndexPair],
     allowed: RowFilter,
+    cost: Cost = no_cost,
 ) -> dict[int, int] | None:
     """A full row around `seed` (column -> value position), or None when the constraint
     leaves some column without a value."""
@@ -102,14 +164,15 @@ def _grow(
     for c in fill_order:
         if c in chosen:
             continue
-        best_value, best_gain = -1, -1
+        best_value, best_score = -1, (-1, 0.0)
         for v in range(len(columns[names[c]])):
             trial = {**chosen, c: v}
             if not allowed({names[k]: columns[names[k]][x] for k, x in trial.items()}):
                 continue
             gain = sum(1 for pair in _pairs_with(c, v, chosen) if pair in uncovered)
-            if gain > best_gain:
-                best_value, best_gain = v, gain
+            score = (gain, -cost(names[c], columns[names[c]][v]))
+            if score > best_score:
+                best_value, best_score = v, score
         if best_value < 0:
             return None
         chosen[c] = best_value

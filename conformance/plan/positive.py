@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Final
 
 from conformance.model import (
@@ -28,7 +29,7 @@ from conformance.plan.domains import (
     size_families,
     stream_compatible,
 )
-from conformance.plan.pairwise import covering_array
+from conformance.plan.pairwise import Cost, covering_array, covering_values, no_cost
 from conformance.plan.prompts import BASE_PROMPT, TEXT_PROMPTS
 from conformance.spec import Operation
 
@@ -70,6 +71,12 @@ def base_body(op: Operation, model: str) -> dict[str, Any]:
     return body
 
 
+def cheap_body(op: Operation, model: str, cheapest: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`base_body` plus the cheapest size and quality (`cheapest`), for cases that vary neither:
+    a paid provider charges by them."""
+    return {**base_body(op, model), **(cheapest or {})}
+
+
 def positive_case(
     case_id: str,
     title: str,
@@ -94,9 +101,26 @@ def positive_case(
     )
 
 
-def pairwise_cases(op: Operation, model: str) -> list[Case]:
-    """One case per row of the all-pairs covering array of the optional fields."""
-    rows = covering_array(columns(op), stream_compatible(op))
+def pairwise_cases(op: Operation, model: str, cost: Cost = no_cost) -> list[Case]:
+    """One case per row of the all-pairs covering array of the optional fields (cheap values
+    preferred where coverage allows)."""
+    return _row_cases(op, model, covering_array(columns(op), stream_compatible(op), cost))
+
+
+def value_cases(op: Operation, model: str, cost: Cost = no_cost) -> list[Case]:
+    """One case per row of a covering of single values: every enum and boolean value (and
+    absence) once; a bounded number field only at its cheapest point."""
+    domains = columns(op)
+    for name, values in domains.items():
+        schema = op.field_schema(name)
+        if {"integer", "number"} & set(schema_types(schema)) and not schema.get("enum"):
+            listed = [v for v in values if v is not ABSENT]
+            cheapest = min(listed, key=partial(cost, name))
+            domains[name] = [cheapest, ABSENT]
+    return _row_cases(op, model, covering_values(domains, stream_compatible(op), cost))
+
+
+def _row_cases(op: Operation, model: str, rows: list[dict[str, Any]]) -> list[Case]:
     cases = []
     for number, row in enumerate(rows, start=1):
         chosen = {name: value for name, value in row.items() if value is not ABSENT}
@@ -106,17 +130,20 @@ def pairwise_cases(op: Operation, model: str) -> list[Case]:
     return cases
 
 
-def boundary_cases(op: Operation, model: str) -> list[Case]:
-    """Each bounded numeric field alone at its minimum and at its maximum."""
+def boundary_cases(
+    op: Operation, model: str, cheapest: dict[str, Any] | None = None, count_maximum: bool = True
+) -> list[Case]:
+    """Each bounded numeric field alone at its minimum and at its maximum (the count field's
+    maximum only with `count_maximum`: it asks for that many images)."""
     cases = []
     for name, schema in op.properties.items():
         if not {"integer", "number"} & set(schema_types(schema)) or schema.get("enum"):
             continue
         low, high = numeric_bounds(schema)
         for label, value in (("min", low), ("max", high)):
-            if value is None:
+            if value is None or (label == "max" and name == COUNT_FIELD and not count_maximum):
                 continue
-            body = {**base_body(op, model), name: value}
+            body = {**cheap_body(op, model, cheapest), name: value}
             title = f"{name} at its {label}imum ({value})"
             cases.append(
                 positive_case(f"boundary-{name}-{label}", title, body, op, kind="boundary")
@@ -124,9 +151,16 @@ def boundary_cases(op: Operation, model: str) -> list[Case]:
     return cases
 
 
-def special_cases(op: Operation, model: str) -> list[Case]:
-    """Named situations: parameters, unknown fields, empty and unusual prompts, streaming."""
-    base = base_body(op, model)
+def special_cases(
+    op: Operation,
+    model: str,
+    cheapest: dict[str, Any] | None = None,
+    parity_families: int | None = None,
+    cost: Cost = no_cost,
+) -> list[Case]:
+    """Named situations: parameters, unknown fields, empty and unusual prompts, streaming
+    (parity for the first `parity_families` size families, cheapest first; None: all)."""
+    base = cheap_body(op, model, cheapest)
     cases = []
     api_version = op.parameter(API_VERSION_PARAM)
     if api_version is not None and not api_version.required:
@@ -163,7 +197,7 @@ def special_cases(op: Operation, model: str) -> list[Case]:
                 positive_case(f"prompt-{name}", title, body, op, tags=(TEXT_PREFIX + name,))
             )
     cases.extend(_stream_exclusive_cases(op, base))
-    cases.extend(_parity_cases(op, base))
+    cases.extend(_parity_cases(op, base, parity_families, cost))
     cases.extend(extension_cases(op, base))
     return cases
 
@@ -206,7 +240,9 @@ def streaming_allowed(op: Operation) -> bool:
     )
 
 
-def _parity_cases(op: Operation, base: dict[str, Any]) -> list[Case]:
+def _parity_cases(
+    op: Operation, base: dict[str, Any], families: int | None, cost: Cost
+) -> list[Case]:
     """Per size family, the same body sent streamed and not streamed."""
     if not streaming_allowed(op):
         return []
@@ -216,7 +252,10 @@ def _parity_cases(op: Operation, base: dict[str, Any]) -> list[Case]:
         first = int(low) if low is not None else 1
         extra[COUNT_FIELD] = first + 1 if high is None or first + 1 <= high else first
     cases = []
-    for family, (name, value) in size_families(op).items():
+    found = list(size_families(op).items())
+    if families is not None:
+        found = sorted(found, key=lambda item: cost(*item[1]))[:families]
+    for family, (name, value) in found:
         for streamed in (True, False):
             body = {**base, name: value, **extra, STREAM_FIELD: streamed}
             mode = "streamed" if streamed else "not streamed"

@@ -12,6 +12,7 @@ import json
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -50,15 +51,36 @@ class ImageStore:
         return self._images.get(name)
 
 
+@dataclass(frozen=True)
+class Pace:
+    """A slow provider: `latency_s` before each generated answer, and for streams
+    `image_delay_s` more before each image's first event."""
+
+    latency_s: float = 0.0
+    image_delay_s: float = 0.0
+
+    def per_image(self, frames: list[Frame]) -> list[Frame]:
+        if self.image_delay_s:
+            for frame in frames:
+                if frame.event == payload.PARTIAL:
+                    frame.delay_s += self.image_delay_s
+        return frames
+
+
 class ReferenceGateway:
     """Request handling for one spec operation, with an optional fault."""
 
     def __init__(
-        self, spec: Spec, fault: Fault | None = None, forwarder: Forwarder | None = None
+        self,
+        spec: Spec,
+        fault: Fault | None = None,
+        forwarder: Forwarder | None = None,
+        pace: Pace | None = None,
     ) -> None:
         self.op = spec.operation
         self.fault = fault or NO_FAULT
         self.forwarder = forwarder
+        self.pace = pace or Pace()
         self.pattern = inbound.path_pattern(self.op)
         self.validator = SpecRequestValidator(spec)
         self.store = ImageStore()
@@ -82,6 +104,8 @@ class ReferenceGateway:
             return self.error(req, 400, first.message, first.param, first.code)
         if self.forwarder is not None:
             return await self.forwarder.forward(self, req)
+        if self.pace.latency_s:
+            await asyncio.sleep(self.pace.latency_s)  # a provider generating the images
         return self.generate(req)
 
     async def image(self, request: Request) -> Response:
@@ -94,7 +118,8 @@ class ReferenceGateway:
         pixels = images.requested_image(req)
         made = [self.fault.image(req, index, pixels) for index in range(req.n)]
         if req.stream:
-            return self.stream(req, self.fault.frames(req, payload.stream_frames(req, made)))
+            frames = self.fault.frames(req, payload.stream_frames(req, made))
+            return self.stream(req, self.pace.per_image(frames))
         body = payload.json_body(req, made, lambda png: self.store.publish(req.base_url, png))
         return self.json(req, 200, self.fault.body(req, body))
 
@@ -136,11 +161,14 @@ async def _chunks(chunks: list[bytes]) -> AsyncIterator[bytes]:
         yield chunk
 
 
-def create_app(spec: Spec, fault: Fault | None = None, upstream: str | None = None) -> Starlette:
+def create_app(
+    spec: Spec, fault: Fault | None = None, upstream: str | None = None, pace: Pace | None = None
+) -> Starlette:
     """The reference gateway for `spec.operation` as an ASGI app, optionally with `fault`;
-    with `upstream` (a base URL) it forwards valid requests there instead of drawing."""
+    with `upstream` (a base URL) it forwards valid requests there instead of drawing; `pace`
+    imitates a slow provider."""
     forwarder = Forwarder(upstream) if upstream else None
-    gateway = ReferenceGateway(spec, fault, forwarder)
+    gateway = ReferenceGateway(spec, fault, forwarder, pace)
     routes = [
         Route(IMAGE_ROUTE + "/{name}", gateway.image, methods=["GET", "HEAD"]),
         Route("/{path:path}", gateway.dispatch, methods=ALL_METHODS),

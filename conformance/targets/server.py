@@ -13,7 +13,7 @@ from starlette.types import ASGIApp
 
 from conformance.spec import Spec
 from conformance.targets.faults import Fault, resolve_fault
-from conformance.targets.reference import create_app
+from conformance.targets.reference import Pace, create_app
 
 STARTUP_TIMEOUT_S = 10.0
 SHUTDOWN_TIMEOUT_S = 10.0
@@ -26,14 +26,16 @@ def running_gateway(
     host: str = "127.0.0.1",
     port: int = 0,
     upstream: str | None = None,
+    pace: Pace | None = None,
 ) -> Iterator[str]:
-    """Serve the reference gateway (with `fault`, a `Fault` or its ID) on `host:port`, drawing
-    its own images or, with `upstream` (a base URL), forwarding there.
+    """Serve the reference gateway (with `fault`, a `Fault` or its ID, and the `pace` of a
+    slow provider) on `host:port`, drawing its own images or, with `upstream` (a base URL),
+    forwarding there.
 
     Port 0 picks a free port. Yields the base URL once the server accepts connections and
     stops the server on exit.
     """
-    with running_app(create_app(spec, resolve_fault(fault), upstream), host, port) as url:
+    with running_app(create_app(spec, resolve_fault(fault), upstream, pace), host, port) as url:
         yield url
 
 
@@ -73,9 +75,12 @@ def serve(
     port: int = 8080,
     fault: Fault | str | None = None,
     upstream: str | None = None,
+    latency_s: float = 0.0,
+    image_delay_s: float = 0.0,
 ) -> None:
-    """Serve the reference gateway (with `fault`, a `Fault` or its ID) until interrupted."""
-    app = create_app(spec, resolve_fault(fault), upstream)
+    """Serve the reference gateway (with `fault`, a `Fault` or its ID; `latency_s` before each
+    generated answer, `image_delay_s` before each streamed image) until interrupted."""
+    app = create_app(spec, resolve_fault(fault), upstream, Pace(latency_s, image_delay_s))
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 

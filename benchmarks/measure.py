@@ -1,0 +1,430 @@
+"""The measurements of `make bench`. Each returns a list of rows:
+{"bench", "metric", "value", "unit", "target" (text or ""), "note"}.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from harness import HERE, ROOT, child, child_rss, served
+
+from conformance.checks.registry import ExchangeContext, catalogue
+from conformance.client import Client
+from conformance.config import Bounds, RunConfig, Target
+from conformance.model import Case
+from conformance.runner import make_plan, run
+from conformance.spec import load_spec
+
+Row = dict[str, Any]
+CONFORMANCE = [sys.executable, "-m", "conformance.cli"]
+
+
+def row(bench: str, metric: str, value: float, unit: str, target: str = "", note: str = "") -> Row:
+    return {
+        "bench": bench,
+        "metric": metric,
+        "value": round(value, 3),
+        "unit": unit,
+        "target": target,
+        "note": note,
+    }
+
+
+def _cpu(action: Callable[[], None], repeat: int = 3) -> float:
+    """The least process CPU time (all threads) of `repeat` runs of `action`."""
+    times = []
+    for _ in range(repeat):
+        started = time.process_time()
+        action()
+        times.append(time.process_time() - started)
+    return min(times)
+
+
+def _count(url: str) -> int:
+    return int(httpx.get(url + "/__bench/count", timeout=5).json()["requests"])
+
+
+def client_overhead() -> list[Row]:
+    """CPU per request of the suite's client against a bare httpx loop sending the same
+    requests and parsing the JSON (the gateway runs in another process)."""
+    spec = load_spec()
+    op = spec.operation
+    cases = [c for c in make_plan(RunConfig(spec=spec)).cases if not c.streamed(op)]
+    with served("gateway") as url:
+        target = Target(base_url=url)
+        client = Client(target, op)
+        requests = [client.build(c) for c in cases]
+
+        def bare(keepalive: bool) -> Callable[[], None]:
+            def loop() -> None:
+                limits = httpx.Limits(max_keepalive_connections=None if keepalive else 0)
+                with httpx.Client(limits=limits, timeout=30) as http:
+                    for request in requests:
+                        response = http.request(
+                            request.method,
+                            request.url,
+                            headers=request.headers,
+                            content=request.body,
+                        )
+                        with contextlib.suppress(ValueError):
+                            response.json()
+
+            return loop
+
+        def suite() -> None:
+            with Client(target, op) as fresh:
+                for case in cases:
+                    _ = fresh.send(case).json_body
+
+        fresh_conn = _cpu(bare(False))
+        keepalive = _cpu(bare(True))
+        ours = _cpu(suite)
+        full = _cpu(lambda: run(RunConfig(spec=spec, base_url=url, shrink=False)), repeat=1)
+        client.close()
+    n = len(cases)
+    full_requests = _full_requests(spec)
+    return [
+        row(
+            "client overhead",
+            "bare httpx, one connection per request",
+            1e3 * fresh_conn / n,
+            "ms CPU/request",
+        ),
+        row("client overhead", "bare httpx, keep-alive", 1e3 * keepalive / n, "ms CPU/request"),
+        row("client overhead", "conformance Client.send + JSON", 1e3 * ours / n, "ms CPU/request"),
+        row(
+            "client overhead",
+            "ratio vs bare httpx (same connection policy)",
+            ours / fresh_conn,
+            "x",
+            "<= 1.3",
+            f"{n} requests of the default plan; vs keep-alive: {ours / keepalive:.2f}x",
+        ),
+        row(
+            "client overhead",
+            "whole default run (plan, send, checks, url fetches)",
+            1e3 * full / full_requests,
+            "ms CPU/request",
+            note="checks and planning included",
+        ),
+    ]
+
+
+def _full_requests(spec: Any) -> int:
+    summary = make_plan(RunConfig(spec=spec))
+    op = spec.operation
+    fetches = sum(
+        c.images_requested(op)
+        for c in summary.cases
+        if not c.streamed(op) and c.field("response_format", op) == "url"
+    )
+    return len(summary.cases) + fetches
+
+
+def versus_schemathesis(budget_s: float) -> list[Row]:
+    """Requests and checks in the same time budget, same spec, same gateway (fresh each)."""
+    spec = load_spec()
+    with served("gateway") as url:
+        before = _count(url)
+        started = time.monotonic()
+        checks = runs = 0
+        while time.monotonic() - started < budget_s:
+            left = budget_s - (time.monotonic() - started)
+            result = run(RunConfig(spec=spec, base_url=url, seed=runs, max_duration=max(left, 0.1)))
+            checks += sum(c.cases_run for c in result.checks)
+            runs += 1
+        ours_wall = time.monotonic() - started
+        ours = _count(url) - before
+    with served("gateway") as url, tempfile.TemporaryDirectory() as tmp:
+        before = _count(url)
+        cmd = [
+            str(Path(sys.executable).with_name("schemathesis")),
+            "run",
+            str(ROOT / "specs" / "bifrost-azure-images.yaml"),
+            "--url",
+            url,
+            "--checks",
+            "all",
+            "--max-time",
+            str(int(budget_s)),
+            "--report",
+            "ndjson",
+            "--report-dir",
+            tmp,
+        ]
+        theirs_wall, _ = child(cmd, timeout_s=budget_s * 4 + 60)
+        theirs = _count(url) - before
+        their_checks = _ndjson_checks(Path(tmp))
+    ratio = (ours / ours_wall) / max(theirs / theirs_wall, 1e-9)
+    return [
+        row(
+            "vs schemathesis",
+            "conformance requests/s",
+            ours / ours_wall,
+            "req/s",
+            note=f"{ours} requests, {checks} check results, {runs} runs in {ours_wall:.1f}s",
+        ),
+        row(
+            "vs schemathesis",
+            "schemathesis requests/s",
+            theirs / theirs_wall,
+            "req/s",
+            note=f"{theirs} requests, {their_checks} check results in {theirs_wall:.1f}s "
+            "(wall, start-up included)",
+        ),
+        row("vs schemathesis", "requests/s ratio", ratio, "x", "keep the lead (~6x)"),
+        row(
+            "vs schemathesis",
+            "check results/s ratio",
+            (checks / ours_wall) / max(their_checks / theirs_wall, 1e-9),
+            "x",
+        ),
+    ]
+
+
+def _ndjson_checks(folder: Path) -> int:
+    total = 0
+    for path in folder.glob("*.ndjson"):
+        for line in path.read_text().splitlines():
+            event = json.loads(line)
+            finished = event.get("ScenarioFinished")
+            if finished:
+                for results in (finished.get("recorder") or {}).get("checks", {}).values():
+                    total += len(results)
+    return total
+
+
+def validation(images: int = 10, width: int = 1792, height: int = 1024) -> list[Row]:
+    """One answer with ten 1792x1024 b64_json images (noise, so PNG cannot shrink them, as
+    with real pictures): every exchange check of the suite on it (schema, base64, image
+    header) vs json.loads plus base64 decoding alone."""
+    import base64
+    import io
+    import os
+
+    from PIL import Image
+
+    from conformance.model import Exchange, SentRequest
+
+    spec = load_spec()
+    op = spec.operation
+    png = io.BytesIO()
+    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(png, "PNG")
+    encoded = base64.b64encode(png.getvalue()).decode()
+    size = f"{width}x{height}"
+    answer = {
+        "created": int(time.time()),
+        "data": [
+            {"b64_json": encoded, "revised_prompt": "a lighthouse", "index": i}
+            for i in range(images)
+        ],
+        "size": size,
+    }
+    wire = json.dumps(answer).encode()
+    body = {
+        "model": "dall-e-3",
+        "prompt": "a lighthouse",
+        "n": images,
+        "size": size,
+        "response_format": "b64_json",
+    }
+    case = Case(id="bench", kind="positive", title="bench", expect="success", body=body)
+    request = SentRequest("POST", "http://127.0.0.1/", {}, json.dumps(body).encode())
+    exchange = Exchange(
+        case=case,
+        request=request,
+        status=200,
+        headers={"content-type": "application/json"},
+        body=wire,
+    )
+    size_mb = len(wire) / 2**20
+    checks = [c for c in catalogue() if c.scope == "exchange"]
+
+    def no_fetch(link: str) -> Any:
+        raise AssertionError("a b64 answer fetches nothing")
+
+    def baseline() -> None:
+        for item in json.loads(wire)["data"]:
+            base64.b64decode(item["b64_json"], validate=True)
+
+    failed: list[str] = []
+
+    def suite() -> None:
+        ctx = ExchangeContext(spec, op, dataclasses.replace(exchange), no_fetch)
+        for chk in checks:
+            if chk.func(ctx):
+                failed.append(chk.id)
+
+    repeat = 5
+    base_s = _wall(baseline, repeat)
+    suite_s = _wall(suite, repeat)
+    return [
+        row(
+            "validation",
+            "json + base64 alone",
+            size_mb / base_s,
+            "MB/s",
+            note=f"{size_mb:.1f} MB answer, {images} images {size}",
+        ),
+        row(
+            "validation",
+            "every exchange check (schema, base64, image header)",
+            size_mb / suite_s,
+            "MB/s",
+            note=f"checks failing: {sorted(set(failed)) or 'none'}",
+        ),
+        row("validation", "throughput ratio", base_s / suite_s, "x", ">= 0.5"),
+    ]
+
+
+def _wall(action: Callable[[], None], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def sse_throughput(events: int = 2000, kb: int = 32) -> list[Row]:
+    """A long stream read by the client: events and megabytes per second."""
+    op = load_spec().operation
+    body = {"model": "dall-e-3", "prompt": "a lighthouse", "stream": True}
+    case = Case(id="bench", kind="positive", title="bench", expect="success", body=body)
+    bounds = Bounds(max_events=events + 10, max_stream_s=300, total_timeout=300)
+    with (
+        served("stream", "--events", str(events), "--kb", str(kb)) as url,
+        Client(Target(base_url=url), op, bounds) as client,
+    ):
+        started, cpu = time.perf_counter(), time.process_time()
+        exchange = client.send(case)
+        took, cpu = time.perf_counter() - started, time.process_time() - cpu
+    got = len(exchange.events or [])
+    mb = sum(len(e.data) for e in exchange.events or []) / 2**20
+    return [
+        row("sse", "events/s", got / took, "events/s", note=f"{got} events of {kb} KiB"),
+        row("sse", "throughput", mb / took, "MB/s", note="wall time; the server shares the CPUs"),
+        row(
+            "sse",
+            "client CPU per event",
+            1e6 * cpu / max(got, 1),
+            "us CPU/event",
+            note=f"{mb / max(cpu, 1e-9):.0f} MB per CPU second",
+        ),
+    ]
+
+
+def memory() -> list[Row]:
+    """Peak RSS of a fresh process reading a 100 MB answer, and an endless stream for 4 s
+    and 8 s (flat means the stream's length does not show in memory)."""
+    probe = [sys.executable, str(HERE / "memory_probe.py")]
+    with served("json", "--mb", "100") as url:
+        _, out = child([*probe, "json", url, "100"])
+    big = json.loads(out)
+    rows = [
+        row(
+            "memory",
+            "100 MB JSON answer: peak RSS above start",
+            big["peak_mb"] - big["baseline_mb"],
+            "MB",
+            "<= ~2x body",
+            f"body {big['body_mb']} MB read and parsed; process peak {big['peak_mb']} MB",
+        ),
+    ]
+    with served("stream", "--events", "0", "--kb", "1") as url:
+        for seconds in (4, 8):
+            for bounds in ("default-bounds", "events-unbounded"):
+                _, out = child([*probe, "stream", url, str(seconds), bounds])
+                found = json.loads(out)
+                label = "default bounds" if bounds == "default-bounds" else "no event cap"
+                rows.append(
+                    row(
+                        "memory",
+                        f"endless stream, {seconds}s, {label}: peak RSS above start",
+                        found["peak_mb"] - found["baseline_mb"],
+                        "MB",
+                        "flat",
+                        f"{found['events']} events, {found['stream_mb']} MB of data held",
+                    )
+                )
+    return rows
+
+
+def startup() -> list[Row]:
+    rows = []
+    for label, args in (
+        ("conformance --help", ["--help"]),
+        ("conformance checks", ["checks"]),
+        ("conformance run --dry-run", ["run", "--dry-run"]),
+    ):
+        times = [child([*CONFORMANCE, *args])[0] for _ in range(3)]
+        rows.append(row("start-up", label, statistics.median(times), "s", note="median of 3"))
+    return rows
+
+
+def default_run() -> list[Row]:
+    """A default run against the embedded gateway, in its own process (suite + gateway)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        wall, rss = child_rss([*CONFORMANCE, "run", "--quiet", "--report-dir", tmp])
+    return [
+        row("default run", "wall time", wall, "s", note="embedded gateway, process start included"),
+        row("default run", "peak RSS", rss, "MB", note="suite and embedded gateway"),
+    ]
+
+
+def latency_scaling(
+    budget: str, latency_s: float = 2.0, workers: tuple[int, ...] = (1, 4, 16)
+) -> list[Row]:
+    """Wall time of a run against a provider that takes `latency_s` per generated answer."""
+    spec = load_spec()
+    rows = []
+    with served("gateway", "--latency", str(latency_s)) as url:
+        for count in workers:
+            started = time.perf_counter()
+            result = run(RunConfig(spec=spec, base_url=url, budget=budget, workers=count))
+            took = time.perf_counter() - started
+            rows.append(
+                row(
+                    "latency",
+                    f"{budget} run, {latency_s:g}s latency, --workers {count}",
+                    took,
+                    "s",
+                    note=f"{result.stats.requests} requests, {result.verdict.value}",
+                )
+            )
+    return rows
+
+
+def fault_sweep() -> list[Row]:
+    """Every fault of the catalogue, default run each (in process, embedded gateway)."""
+    from conformance.targets.faults import FAULTS
+    from conformance.targets.server import running_gateway
+
+    spec = load_spec()
+    durations = {}
+    for fault_id in FAULTS:
+        with running_gateway(spec, fault_id) as url:
+            started = time.perf_counter()
+            run(RunConfig(spec=spec, base_url=url))
+            durations[fault_id] = time.perf_counter() - started
+    slowest = max(durations, key=durations.__getitem__)
+    return [
+        row(
+            "fault sweep",
+            "median default run",
+            statistics.median(durations.values()),
+            "s",
+            note=f"{len(durations)} faults",
+        ),
+        row("fault sweep", "slowest default run", durations[slowest], "s", "<= 30", slowest),
+    ]

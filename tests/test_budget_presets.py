@@ -1,0 +1,144 @@
+"""Budget presets: what smoke, standard and deep send, cost and promise."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance.checks.registry import catalogue
+from conformance.config import RunConfig
+from conformance.plan import build_plan
+from conformance.plan.domains import columns
+from conformance.plan.presets import DEEP, PRESETS, SMOKE, STANDARD
+from conformance.report import write_reports
+from conformance.report.jsonreport import schema_errors
+from conformance.runner import dry_run_summary, make_plan, run
+from conformance.spec import Operation, Spec
+from conformance.targets.faults import FAULTS
+
+
+@pytest.fixture(scope="module")
+def op(spec: Spec) -> Operation:
+    return spec.operation
+
+
+def images(op: Operation, budget: str) -> int:
+    return sum(c.images_requested(op) for c in build_plan(op, budget_name=budget).cases)
+
+
+def test_smoke_stays_within_its_image_budget(op: Operation) -> None:
+    assert SMOKE.max_images is not None
+    assert images(op, "smoke") <= SMOKE.max_images < images(op, "standard")
+
+
+def test_smoke_sends_every_enum_and_boolean_value(op: Operation) -> None:
+    fields = build_plan(op, budget_name="smoke").coverage["fields"]
+    finite = [n for n in op.properties if op.field_schema(n).get("enum") or n == "stream"]
+    assert finite, "the spec has enum fields"
+    for name in finite:
+        assert fields[name]["missing"] == [], (name, fields[name])
+
+
+def test_standard_covers_every_value_and_pair(op: Operation) -> None:
+    reached = build_plan(op).summary()["coverage"]
+    assert reached["values"]["covered"] == reached["values"]["total"] > 0
+    assert reached["pairs"]["covered"] == reached["pairs"]["total"] > 0
+    smoke = build_plan(op, budget_name="smoke").summary()["coverage"]
+    assert smoke["pairs"]["covered"] < reached["pairs"]["covered"]
+    assert smoke["negative_rules"] == reached["negative_rules"]
+
+
+def test_deep_sends_more_random_bodies_and_shrinks_everything(op: Operation) -> None:
+    deep, standard = build_plan(op, budget_name="deep"), build_plan(op)
+    assert deep.summary()["random_cases"] > standard.summary()["random_cases"]
+    assert DEEP.shrink_all and not STANDARD.shrink_all
+
+
+@pytest.mark.parametrize("budget", list(PRESETS))
+def test_negatives_go_before_positives(op: Operation, budget: str) -> None:
+    expects = [c.expect for c in build_plan(op, budget_name=budget).cases]
+    assert "reject" in expects and "success" in expects
+    assert expects.index("success") > max(i for i, e in enumerate(expects) if e == "reject")
+
+
+def test_cases_that_vary_neither_size_nor_quality_ask_for_the_cheapest(op: Operation) -> None:
+    """dall-e-3 at list prices: 1024x1024 standard is the cheapest image; counts above one
+    only where counts are tested (parity pairs, the count boundary)."""
+    plan = build_plan(op)
+    named = [
+        c for c in plan.cases if c.kind != "negative" and not c.id.startswith(("pair", "random"))
+    ]
+    assert named
+    for case in named:
+        if not case.id.startswith("parity"):
+            assert case.body["size"] == "1024x1024", case.id
+        assert case.body["quality"] == "standard", case.id
+        if case.requested_n(op) > 1:
+            assert case.id.startswith(("parity", "boundary-n")), case.id
+    assert plan.coverage["plan"]["cheapest"] == {"size": "1024x1024", "quality": "standard"}
+
+
+def test_smoke_blind_spots_are_derived(op: Operation) -> None:
+    """Each declared blind spot names a real defect and an omission of smoke, and the case
+    that would reveal it: absent from smoke's plan, present in standard's."""
+    smoke, standard = build_plan(op, budget_name="smoke"), build_plan(op)
+    for fault_id, blind in SMOKE.blind_faults.items():
+        assert fault_id in FAULTS and not FAULTS[fault_id].benign, fault_id
+        assert blind.omission in SMOKE.omits, fault_id
+        assert not blind.in_plan(smoke.cases, op), f"smoke holds a case revealing {fault_id}"
+        assert blind.in_plan(standard.cases, op), f"standard holds no case revealing {fault_id}"
+
+
+def test_smoke_exercises_every_must_check(spec: Spec, gateway_url: str, tmp_path: Path) -> None:
+    result = run(RunConfig(spec=spec, base_url=gateway_url, budget="smoke"))
+    must = {c.id for c in catalogue() if c.level.value == "MUST"}
+    unexercised = sorted(
+        c.check_id for c in result.checks if c.check_id in must and not c.cases_run
+    )
+    assert unexercised == []
+    assert result.stats.images <= (SMOKE.max_images or 0)
+    plan = result.coverage["plan"]
+    assert plan["budget"] == "smoke"
+    assert {f["fault"] for f in plan["faults_not_seen"]} == set(SMOKE.blind_faults)
+    assert result.coverage["cost_estimate"]["total"] > 0
+    document = json.loads(write_reports(result, tmp_path)["json"].read_text())
+    assert schema_errors(document) == []
+    assert "faults_not_seen" in (tmp_path / "report.html").read_text()
+
+
+def test_dry_run_shows_each_preset(spec: Spec) -> None:
+    summaries = {name: dry_run_summary(RunConfig(spec=spec, budget=name)) for name in PRESETS}
+    for name, summary in summaries.items():
+        assert summary["budget"] == name
+        assert summary["cost_estimate"]["currency"] == "USD"
+    totals = [summaries[n]["cost_estimate"]["total"] for n in ("smoke", "standard", "deep")]
+    assert totals == sorted(totals) and totals[0] < totals[1] < totals[2]
+    assert make_plan(RunConfig(spec=spec)).preset is STANDARD
+
+
+def test_cli_dry_run_budget(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "run", "--dry-run", "--budget", "smoke"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.split("\n", 1)[1])
+    assert summary["budget"] == "smoke"
+    assert summary["images_requested"] <= (SMOKE.max_images or 0)
+    assert summary["cost_estimate"]["price_table"]["as_of"] == "2025"
+
+
+def test_pairwise_domains_unchanged_by_cost(op: Operation) -> None:
+    """Cheap values are a tie-break: standard still sends every column value."""
+    sent = {name: set() for name in columns(op)}
+    for case in build_plan(op).cases:
+        if case.id.startswith("pair"):
+            for name in sent:
+                sent[name].add(json.dumps(case.body.get(name, "<absent>")))
+    assert all(len(values) == len(columns(op)[name]) for name, values in sent.items())
