@@ -78,6 +78,8 @@ class RunConfig:
     max_duration: float | None = None
     shrink: bool = True
     fault: str | None = None
+    wait_for: float | None = None
+    """Seconds to wait for the gateway to answer before the run starts (`--wait-for`)."""
     stop: threading.Event = field(default_factory=threading.Event)
 
     def secrets(self) -> list[str]:
@@ -180,9 +182,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("deployment", TARGET, "deployment-id path parameter", default="dall-e-3"),
     Option("api_version", TARGET, "api-version query parameter", default="2024-02-01"),
     Option("model", TARGET, "the body's `model`", default="dall-e-3"),
-    Option("api_key", TARGET, f"sent as `api-key` (or env {API_KEY_ENV})"),
+    Option("api_key", TARGET, f"sent as `api-key` (default: env {API_KEY_ENV})"),
     Option("header", TARGET, "extra header, repeatable", action="append", metavar="'Name: value'"),
-    Option("fault", TARGET, "embedded target only: switch on a fault of the catalogue"),
+    Option("fault", TARGET, "embedded target only: switch on a fault (default: none)"),
     Option(
         "narrow",
         TARGET,
@@ -192,8 +194,8 @@ OPTIONS: tuple[Option, ...] = (
         metavar="RULE",
     ),
     Option("seed", PLAN, "generation seed", type=int, default=0),
-    Option("max_examples", PLAN, "random valid bodies to send", type=positive_int),
-    Option("max_requests", PLAN, "hard cap on requests sent", type=positive_int),
+    Option("max_examples", PLAN, "random valid bodies to send (default: 25)", type=positive_int),
+    Option("max_requests", PLAN, "hard cap on requests sent (default: no cap)", type=positive_int),
     Option("no_shrink", PLAN, "do not minimise failing cases", action="store_true"),
     Option("timeout", BOUNDS, "per request (s)", type=positive_float, default=60.0),
     Option("connect_timeout", BOUNDS, "connect (s)", type=positive_float, default=5.0),
@@ -208,11 +210,19 @@ OPTIONS: tuple[Option, ...] = (
         type=positive_float,
         default=2.0,
     ),
-    Option("max_duration", BOUNDS, "whole-run deadline (s)", type=positive_float),
+    Option(
+        "wait_for",
+        BOUNDS,
+        "wait up to this long for the gateway to answer on the route before starting (s); "
+        "exit 3 with the last error if it never does (default: no wait)",
+        type=positive_float,
+        metavar="SECONDS",
+    ),
+    Option("max_duration", BOUNDS, "whole-run deadline (s) (default: none)", type=positive_float),
     Option("workers", BOUNDS, "concurrent requests", type=positive_int, default=4),
-    Option("rate", BOUNDS, "requests per second, e.g. 5 or 5/s", type=rate),
+    Option("rate", BOUNDS, "requests per second, e.g. 5 or 5/s (default: unpaced)", type=rate),
     Option("strict", OUTPUT, "SHOULD failures also fail the gate", action="store_true"),
-    Option("baseline", OUTPUT, "expected failures (TOML or YAML)", type=Path),
+    Option("baseline", OUTPUT, "expected failures, TOML or YAML (default: none)", type=Path),
     Option("strict_baseline", OUTPUT, "stale baseline entries fail the gate", action="store_true"),
 )
 """Every setting of a run. CLI-only switches (--dry-run, --quiet, --report-dir, ...) that do
@@ -259,4 +269,5 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         max_duration=v["max_duration"],
         shrink=not v["no_shrink"],
         fault=v["fault"] or None,
+        wait_for=v["wait_for"],
     )

@@ -8,22 +8,31 @@ from conformance.report.diff import diff_files
 from conformance.report.html import write_html
 from conformance.report.jsonreport import load_results, write_json
 from conformance.report.junit import write_junit
+from conformance.report.summary import write_summary
 from conformance.results import RunResult
 
-REPORT_FILES = {"html": "report.html", "json": "results.json", "junit": "junit.xml"}
+REPORT_FILES = {
+    "html": "report.html",
+    "json": "results.json",
+    "junit": "junit.xml",
+    "summary": "summary.md",
+}
 
 
 def write_reports(result: RunResult, out_dir: Path) -> dict[str, Path]:
-    """Write `report.html`, `results.json` and `junit.xml` into `out_dir`, each atomically.
+    """Write `report.html`, `results.json`, `junit.xml` and `summary.md` into `out_dir`, each
+    atomically.
 
-    Returns the written paths keyed `html`, `json`, `junit`.
+    Returns the written paths keyed `html`, `json`, `junit`, `summary`.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    html = out_dir / REPORT_FILES["html"]
     return {
         "json": write_json(result, out_dir / REPORT_FILES["json"]),
         "junit": write_junit(result, out_dir / REPORT_FILES["junit"]),
-        "html": write_html(result, out_dir / REPORT_FILES["html"]),
+        "html": write_html(result, html),
+        "summary": write_summary(result, out_dir / REPORT_FILES["summary"], html),
     }
 
 
