@@ -187,4 +187,3 @@ class ProgressLines:
             eta = max(0.0, elapsed / sent * (planned - sent))
             text += f", ETA {eta:.0f}s"
         return text + f", {elapsed:.0f}s elapsed"
-
