@@ -10,13 +10,16 @@ Exit codes (a stable contract for CI jobs):
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
+import re
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 from conformance import __version__
 from conformance.config import BOUNDS, COST, OPTIONS, OUTPUT, PLAN, TARGET
@@ -43,8 +46,56 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Every flag's help ends with its default, when it has one worth showing."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            "default:" in text
+            or not action.option_strings
+            or default in (None, False, [], argparse.SUPPRESS)
+        ):
+            return text
+        return f"{text} (default: {default})"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that suggests the closest flag or subcommand to a mistyped one."""
+
+    related: list[argparse.ArgumentParser]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.related = [self]
+
+    def error(self, message: str) -> NoReturn:
+        hint = _suggestion(message, self.related)
+        super().error(message + (f"; did you mean {hint}?" if hint else ""))
+
+
+def _suggestion(message: str, parsers: list[argparse.ArgumentParser]) -> str | None:
+    choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if choice:
+        options = re.findall(r"'([^']*)'", choice.group(2)) or choice.group(2).split(", ")
+        word, candidates = choice.group(1), options
+    elif message.startswith("unrecognized arguments:"):
+        flags = [w for w in message.split(":", 1)[1].split() if w.startswith("-")]
+        if not flags:
+            return None
+        word = flags[0].split("=")[0]
+        helps = " ".join(p.format_help() for p in parsers)
+        candidates = sorted(set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", helps)))
+    else:
+        return None
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="conformance",
         description="Conformance suite for AI gateways' image-generation endpoints.",
     )
@@ -62,15 +113,17 @@ def _parser() -> argparse.ArgumentParser:
         "--report-dir",
         type=Path,
         default=DEFAULT_REPORT_DIR,
-        help=f"where the reports go (default: {DEFAULT_REPORT_DIR})",
+        help="where the reports go",
     )
     out.add_argument("--write-baseline", type=Path, help="write a baseline of current failures")
     out.add_argument("--quiet", "-q", action="store_true", help="print only the verdict line")
     run.set_defaults(handler=_cmd_run)
 
     serve = sub.add_parser("serve", help="serve the reference gateway")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument(
+        "--port", type=int, default=8080, help="port (0: a free one; the first line names it)"
+    )
     serve.add_argument("--spec", help="OpenAPI document (path or URL)")
     serve.add_argument("--fault", help="switch on one fault of the catalogue (see --list-faults)")
     serve.add_argument(
@@ -111,14 +164,15 @@ def _parser() -> argparse.ArgumentParser:
     checks.set_defaults(handler=_cmd_checks)
 
     report = sub.add_parser("report", help="re-render reports from a saved results.json")
-    report.add_argument("results", type=Path)
+    report.add_argument("results", type=Path, help="a results.json written by `run`")
     report.add_argument("--out", type=Path, help="output directory (default: beside the file)")
     report.set_defaults(handler=_cmd_report)
 
     diff = sub.add_parser("diff", help="compare two saved runs")
-    diff.add_argument("before", type=Path)
-    diff.add_argument("after", type=Path)
+    diff.add_argument("before", type=Path, help="the earlier results.json")
+    diff.add_argument("after", type=Path, help="the later results.json")
     diff.set_defaults(handler=_cmd_diff)
+    parser.related = [parser, *sub.choices.values()]
     return parser
 
 
@@ -129,6 +183,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from conformance import console
     from conformance.config import run_config
     from conformance.report import check_report_dir, write_reports
+    from conformance.report.summary import append_step_summary
     from conformance.runner import dry_run_summary, run
 
     _check_fault(args.fault)
@@ -147,10 +202,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     out.starting(config.base_url or "embedded reference gateway", config.spec, args.seed)
     _stop_on_signals(config.stop)
-    with out.progress() as tick:
+    planned = int(str(dry_run_summary(config)["requests_estimate"]))
+    if config.max_requests:
+        planned = min(planned, config.max_requests)
+    with out.progress(planned) as tick:
         result = run(config, progress=tick)
     result.baseline = baseline
     paths = write_reports(result, args.report_dir, config.secrets())
+    append_step_summary(paths["summary"])
     gate = result.gate
     if args.write_baseline:
         from conformance.report.baseline import write_baseline
@@ -173,18 +232,22 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         return EXIT_OK
     _check_fault(args.fault)
     spec = narrow(load_spec(args.spec), args.narrow)
-    print(
-        f"reference gateway on http://{args.host}:{args.port}"
-        + (f" (fault: {args.fault})" if args.fault else "")
-        + (f", forwarding to {args.upstream}" if args.upstream else ""),
-        flush=True,
-    )
+
+    def announce(url: str) -> None:
+        # The first line names the address actually bound (`--port 0`), for scripts to read.
+        print(f"reference gateway on {url}", flush=True)
+        if args.fault:
+            print(f"fault: {args.fault}", flush=True)
+        if args.upstream:
+            print(f"forwarding to {args.upstream}", flush=True)
+
     serve(
         spec,
         host=args.host,
         port=args.port,
         fault=args.fault,
         upstream=args.upstream,
+        announce=announce,
         **_latency_config(args),
     )
     return EXIT_OK

@@ -100,6 +100,8 @@ class RunConfig:
     """The budget preset (`conformance.plan.presets`): smoke, standard or deep."""
     price_table: PriceTable | None = None
     """Prices for the cost estimate; None: the list prices shipped with the package."""
+    wait_for: float | None = None
+    """Seconds to wait for the gateway to answer before the run starts (`--wait-for`)."""
     stop: threading.Event = field(default_factory=threading.Event)
     upstream: str | None = None
     """The fake upstream the gateway calls (its records are read): adds the two-sided cases.
@@ -257,9 +259,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("deployment", TARGET, "deployment-id path parameter", default="dall-e-3"),
     Option("api_version", TARGET, "api-version query parameter", default="2024-02-01"),
     Option("model", TARGET, "the body's `model`", default="dall-e-3"),
-    Option("api_key", TARGET, f"sent as `api-key` (or env {API_KEY_ENV})"),
+    Option("api_key", TARGET, f"sent as `api-key` (default: env {API_KEY_ENV})"),
     Option("header", TARGET, "extra header, repeatable", action="append", metavar="'Name: value'"),
-    Option("fault", TARGET, "embedded target only: switch on a fault of the catalogue"),
+    Option("fault", TARGET, "embedded target only: switch on a fault (default: none)"),
     Option(
         "narrow",
         TARGET,
@@ -303,8 +305,8 @@ OPTIONS: tuple[Option, ...] = (
         action="store_true",
     ),
     Option("seed", PLAN, "generation seed", type=int, default=0),
-    Option("max_examples", PLAN, "random valid bodies to send", type=positive_int),
-    Option("max_requests", PLAN, "hard cap on requests sent", type=positive_int),
+    Option("max_examples", PLAN, "random valid bodies to send (default: 25)", type=positive_int),
+    Option("max_requests", PLAN, "hard cap on requests sent (default: no cap)", type=positive_int),
     Option("no_shrink", PLAN, "do not minimise failing cases", action="store_true"),
     Option("timeout", BOUNDS, "per request (s)", type=positive_float, default=60.0),
     Option("connect_timeout", BOUNDS, "connect (s)", type=positive_float, default=5.0),
@@ -319,9 +321,17 @@ OPTIONS: tuple[Option, ...] = (
         type=positive_float,
         default=2.0,
     ),
-    Option("max_duration", BOUNDS, "whole-run deadline (s)", type=positive_float),
+    Option(
+        "wait_for",
+        BOUNDS,
+        "wait up to this long for the gateway to answer on the route before starting (s); "
+        "exit 3 with the last error if it never does (default: no wait)",
+        type=positive_float,
+        metavar="SECONDS",
+    ),
+    Option("max_duration", BOUNDS, "whole-run deadline (s) (default: none)", type=positive_float),
     Option("workers", BOUNDS, "concurrent requests", type=positive_int, default=DEFAULT_WORKERS),
-    Option("rate", BOUNDS, "requests per second, e.g. 5 or 5/s", type=rate),
+    Option("rate", BOUNDS, "requests per second, e.g. 5 or 5/s (default: unpaced)", type=rate),
     Option(
         "max_timeouts",
         BOUNDS,
@@ -345,7 +355,7 @@ OPTIONS: tuple[Option, ...] = (
         metavar="FILE",
     ),
     Option("strict", OUTPUT, "SHOULD failures also fail the gate", action="store_true"),
-    Option("baseline", OUTPUT, "expected failures (TOML or YAML)", type=Path),
+    Option("baseline", OUTPUT, "expected failures, TOML or YAML (default: none)", type=Path),
     Option("strict_baseline", OUTPUT, "stale baseline entries fail the gate", action="store_true"),
 )
 """Every setting of a run. CLI-only switches (--dry-run, --quiet, --report-dir, ...) that do
@@ -413,6 +423,7 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         model_preset=v["model_profile"] or None,
         budget=v["budget"],
         price_table=_price_table(v["price_table"]),
+        wait_for=v["wait_for"],
     )
 
 

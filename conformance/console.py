@@ -9,12 +9,20 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console as RichConsole
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from conformance.model import Status, Verdict
@@ -87,22 +95,31 @@ class Console:
         self._say(json.dumps(summary, indent=2, sort_keys=True, default=str))
 
     @contextlib.contextmanager
-    def progress(self) -> Iterator[Any]:
-        if self.quiet or not self.out.is_terminal:
+    def progress(self, planned: int | None = None) -> Iterator[Any]:
+        """A `tick(sent, failures, environment)` for the runner: a live bar on a terminal, a
+        plain line every few seconds or every 10% of `planned` requests elsewhere (CI logs)."""
+        if self.quiet:
             yield None
+            return
+        if not self.out.is_terminal:
+            yield ProgressLines(self._say, planned).tick
             return
         bar = Progress(
             TextColumn("[bold]conformance"),
             BarColumn(),
-            TextColumn("{task.fields[sent]} requests  {task.fields[failures]} failures"),
+            TextColumn(
+                "{task.completed}/{task.fields[planned]} requests  {task.fields[failures]} failures"
+            ),
             TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
             console=self.out,
             transient=True,
         )
-        task = bar.add_task("run", total=None, sent=0, failures=0)
+        task = bar.add_task("run", total=planned, planned=planned or "?", failures=0)
 
         def tick(sent: int, failures: int, environment: int) -> None:
-            bar.update(task, sent=sent, failures=failures)
+            bar.update(task, completed=sent, failures=failures)
 
         with bar:
             yield tick
@@ -132,6 +149,8 @@ class Console:
             for c in shown:
                 if c.failures:
                     self._say(f"  {c.check_id}: {gateway_text(c.failures[0].message)}")
+                    if c.failures[0].curl:
+                        self._say(f"    {c.failures[0].curl}")
         passed = sum(c.status == Status.PASSED.value for c in result.checks)
         failed = sum(c.status == Status.FAILED.value for c in result.checks)
         skipped = sum(c.status == Status.SKIPPED.value for c in result.checks)
@@ -173,3 +192,45 @@ def _cost_line(coverage: dict[str, Any]) -> str:
         most = f", at most {bound:.2f} in all" if isinstance(bound, (int, float)) else ""
         line += f" ({cost['images_unpriced']} images unpriced{most})"
     return line
+
+
+PROGRESS_EVERY_S = 5.0
+PROGRESS_STEP = 0.1
+
+
+class ProgressLines:
+    """Progress as plain lines (no terminal): every PROGRESS_EVERY_S seconds, or whenever
+    another 10% of the planned requests went out, whichever comes first."""
+
+    def __init__(
+        self,
+        say: Callable[[str], None],
+        planned: int | None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.say, self.planned, self.clock = say, planned, clock
+        self.started = self.last = clock()
+        self.step = 0
+        self.lock = threading.Lock()
+
+    def tick(self, sent: int, failures: int, environment: int) -> None:
+        with self.lock:
+            now = self.clock()
+            step = int(sent / self.planned / PROGRESS_STEP) if self.planned else 0
+            if step <= self.step and now - self.last < PROGRESS_EVERY_S:
+                return
+            self.step, self.last = max(step, self.step), now
+            self.say(self.line(sent, failures, environment, now - self.started))
+
+    def line(self, sent: int, failures: int, environment: int, elapsed: float) -> str:
+        planned = self.planned
+        text = f"progress: {sent}/{planned or '?'} requests"
+        if planned:
+            text += f" ({min(100, round(100 * sent / planned))}%)"
+        text += f", {failures} failures"
+        if environment:
+            text += f", {environment} answers 401/403/429"
+        if planned and sent:
+            eta = max(0.0, elapsed / sent * (planned - sent))
+            text += f", ETA {eta:.0f}s"
+        return text + f", {elapsed:.0f}s elapsed"

@@ -14,6 +14,7 @@ import shlex
 
 from conformance.checks.imaging import MAX_PIXELS
 from conformance.checks.registry import Check, Problem
+from conformance.config import API_KEY_ENV
 from conformance.model import Exchange, StreamEvent
 from conformance.redaction import Redactor
 from conformance.results import Failure, SseTimelineEntry
@@ -30,6 +31,9 @@ TIMELINE_TYPE_CHARS = 64
 """Cap on a timeline entry's type (a timeline holds up to 200 entries)."""
 THUMBNAIL_PX = 96
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{120,}={0,2}")
+_HEADER_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+_ENV_REF = re.compile(r"\$(CONFORMANCE_[A-Z0-9_]+)")
+API_KEY_HEADER = "api-key"
 
 
 def failure_record(
@@ -63,7 +67,7 @@ def failure_record(
             "transport_error": exchange.transport_error,
             "elapsed_ms": round(exchange.elapsed_s * 1000, 1),
         },
-        curl=redactor.text(curl_command(exchange)),
+        curl=redactor.text(curl_command(exchange, redactor)),
         thumbnail=next((thumbnail(p.image) for p in problems if p.image), None),
         timeline=timeline(exchange.events) if exchange.events else [],
     )
@@ -102,17 +106,36 @@ def _body_text(exchange: Exchange) -> str:
     return shorten_base64(exchange.body[: EXCERPT_CHARS * 50].decode("utf-8", "replace"))
 
 
-def curl_command(exchange: Exchange) -> str:
-    """A shell line that sends the same request (secrets are redacted by the caller)."""
+def curl_command(exchange: Exchange, redactor: Redactor | None = None) -> str:
+    """A shell line that sends the same request. A header that carries a secret is written
+    as a reference to an environment variable (`"$CONFORMANCE_API_KEY"` for the api key, one
+    `CONFORMANCE_HEADER_<NAME>` per other header), so the line runs as pasted once those are
+    set; the caller still redacts the whole line."""
     request = exchange.request
     parts = ["curl", "-sS", "-N", "-X", request.method, shlex.quote(request.url)]
     for name, value in request.headers.items():
         if name in ("user-agent", "accept"):
             continue
-        parts += ["-H", shlex.quote(f"{name}: {value}")]
+        secret = redactor is not None and redactor.text(value) != value
+        if secret and _HEADER_NAME.fullmatch(name):
+            parts += ["-H", f'"{name}: ${secret_env_var(name)}"']
+        else:
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
     body = request.body.decode("utf-8", "replace")
     parts += ["--data-binary", shlex.quote(body)]
     return " ".join(parts)
+
+
+def secret_env_var(header: str) -> str:
+    """The environment variable a curl line reads the value of secret `header` from."""
+    if header.lower() == API_KEY_HEADER:
+        return API_KEY_ENV
+    return "CONFORMANCE_HEADER_" + re.sub(r"[^A-Z0-9]", "_", header.upper())
+
+
+def curl_env_vars(curl: str) -> list[str]:
+    """The environment variables a curl line expects (in order of appearance)."""
+    return list(dict.fromkeys(_ENV_REF.findall(curl)))
 
 
 def thumbnail(image: bytes) -> str | None:

@@ -12,7 +12,7 @@ from typing import Any
 from conformance.gate import Baseline, Gate, decide
 from conformance.model import Level, Status, Verdict
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 @dataclass

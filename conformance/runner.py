@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import httpx
 
@@ -51,6 +52,7 @@ from conformance.profiles import PROFILES
 from conformance.redaction import Redactor
 from conformance.results import CheckResult, EnvironmentProblem, RunResult, Stats
 from conformance.urlpolicy import FetchPolicy
+from conformance.wait import wait_for_gateway
 
 MAX_429_RETRIES = 2
 MAX_RETRY_AFTER_S = 10.0
@@ -329,7 +331,22 @@ class _Run:
 
     def _probe(self) -> None:
         """Fail fast (exit 3) when nothing listens at the target: a TCP connect within the
-        connect timeout, nothing sent (a silent gateway is then reported by the cases)."""
+        connect timeout, nothing sent (a silent gateway is then reported by the cases).
+        With `--wait-for`, first wait for the gateway to answer on the route."""
+        if self.config.wait_for:
+            route = self.target.base_url.rstrip("/") + self.op.path.replace(
+                "{deployment-id}", quote(self.target.deployment, safe="")
+            )
+            try:
+                wait_for_gateway(
+                    route,
+                    self.config.wait_for,
+                    connect_timeout=self.config.bounds.connect_timeout,
+                    stop=self.config.stop,
+                )
+            except TargetUnreachable as exc:
+                raise TargetUnreachable(self.redactor.text(str(exc))) from exc
+            self.started = time.monotonic()  # --max-duration counts from a ready gateway
         url = httpx.URL(self.target.base_url)
         port = url.port or (443 if url.scheme == "https" else 80)
         try:

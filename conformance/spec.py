@@ -11,6 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,9 @@ from conformance.errors import SpecError
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
 
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parent.parent / "specs" / "bifrost-azure-images.yaml"
+DEFAULT_SPEC_NAME = "bifrost-azure-images.yaml"
+DEFAULT_SPEC = resources.files("conformance").joinpath("specs", DEFAULT_SPEC_NAME)
+"""The bundled default document: package data, so an installed wheel finds it from any cwd."""
 DEFAULT_OPERATION_SUFFIX = "/images/generations"
 JSON = "application/json"
 SSE = "text/event-stream"
@@ -166,12 +169,16 @@ class Spec:
 
 
 def load_spec(location: str | Path | None = None, *, validate: bool = True) -> Spec:
-    """Read a spec from a path or http(s) URL (YAML or JSON; a ```yaml block in Markdown works).
+    """Read a spec from a path or http(s) URL (YAML or JSON; a ```yaml block in Markdown works);
+    without one, the document bundled with the package.
 
     `validate=False` skips the OpenAPI validation (about a second of imports) for commands
     that only read the document, such as listing the catalogue."""
-    where = str(location or DEFAULT_SPEC_PATH)
-    text = _read(where)
+    if location is None or str(location) == "":
+        where, text = str(DEFAULT_SPEC), DEFAULT_SPEC.read_text(encoding="utf-8")
+    else:
+        where = str(location)
+        text = _read(where)
     raw = _parse(text, where)
     if validate:
         _validate_document(raw, where)
@@ -332,8 +339,11 @@ def _read(where: str) -> str:
         except httpx.HTTPError as exc:
             raise SpecError(f"cannot fetch spec {where}: {exc}") from exc
         return resp.text
+    path = Path(where)
+    if not path.exists():
+        raise SpecError(f"no such file: {where}")
     try:
-        return Path(where).read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"cannot read spec {where}: {exc.__class__.__name__}") from exc
 

@@ -9,13 +9,22 @@ the fields the spec does not support for streaming.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import seed as hypothesis_seed
-from hypothesis import strategies as st
+# Hypothesis keeps caches (its unicode tables) in `./.hypothesis` unless told otherwise; a run
+# must leave the directory it was started in as it found it, so they go to the user's cache.
+os.environ.setdefault(
+    "HYPOTHESIS_STORAGE_DIRECTORY",
+    str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gateway-conformance"),
+)
+
+from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from hypothesis import seed as hypothesis_seed  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from conformance.model import MODEL_FIELD, PROMPT_FIELD, STREAM_FIELD, stream_exclusive_fields
 from conformance.plan.hypothesis_compat import only_builtin_constants

@@ -11,24 +11,34 @@ from conformance.report.diff import diff_files
 from conformance.report.html import write_html
 from conformance.report.jsonreport import load_results, write_json
 from conformance.report.junit import write_junit
+from conformance.report.summary import write_summary
 from conformance.results import RunResult
 
-REPORT_FILES = {"html": "report.html", "json": "results.json", "junit": "junit.xml"}
+REPORT_FILES = {
+    "html": "report.html",
+    "json": "results.json",
+    "junit": "junit.xml",
+    "summary": "summary.md",
+}
 
 
 def write_reports(result: RunResult, out_dir: Path, secrets: Sequence[str] = ()) -> dict[str, Path]:
-    """Write `report.html`, `results.json` and `junit.xml` into `out_dir`, each atomically.
+    """Write `report.html`, `results.json`, `junit.xml` and `summary.md` into `out_dir`, each
+    atomically.
 
     `secrets` are masked in each file's final text (after every rendering step), the last
-    thing before its bytes are written. Returns the written paths keyed `html`, `json`, `junit`.
+    thing before its bytes are written. Returns the written paths keyed `html`, `json`,
+    `junit`, `summary`.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     redactor = Redactor(secrets)
+    html = out_dir / REPORT_FILES["html"]
     return {
         "json": write_json(result, out_dir / REPORT_FILES["json"], redactor),
         "junit": write_junit(result, out_dir / REPORT_FILES["junit"], redactor),
-        "html": write_html(result, out_dir / REPORT_FILES["html"], redactor),
+        "html": write_html(result, html, redactor),
+        "summary": write_summary(result, out_dir / REPORT_FILES["summary"], html, redactor),
     }
 
 

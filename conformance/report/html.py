@@ -14,6 +14,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from conformance.evidence import curl_env_vars
 from conformance.model import NOT_JSON, Status, Verdict, parse_json
 from conformance.redaction import Redactor
 from conformance.report.atomic import write_atomic
@@ -42,6 +43,8 @@ class FailureView:
     request: str
     response: str
     thumbnail_src: str | None
+    curl_env: list[str] = field(default_factory=list)
+    """The environment variables the curl line reads secrets from."""
 
 
 @cache
@@ -180,7 +183,11 @@ def matrix_order(checks: list[CheckResult]) -> list[CheckResult]:
 def _failure_views(check: CheckResult) -> list[FailureView]:
     return [
         FailureView(
-            f, request_text(f.request), response_text(f.response), thumbnail_src(f.thumbnail)
+            f,
+            request_text(f.request),
+            response_text(f.response),
+            thumbnail_src(f.thumbnail),
+            curl_env_vars(f.curl),
         )
         for f in check.failures[:MAX_FAILURES_SHOWN]
     ]

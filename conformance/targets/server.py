@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import uvicorn
@@ -42,10 +42,7 @@ def running_gateway(
 @contextmanager
 def running_app(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve any ASGI `app` in a background thread on `host:port`; yields its base URL."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
@@ -61,8 +58,7 @@ def running_app(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterato
     thread.start()
     try:
         _wait_started(server, thread)
-        shown = f"[{host}]" if family == socket.AF_INET6 else host
-        yield f"http://{shown}:{bound_port}"
+        yield _base_url(host, bound_port)
     finally:
         server.should_exit = True
         thread.join(timeout=SHUTDOWN_TIMEOUT_S)
@@ -77,11 +73,33 @@ def serve(
     upstream: str | None = None,
     latency_s: float = 0.0,
     image_delay_s: float = 0.0,
+    announce: Callable[[str], None] | None = None,
 ) -> None:
     """Serve the reference gateway (with `fault`, a `Fault` or its ID; `latency_s` before each
-    generated answer, `image_delay_s` before each streamed image) until interrupted."""
+    generated answer, `image_delay_s` before each streamed image) until interrupted.
+
+    The socket is bound first, so `announce` receives the base URL actually bound (port 0
+    picks a free port) before the first request can arrive."""
     app = create_app(spec, resolve_fault(fault), upstream, Pace(latency_s, image_delay_s))
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    sock = _bind(host, port)
+    if announce:
+        announce(_base_url(host, sock.getsockname()[1]))
+    try:
+        uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=[sock])
+    finally:
+        sock.close()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _base_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
