@@ -14,6 +14,7 @@ from pathlib import Path
 
 from conformance.gate import BaselineEntry, Disposition
 from conformance.model import Status
+from conformance.redaction import Redactor
 from conformance.report.atomic import write_atomic
 from conformance.results import CheckResult, RunResult
 
@@ -89,8 +90,15 @@ def _until(entry: BaselineEntry) -> str:
     return f" (until {entry.expires})" if entry.expires else ""
 
 
-def write_summary(result: RunResult, path: Path, html_path: Path | str | None = None) -> Path:
-    return write_atomic(path, render_summary(result, html_path))
+def write_summary(
+    result: RunResult,
+    path: Path,
+    html_path: Path | str | None = None,
+    redactor: Redactor | None = None,
+) -> Path:
+    """Write summary.md; `redactor` masks secrets in the final text, the last step."""
+    text = render_summary(result, html_path)
+    return write_atomic(path, (redactor or Redactor([])).output(text))
 
 
 def append_step_summary(summary: Path, env: Mapping[str, str] | None = None) -> Path | None:

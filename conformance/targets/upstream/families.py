@@ -15,12 +15,13 @@ from typing import Any
 
 from conformance.spec import Operation
 from conformance.targets import payload
+from conformance.targets.images import DEFAULT_FORMAT, FORMATS
 from conformance.targets.messages import Frame, GatewayRequest
 from conformance.targets.png import parse_size, render, size_text
 from conformance.targets.upstream.provider_errors import Flavour, invalid
 
 FAMILIES = ("spec", "dall-e-3", "gpt-image-1")
-PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
+PIL_FORMATS = FORMATS
 GPT_IMAGE_SIZES = ("1024x1024", "1536x1024", "1024x1536", "auto")
 GPT_IMAGE_QUALITIES = ("low", "medium", "high", "auto")
 GPT_IMAGE_BACKGROUNDS = ("transparent", "opaque", "auto")
@@ -83,7 +84,7 @@ class Family:
 
     def output_format(self, req: GatewayRequest) -> str:
         value = req.field("output_format")
-        return value if value in PIL_FORMATS else payload.OUTPUT_FORMAT
+        return value if value in PIL_FORMATS else DEFAULT_FORMAT
 
     def background(self, req: GatewayRequest) -> str | None:
         value = req.field("background")
@@ -147,7 +148,7 @@ class DallE3(Family):
         return None
 
     def output_format(self, req: GatewayRequest) -> str:
-        return payload.OUTPUT_FORMAT
+        return DEFAULT_FORMAT
 
     def background(self, req: GatewayRequest) -> str | None:
         return None
