@@ -21,6 +21,9 @@ from conformance.errors import UsageError
 if TYPE_CHECKING:
     from conformance.spec import Spec
 
+if TYPE_CHECKING:
+    from conformance.select import Shard
+
 MiB = 1024 * 1024
 API_KEY_ENV = "CONFORMANCE_API_KEY"
 
@@ -78,6 +81,11 @@ class RunConfig:
     max_duration: float | None = None
     shrink: bool = True
     fault: str | None = None
+    checks: tuple[str, ...] = ()
+    """Judge only these check IDs (empty: every check); the plan sends only their cases."""
+    exclude_checks: tuple[str, ...] = ()
+    shard: Shard | None = None
+    """Send only this part of the plan (`--shard I/N`)."""
     stop: threading.Event = field(default_factory=threading.Event)
 
     def secrets(self) -> list[str]:
@@ -195,6 +203,27 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_examples", PLAN, "random valid bodies to send", type=positive_int),
     Option("max_requests", PLAN, "hard cap on requests sent", type=positive_int),
     Option("no_shrink", PLAN, "do not minimise failing cases", action="store_true"),
+    Option(
+        "checks",
+        PLAN,
+        "judge only these checks (comma-separated IDs, repeatable); only the cases they can "
+        "judge are sent",
+        action="append",
+        metavar="ID[,ID...]",
+    ),
+    Option(
+        "exclude_checks",
+        PLAN,
+        "judge every check but these (comma-separated IDs, repeatable)",
+        action="append",
+        metavar="ID[,ID...]",
+    ),
+    Option(
+        "shard",
+        PLAN,
+        "send only part I of N of the plan (by case id; `conformance merge` joins the parts)",
+        metavar="I/N",
+    ),
     Option("timeout", BOUNDS, "per request (s)", type=positive_float, default=60.0),
     Option("connect_timeout", BOUNDS, "connect (s)", type=positive_float, default=5.0),
     Option("read_timeout", BOUNDS, "between bytes (s)", type=positive_float, default=30.0),
@@ -226,12 +255,17 @@ DEFAULTS: dict[str, Any] = {
 def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> RunConfig:
     """The `RunConfig` that `values` (option name -> value; missing names take defaults) ask
     for. Loads and narrows the spec; raises `UsageError` or `SpecError` as one line."""
+    from conformance.checks.registry import catalogue
+    from conformance.select import check_ids, parse_shard, select_checks
     from conformance.spec import load_spec, narrow
 
     env = os.environ if env is None else env
     v = {**DEFAULTS, **{k: val for k, val in values.items() if val is not None}}
     if v["fault"] and v["base_url"]:
         raise UsageError("--fault applies to the embedded reference gateway; drop --base-url")
+    include, exclude = check_ids(v["checks"]), check_ids(v["exclude_checks"])
+    select_checks(catalogue(), include, exclude)  # unknown IDs are a usage error, now
+    shard = parse_shard(v["shard"]) if v["shard"] else None
     spec = narrow(load_spec(v["spec"]), list(v["narrow"] or []))
     return RunConfig(
         spec=spec,
@@ -259,4 +293,7 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         max_duration=v["max_duration"],
         shrink=not v["no_shrink"],
         fault=v["fault"] or None,
+        checks=include,
+        exclude_checks=exclude,
+        shard=shard,
     )

@@ -34,8 +34,10 @@ from conformance.evidence import failure_record
 from conformance.model import ENVIRONMENT_STATUSES, Case, Exchange, FetchResult
 from conformance.model import TransportErrorKind as Kind
 from conformance.plan import Plan, build_plan
+from conformance.plan.coverage import plan_coverage
 from conformance.redaction import Redactor
 from conformance.results import CheckResult, EnvironmentProblem, RunResult, Stats
+from conformance.select import in_shard, judgeable, select_checks
 
 MAX_429_RETRIES = 2
 MAX_RETRY_AFTER_S = 10.0
@@ -49,7 +51,48 @@ Progress = Callable[[int, int, int], None]
 
 
 def make_plan(config: RunConfig) -> Plan:
-    """The plan a run with `config` sends (built once per spec, seed and budget)."""
+    """The plan a run with `config` sends: the spec's plan for its seed and budget, limited to
+    the cases the selected checks can judge and to the run's shard (`conformance.select`)."""
+    return _limited(_full_plan(config), config)
+
+
+def selected_checks(config: RunConfig) -> list[Check]:
+    """The checks a run with `config` judges (`--checks`, `--exclude-checks`)."""
+    return select_checks(catalogue(), config.checks, config.exclude_checks)
+
+
+def _limited(plan: Plan, config: RunConfig) -> Plan:
+    if not (config.checks or config.exclude_checks or config.shard):
+        return plan
+    op = config.spec.operation
+    cases, coverage = plan.cases, dict(plan.coverage)
+    if config.checks or config.exclude_checks:
+        checks = selected_checks(config)
+        kept = judgeable(cases, checks, op)
+        coverage.update(plan_coverage(op, kept))
+        coverage["selection"] = {
+            "checks": [c.id for c in checks],
+            "planned": len(cases),
+            "kept": len(kept),
+            "note": "only the cases the selected checks can judge are sent",
+        }
+        cases = kept
+    if config.shard:
+        part = in_shard(cases, config.shard)
+        whole = {k: v for k, v in coverage.items() if k not in ("cut", "plan", "selection")}
+        coverage.update(plan_coverage(op, part))
+        coverage["shard"] = {
+            "index": config.shard.index,
+            "count": config.shard.count,
+            "cases": len(part),
+            "plan_cases": len(cases),
+            "plan_coverage": whole,
+        }
+        cases = part
+    return Plan(op=plan.op, cases=cases, coverage=coverage, cut=plan.cut, seed=plan.seed)
+
+
+def _full_plan(config: RunConfig) -> Plan:
     key = (config.spec.sha256, config.seed, config.model, config.max_examples, config.max_requests)
     with _PLANS_LOCK:
         plan = _PLANS.get(key)
@@ -142,7 +185,7 @@ class _Run:
         )
         self.redactor = Redactor(self.target.secrets())
         self.progress = progress
-        self.checks = catalogue()
+        self.checks = selected_checks(config)
         self.results = {
             c.id: CheckResult(
                 check_id=c.id,
@@ -342,9 +385,24 @@ class _Run:
     def _apply(self, chk: Check, ctx: ExchangeContext) -> list[Problem] | None:
         try:
             outcome: list[Problem] | None = chk.func(ctx)
-            return outcome
         except Exception as exc:  # a crashing check is an error of that check, not of the run
             return [Problem(f"check crashed: {exc.__class__.__name__}: {exc}", error=True)]
+        return self._within_declaration(chk, ctx.case, outcome)
+
+    def _within_declaration(
+        self, chk: Check, case: Case, outcome: list[Problem] | None
+    ) -> list[Problem] | None:
+        """A check that judged a case outside its `applies_to` is an error of that check: a run
+        limited to it (`--checks`) would not have sent that case, and could pass falsely."""
+        if outcome is None or chk.applies(case, self.op):
+            return outcome
+        return [
+            Problem(
+                f"check judged case {case.id} outside its declared applies_to "
+                f"{list(chk.applies_to)}: the declaration is wrong",
+                error=True,
+            )
+        ]
 
     def _record(self, chk: Check, exchange: Exchange, problems: list[Problem] | None) -> None:
         result = self.results[chk.id]
@@ -400,7 +458,7 @@ class _Run:
                     )
                 continue
             for exchange, problems in outcomes or []:
-                self._record(chk, exchange, problems)
+                self._record(chk, exchange, self._within_declaration(chk, exchange.case, problems))
 
 
 def _retry_after(exchange: Exchange, attempt: int) -> float:

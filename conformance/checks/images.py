@@ -42,6 +42,7 @@ def _urls(ctx: ExchangeContext) -> list[tuple[int, Any]]:
     f"{ITEMS}/b64_json",
     "The spec calls the field base64-encoded image data; a data: URI, broken base64 or bytes "
     "that are no image cannot be used as delivered.",
+    applies_to=("json",),
 )
 def b64_decodes(ctx: ExchangeContext) -> list[Problem] | None:
     if not json_answer(ctx):
@@ -69,6 +70,7 @@ def b64_decodes(ctx: ExchangeContext) -> list[Problem] | None:
     "requestBody/content/application~1json/schema/properties/size",
     "`size` is the size of the generated image; an image of another size ignores the request; "
     "`auto` lets the gateway choose among the listed sizes (ruling).",
+    applies_to=("json",),
 )
 def image_size(ctx: ExchangeContext) -> list[Problem] | None:
     sizes = allowed_sizes(ctx.op, ctx.requested_size)
@@ -88,6 +90,7 @@ def image_size(ctx: ExchangeContext) -> list[Problem] | None:
     f"{ITEMS}/url",
     "The field is declared `format: uri` and is handed to clients to fetch; a relative or "
     "non-http URL cannot be fetched.",
+    applies_to=("json",),
 )
 def url_absolute(ctx: ExchangeContext) -> list[Problem] | None:
     if not json_answer(ctx):
@@ -113,6 +116,7 @@ def url_absolute(ctx: ExchangeContext) -> list[Problem] | None:
     f"{ITEMS}/url",
     "A URL may be reachable only from the caller's network or expire quickly, so failing to "
     "fetch it from the test host is a warning, not proof of a defect.",
+    applies_to=("json",),
 )
 def url_fetch(ctx: ExchangeContext) -> list[Problem] | None:
     if not json_answer(ctx):
