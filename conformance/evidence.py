@@ -11,9 +11,10 @@ import base64
 import io
 import re
 import shlex
+from typing import Any
 
 from conformance.checks.registry import Check, Problem
-from conformance.model import Exchange, StreamEvent
+from conformance.model import Case, Exchange, StreamEvent
 from conformance.redaction import Redactor
 from conformance.results import Failure, SseTimelineEntry
 
@@ -57,7 +58,22 @@ def failure_record(
         curl=redactor.text(curl_command(exchange)),
         thumbnail=next((thumbnail(p.image) for p in problems if p.image), None),
         timeline=timeline(exchange.events) if exchange.events else [],
+        case=case_record(case),
     )
+
+
+def case_record(case: Case) -> dict[str, Any]:
+    """What the case meant, beside the request that carried it (for `conformance replay`);
+    only the suite's own words, no value of the request."""
+    return {
+        "kind": case.kind,
+        "expect": case.expect,
+        "rule": case.rule,
+        "pointer": case.pointer,
+        "tags": list(case.tags),
+        "content_type": case.content_type,
+        "raw": case.raw_body is not None,
+    }
 
 
 def shorten_base64(text: str) -> str:

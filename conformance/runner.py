@@ -131,10 +131,13 @@ _PLANS: dict[tuple[object, ...], Plan] = {}
 _PLANS_LOCK = threading.Lock()
 
 
-def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
-    """Run the suite as `config` says and return what it measured."""
+def run(
+    config: RunConfig, progress: Progress | None = None, cases: list[Case] | None = None
+) -> RunResult:
+    """Run the suite as `config` says and return what it measured. `cases` replaces the plan
+    (`conformance replay` sends the saved failing requests)."""
     with _target_url(config) as base_url:
-        return _Run(config, base_url, progress).execute()
+        return _Run(config, base_url, progress, cases).execute()
 
 
 @contextlib.contextmanager
@@ -171,8 +174,15 @@ class _Budget:
 
 
 class _Run:
-    def __init__(self, config: RunConfig, base_url: str, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        config: RunConfig,
+        base_url: str,
+        progress: Progress | None,
+        cases: list[Case] | None = None,
+    ) -> None:
         self.config = config
+        self.given_cases = cases
         self.spec = config.spec
         self.op = config.spec.operation
         self.target = Target(
@@ -209,7 +219,10 @@ class _Run:
         self.shrink_requests = 0
 
     def execute(self) -> RunResult:
-        plan = make_plan(self.config)
+        if self.given_cases is None:
+            plan = make_plan(self.config)
+        else:
+            plan = Plan(op=self.op, cases=self.given_cases, coverage={}, seed=self.config.seed)
         self.started = time.monotonic()  # --max-duration bounds the sending, not the planning
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
         with Client(self.target, self.op, self.config.bounds) as client:
