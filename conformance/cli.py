@@ -77,7 +77,8 @@ def _parser(unset: object | None = None) -> argparse.ArgumentParser:
     plan.add_argument(
         "--list",
         action="store_true",
-        help="with --dry-run: print every planned case and write plan.json to --report-dir",
+        help="print every planned case and write plan.json to --report-dir; sends nothing "
+        "(a dry run)",
     )
     run.add_argument(
         "--config",
