@@ -240,43 +240,17 @@ def _list_plan(config: RunConfig, report_dir: Path) -> int:
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     from conformance import console
-    from conformance.config import run_config
-    from conformance.replay import (
-        failures_to_replay,
-        missing_secrets,
-        replay_plan,
-        saved_spec,
-        secrets_hint,
-    )
+    from conformance.replay import replay_config
     from conformance.report import write_reports
     from conformance.report.jsonreport import load_results
     from conformance.runner import run
 
     args = _with_config_file(args, REPLAY_OPTIONS)
     saved = load_results(_readable(args.results))
-    source, rules = saved_spec(saved)
     values = {name: getattr(args, name) for name in REPLAY_OPTIONS}
-    if not values["spec"]:
-        values["spec"] = source if source and _loads(source) else None
-        values["narrow"] = rules
-    config = run_config({**values, "no_shrink": True})
-    if config.spec.sha256 != saved.spec_sha256 and not args.spec:
-        raise UsageError(
-            f"the spec differs from the one the saved run was judged against ({source}); "
-            "give --spec to judge against another"
-        )
-    replay = replay_plan(saved, config.spec.operation, args.case)
-    missing = missing_secrets(failures_to_replay(saved, args.case), config)
-    if missing:
-        raise UsageError(secrets_hint(missing))
-    if not config.base_url:
-        if not replay.base_url:
-            raise UsageError("the saved target was redacted; give --base-url")
-        config.base_url = replay.base_url
-    config.checks = replay.checks
-    config.strict = saved.strict
+    config, replay = replay_config(saved, values, args.case)
     out = console.Console(quiet=args.quiet, secrets=config.secrets())
-    out.starting(config.base_url, config.spec, saved.seed)
+    out.starting(str(config.base_url), config.spec, saved.seed)
     _stop_on_signals(config.stop)
     with out.progress() as tick:
         result = run(config, progress=tick, cases=replay.cases)
@@ -367,11 +341,6 @@ def _with_config_file(
         if given is unset or given == []:
             merged[name] = value
     return argparse.Namespace(**merged)
-
-
-def _loads(source: str) -> bool:
-    """Whether the saved spec source can still be read (a path that still exists, a URL)."""
-    return "://" in source or Path(source).is_file()
 
 
 def _check_fault(fault: str | None) -> None:

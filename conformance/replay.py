@@ -14,10 +14,11 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from conformance.config import API_KEY_ENV, RunConfig
+from conformance.config import API_KEY_ENV, RunConfig, run_config
 from conformance.errors import ResultsError, UsageError
 from conformance.model import PARITY_PREFIX, STREAM_FIELD, Case
 from conformance.redaction import MASK
@@ -38,6 +39,36 @@ class ReplayPlan:
     checks: tuple[str, ...]
     base_url: str | None
     """The saved run's target, unless it was redacted."""
+
+
+def replay_config(
+    saved: RunResult, values: Mapping[str, Any], case_id: str | None = None
+) -> tuple[RunConfig, ReplayPlan]:
+    """The run that replays `saved` (one case with `case_id`) and what it sends. `values` are
+    the options given (`base_url`, `api_key`, `header`, `spec`, bounds): without `spec` the
+    saved run's spec and narrowing, which must still be what the run was judged against."""
+    source, rules = saved_spec(saved)
+    spec_given = bool(values.get("spec"))
+    if not spec_given:
+        readable = bool(source) and ("://" in str(source) or Path(str(source)).is_file())
+        values = {**values, "spec": source if readable else None, "narrow": rules}
+    config = run_config({**values, "no_shrink": True})
+    if config.spec.sha256 != saved.spec_sha256 and not spec_given:
+        raise UsageError(
+            f"the spec differs from the one the saved run was judged against ({source}); "
+            "give --spec to judge against another"
+        )
+    plan = replay_plan(saved, config.spec.operation, case_id)
+    missing = missing_secrets(failures_to_replay(saved, case_id), config)
+    if missing:
+        raise UsageError(secrets_hint(missing))
+    if not config.base_url:
+        if not plan.base_url:
+            raise UsageError("the saved target was redacted; give --base-url")
+        config.base_url = plan.base_url
+    config.checks = plan.checks
+    config.strict = saved.strict
+    return config, plan
 
 
 def saved_spec(saved: RunResult) -> tuple[str | None, list[str]]:
