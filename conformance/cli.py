@@ -19,19 +19,33 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from conformance import __version__
 from conformance.config import BOUNDS, COST, OPTIONS, OUTPUT, PLAN, TARGET
+from conformance.configfile import CONFIG_FILE
 from conformance.errors import ConformanceError, ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from conformance.config import RunConfig
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = (int(c) for c in ExitCode)
 DEFAULT_REPORT_DIR = Path("reports/latest")
+DEFAULT_REPLAY_DIR = Path("reports/replay")
+REPLAY_OPTIONS = (
+    "base_url",
+    "api_key",
+    "header",
+    "spec",
+    *(o.name for o in OPTIONS if o.group == BOUNDS),
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     try:
         code: int = args.handler(args)
         return code
@@ -94,7 +108,9 @@ def _suggestion(message: str, parsers: list[argparse.ArgumentParser]) -> str | N
     return close[0] if close else None
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(unset: object | None = None) -> argparse.ArgumentParser:
+    """The command line; with `unset`, every run option not given on it reads as `unset`
+    (how `_with_config_file` tells a flag from a default)."""
     parser = _Parser(
         prog="conformance",
         description="Conformance suite for AI gateways' image-generation endpoints.",
@@ -108,6 +124,17 @@ def _parser() -> argparse.ArgumentParser:
         groups[option.group].add_argument(option.flag, **option.argparse_kwargs())
     plan = groups[PLAN]
     plan.add_argument("--dry-run", action="store_true", help="print the plan; send nothing")
+    plan.add_argument(
+        "--list",
+        action="store_true",
+        help="print every planned case and write plan.json to --report-dir; sends nothing "
+        "(a dry run)",
+    )
+    run.add_argument(
+        "--config",
+        type=Path,
+        help=f"settings file (default: ./{CONFIG_FILE}, or [tool.conformance] in ./pyproject.toml)",
+    )
     out = groups[OUTPUT]
     out.add_argument(
         "--report-dir",
@@ -118,6 +145,9 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--write-baseline", type=Path, help="write a baseline of current failures")
     out.add_argument("--quiet", "-q", action="store_true", help="print only the verdict line")
     run.set_defaults(handler=_cmd_run)
+    if unset is not None:
+        run.set_defaults(**{o.name: unset for o in OPTIONS if o.action != "append"})
+    _add_replay_and_merge(sub, unset)
 
     serve = sub.add_parser("serve", help="serve the reference gateway")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -186,6 +216,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from conformance.report.summary import append_step_summary
     from conformance.runner import dry_run_summary, run
 
+    args = _with_config_file(args)
     _check_fault(args.fault)
     config = run_config(vars(args))
     baseline = None
@@ -197,6 +228,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         baseline = replace(load_baseline(args.baseline), strict=args.strict_baseline)
     out = console.Console(quiet=args.quiet, secrets=config.secrets())
     check_report_dir(args.report_dir)
+    if args.list:
+        return _list_plan(config, args.report_dir)
     if args.dry_run:
         out.plan(dry_run_summary(config), seed=args.seed)
         return EXIT_OK
@@ -319,7 +352,128 @@ def _latency_config(args: argparse.Namespace) -> dict[str, float]:
     return {"latency_s": args.latency, "image_delay_s": args.image_delay}
 
 
+def _list_plan(config: RunConfig, report_dir: Path) -> int:
+    """`--dry-run --list`: every planned case on stdout, and plan.json; nothing is sent."""
+    import json
+
+    from conformance.plan.listing import case_line, plan_document
+    from conformance.report.atomic import write_atomic
+    from conformance.runner import dry_run_summary, make_plan
+
+    plan = make_plan(config)
+    summary = dry_run_summary(config)
+    for case in plan.cases:
+        print(case_line(case))
+    report_dir.mkdir(parents=True, exist_ok=True)
+    document = json.dumps(plan_document(plan, summary), indent=2, ensure_ascii=False)
+    path = write_atomic(report_dir / "plan.json", document + "\n")
+    print(f"{len(plan.cases)} cases (seed {config.seed}); plan.json: {path}")
+    return EXIT_OK
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from conformance import console
+    from conformance.replay import replay_config
+    from conformance.report import write_reports
+    from conformance.report.jsonreport import load_results
+    from conformance.runner import run
+
+    args = _with_config_file(args, REPLAY_OPTIONS)
+    saved = load_results(_readable(args.results))
+    values = {name: getattr(args, name) for name in REPLAY_OPTIONS}
+    config, replay = replay_config(saved, values, args.case)
+    out = console.Console(quiet=args.quiet, secrets=config.secrets())
+    out.starting(str(config.base_url), config.spec, saved.seed)
+    _stop_on_signals(config.stop)
+    with out.progress() as tick:
+        result = run(config, progress=tick, cases=replay.cases)
+    result.baseline = saved.baseline
+    result.coverage["replay"] = {
+        "results": str(args.results),
+        "cases": [c.id for c in replay.cases],
+        "checks": list(replay.checks),
+    }
+    paths = write_reports(result, args.report_dir)
+    out.summary(result, paths)
+    return int(result.gate.exit_code)
+
+
+def _cmd_merge(args: argparse.Namespace) -> int:
+    from conformance import console
+    from conformance.report import write_reports
+    from conformance.report.jsonreport import load_results
+    from conformance.report.merge import merge_results
+
+    shards = [load_results(_readable(path)) for path in args.results]
+    result = merge_results(shards, [str(p) for p in args.results])
+    paths = write_reports(result, args.report_dir)
+    console.Console(quiet=args.quiet, secrets=[]).summary(result, paths)
+    return int(result.gate.exit_code)
+
+
+def _add_replay_and_merge(sub: Any, unset: object | None) -> None:
+    """`conformance replay` and `conformance merge` (`sub`: the subcommands of `_parser`)."""
+    by_name = {o.name: o for o in OPTIONS}
+    replay = sub.add_parser(
+        "replay",
+        help="send a saved run's failing requests again and judge them (exit codes as for run)",
+    )
+    replay.add_argument("results", type=Path, help="results.json of a run")
+    replay.add_argument("--case", metavar="ID", help="replay only the failures of this case")
+    for name in REPLAY_OPTIONS:
+        option = by_name[name]
+        kwargs = option.argparse_kwargs()
+        if name == "base_url":
+            kwargs["help"] = "gateway URL (default: the saved run's target)"
+        if name == "spec":
+            kwargs["help"] = "OpenAPI document (default: the one the saved run used)"
+        replay.add_argument(option.flag, **kwargs)
+    replay.add_argument("--config", type=Path, help="settings file (as for run)")
+    replay.add_argument(
+        "--report-dir",
+        type=Path,
+        default=DEFAULT_REPLAY_DIR,
+        help=f"where the replay's reports go (default: {DEFAULT_REPLAY_DIR})",
+    )
+    replay.add_argument("--quiet", "-q", action="store_true", help="print only the verdict line")
+    replay.set_defaults(handler=_cmd_replay)
+    if unset is not None:
+        replay.set_defaults(**{n: unset for n in REPLAY_OPTIONS if by_name[n].action != "append"})
+
+    merge = sub.add_parser("merge", help="combine the results.json of --shard runs into one report")
+    merge.add_argument("results", type=Path, nargs="+", help="results.json of each shard")
+    merge.add_argument(
+        "--report-dir",
+        type=Path,
+        default=DEFAULT_REPORT_DIR,
+        help=f"where the merged reports go (default: {DEFAULT_REPORT_DIR})",
+    )
+    merge.add_argument("--quiet", "-q", action="store_true", help="print only the verdict line")
+    merge.set_defaults(handler=_cmd_merge)
+
+
 # -- argument helpers ----------------------------------------------------------------------
+
+
+def _with_config_file(
+    args: argparse.Namespace, names: Sequence[str] | None = None
+) -> argparse.Namespace:
+    """`args` with the settings of the configuration file filled in where no flag was given
+    (flags win; a repeatable flag given replaces the file's list)."""
+    from conformance.configfile import settings
+
+    wanted = set(names or (o.name for o in OPTIONS))
+    from_file = {k: v for k, v in settings(args.config).items() if k in wanted}
+    if not from_file:
+        return args
+    unset = object()
+    explicit = vars(_parser(unset).parse_args(args.argv))
+    merged = vars(args).copy()
+    for name, value in from_file.items():
+        given = explicit.get(name, unset)
+        if given is unset or given == []:
+            merged[name] = value
+    return argparse.Namespace(**merged)
 
 
 def _check_fault(fault: str | None) -> None:

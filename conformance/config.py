@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from conformance.plan.prices import PriceTable
     from conformance.spec import Spec
 
+if TYPE_CHECKING:
+    from conformance.select import Shard
+
 MiB = 1024 * 1024
 API_KEY_ENV = "CONFORMANCE_API_KEY"
 DEFAULT_WORKERS = 16
@@ -102,6 +105,11 @@ class RunConfig:
     """Prices for the cost estimate; None: the list prices shipped with the package."""
     wait_for: float | None = None
     """Seconds to wait for the gateway to answer before the run starts (`--wait-for`)."""
+    checks: tuple[str, ...] = ()
+    """Judge only these check IDs (empty: every check); the plan sends only their cases."""
+    exclude_checks: tuple[str, ...] = ()
+    shard: Shard | None = None
+    """Send only this part of the plan (`--shard I/N`)."""
     stop: threading.Event = field(default_factory=threading.Event)
     upstream: str | None = None
     """The fake upstream the gateway calls (its records are read): adds the two-sided cases.
@@ -308,6 +316,27 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_examples", PLAN, "random valid bodies to send (default: 25)", type=positive_int),
     Option("max_requests", PLAN, "hard cap on requests sent (default: no cap)", type=positive_int),
     Option("no_shrink", PLAN, "do not minimise failing cases", action="store_true"),
+    Option(
+        "checks",
+        PLAN,
+        "judge only these checks (comma-separated IDs, repeatable); only the cases they can "
+        "judge are sent",
+        action="append",
+        metavar="ID[,ID...]",
+    ),
+    Option(
+        "exclude_checks",
+        PLAN,
+        "judge every check but these (comma-separated IDs, repeatable)",
+        action="append",
+        metavar="ID[,ID...]",
+    ),
+    Option(
+        "shard",
+        PLAN,
+        "send only part I of N of the plan (by case id; `conformance merge` joins the parts)",
+        metavar="I/N",
+    ),
     Option("timeout", BOUNDS, "per request (s)", type=positive_float, default=60.0),
     Option("connect_timeout", BOUNDS, "connect (s)", type=positive_float, default=5.0),
     Option("read_timeout", BOUNDS, "between bytes (s)", type=positive_float, default=30.0),
@@ -369,12 +398,17 @@ DEFAULTS: dict[str, Any] = {
 def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> RunConfig:
     """The `RunConfig` that `values` (option name -> value; missing names take defaults) ask
     for. Loads and narrows the spec; raises `UsageError` or `SpecError` as one line."""
+    from conformance.checks.registry import catalogue
+    from conformance.select import check_ids, parse_shard, select_checks
     from conformance.spec import load_spec, narrow
 
     env = os.environ if env is None else env
     v = {**DEFAULTS, **{k: val for k, val in values.items() if val is not None}}
     if v["fault"] and v["base_url"]:
         raise UsageError("--fault applies to the embedded reference gateway; drop --base-url")
+    include, exclude = check_ids(v["checks"]), check_ids(v["exclude_checks"])
+    select_checks(catalogue(), include, exclude)  # unknown IDs are a usage error, now
+    shard = parse_shard(v["shard"]) if v["shard"] else None
     try:
         chosen, rules = PROFILES.get(v["profile"]), preset_rules(v["model_profile"])
         if chosen is None:
@@ -424,6 +458,9 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         budget=v["budget"],
         price_table=_price_table(v["price_table"]),
         wait_for=v["wait_for"],
+        checks=include,
+        exclude_checks=exclude,
+        shard=shard,
     )
 
 

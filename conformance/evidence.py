@@ -11,11 +11,12 @@ import base64
 import io
 import re
 import shlex
+from typing import Any
 
 from conformance.checks.imaging import MAX_PIXELS
 from conformance.checks.registry import Check, Problem
 from conformance.config import API_KEY_ENV
-from conformance.model import Exchange, StreamEvent
+from conformance.model import Case, Exchange, StreamEvent
 from conformance.redaction import Redactor
 from conformance.results import Failure, SseTimelineEntry
 
@@ -70,6 +71,7 @@ def failure_record(
         curl=redactor.text(curl_command(exchange, redactor)),
         thumbnail=next((thumbnail(p.image) for p in problems if p.image), None),
         timeline=timeline(exchange.events) if exchange.events else [],
+        case=case_record(case),
     )
 
 
@@ -80,6 +82,20 @@ def cut_headers(headers: dict[str, str]) -> dict[str, str]:
     if len(items) > MAX_HEADERS:
         kept["…"] = f"{len(items) - MAX_HEADERS} more headers"
     return kept
+
+
+def case_record(case: Case) -> dict[str, Any]:
+    """What the case meant, beside the request that carried it (for `conformance replay`);
+    only the suite's own words, no value of the request."""
+    return {
+        "kind": case.kind,
+        "expect": case.expect,
+        "rule": case.rule,
+        "pointer": case.pointer,
+        "tags": list(case.tags),
+        "content_type": case.content_type,
+        "raw": case.raw_body is not None,
+    }
 
 
 def shorten_base64(text: str) -> str:

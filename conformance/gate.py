@@ -10,7 +10,8 @@ The rules, in order:
   baseline lists its check and the entry has not expired;
 - a failure below the gating level is a warning (a baseline may list it too: then it is known);
 - an interrupted or cut-short run (INCOMPLETE) fails the gate;
-- a run in which no MUST check could be judged is INCONCLUSIVE: not a pass (exit 2);
+- a run in which no MUST check could be judged is INCONCLUSIVE: not a pass (exit 2); a run
+  limited to checks below MUST (`--checks`) is INCONCLUSIVE when none of them could be judged;
 - with `strict_baseline`, a baseline entry whose check no longer fails fails the gate.
 """
 
@@ -158,7 +159,9 @@ def decide(result: RunResult, today: date | None = None) -> Gate:
 
     gating = [c for c in result.checks if dispositions[c.check_id] is Disposition.FAILS_GATE]
     warnings = [c for c in result.checks if dispositions[c.check_id] is Disposition.WARNING]
-    judged_must = any(c.level == Level.MUST and c.cases_run for c in result.checks)
+    # A run limited to checks below MUST (`--checks`) is judged by what it selected.
+    musts = [c for c in result.checks if c.level == Level.MUST] or result.checks
+    judged_must = any(c.cases_run for c in musts)
     reasons = [_crash_line(c) for c in crashed]
 
     counts = _counts(gating, warnings, known, crashed, expired)

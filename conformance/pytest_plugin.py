@@ -36,7 +36,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("gateway-conformance", "gateway conformance")
     for option in OPTIONS:
         kwargs = {**option.argparse_kwargs(), "dest": DEST_PREFIX + option.name}
+        if option.action != "append":
+            kwargs["default"] = None  # not given: the configuration file's value, else the default
         group.addoption(option.pytest_flag, **kwargs)
+    group.addoption(
+        "--gateway-config",
+        default=None,
+        dest="gateway_config",
+        help="settings file (default: ./conformance.toml, or [tool.conformance] in "
+        "./pyproject.toml); read when --gateway-url or --gateway-config is given",
+    )
     group.addoption(
         "--gateway-report-dir",
         default=None,
@@ -46,7 +55,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption(DEST_PREFIX + "base_url", None):
+    if config.getoption(DEST_PREFIX + "base_url", None) or config.getoption("gateway_config", None):
         config.pluginmanager.register(GatewayConformance(config), PLUGIN_NAME)
 
 
@@ -82,10 +91,17 @@ class GatewayConformance:
         from dataclasses import replace
 
         from conformance.config import OPTIONS, run_config
+        from conformance.configfile import settings
         from conformance.report.baseline import load_baseline
         from conformance.runner import run
 
-        values = {o.name: self.config.getoption(DEST_PREFIX + o.name) for o in OPTIONS}
+        given = {o.name: self.config.getoption(DEST_PREFIX + o.name) for o in OPTIONS}
+        values = {
+            **settings(self.config.getoption("gateway_config")),
+            **{k: v for k, v in given.items() if v is not None and v != []},
+        }
+        values.setdefault("baseline", None)
+        values.setdefault("strict_baseline", False)
         run_config_ = run_config(values)
         self._secrets = run_config_.secrets()
         result = run(run_config_)

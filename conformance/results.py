@@ -38,6 +38,9 @@ class Failure:
     curl: str = ""
     thumbnail: str | None = None
     timeline: list[SseTimelineEntry] = field(default_factory=list)
+    case: dict[str, Any] = field(default_factory=dict)
+    """What the case meant (kind, expect, rule, tags, ...): `conformance replay` rebuilds it
+    from this and the request."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Failure:

@@ -9,6 +9,7 @@ it raises `TargetUnreachable` when nothing answers at all and `SpecError` for a 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import threading
 import time
@@ -46,11 +47,13 @@ from conformance.model import (
 )
 from conformance.model import TransportErrorKind as Kind
 from conformance.plan import Plan, build_plan
+from conformance.plan.coverage import plan_coverage
 from conformance.plan.presets import preset
 from conformance.plan.upstream import upstream_cases
 from conformance.profiles import PROFILES
 from conformance.redaction import Redactor
 from conformance.results import CheckResult, EnvironmentProblem, RunResult, Stats
+from conformance.select import in_shard, judgeable, select_checks
 from conformance.urlpolicy import FetchPolicy
 from conformance.wait import wait_for_gateway
 
@@ -71,7 +74,48 @@ Progress = Callable[[int, int, int], None]
 
 
 def make_plan(config: RunConfig) -> Plan:
-    """The plan a run with `config` sends (built once per spec, seed and budget)."""
+    """The plan a run with `config` sends: the spec's plan for its seed and budget, limited to
+    the cases the selected checks can judge and to the run's shard (`conformance.select`)."""
+    return _limited(_full_plan(config), config)
+
+
+def selected_checks(config: RunConfig) -> list[Check]:
+    """The checks a run with `config` judges (`--checks`, `--exclude-checks`)."""
+    return select_checks(catalogue(), config.checks, config.exclude_checks)
+
+
+def _limited(plan: Plan, config: RunConfig) -> Plan:
+    if not (config.checks or config.exclude_checks or config.shard):
+        return plan
+    op = config.spec.operation
+    cases, coverage = plan.cases, dict(plan.coverage)
+    if config.checks or config.exclude_checks:
+        checks = selected_checks(config)
+        kept = judgeable(cases, checks, op)
+        coverage.update(plan_coverage(op, kept))
+        coverage["selection"] = {
+            "checks": [c.id for c in checks],
+            "planned": len(cases),
+            "kept": len(kept),
+            "note": "only the cases the selected checks can judge are sent",
+        }
+        cases = kept
+    if config.shard:
+        part = in_shard(cases, config.shard)
+        whole = {k: v for k, v in coverage.items() if k not in ("cut", "plan", "selection")}
+        coverage.update(plan_coverage(op, part))
+        coverage["shard"] = {
+            "index": config.shard.index,
+            "count": config.shard.count,
+            "cases": len(part),
+            "plan_cases": len(cases),
+            "plan_coverage": whole,
+        }
+        cases = part
+    return dataclasses.replace(plan, cases=cases, coverage=coverage)
+
+
+def _full_plan(config: RunConfig) -> Plan:
     key = (
         config.spec.sha256,
         config.seed,
@@ -130,10 +174,13 @@ RECORDS_PATH = "/_upstream/requests"
 RECORDS_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
-def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
-    """Run the suite as `config` says and return what it measured."""
+def run(
+    config: RunConfig, progress: Progress | None = None, cases: list[Case] | None = None
+) -> RunResult:
+    """Run the suite as `config` says and return what it measured. `cases` replaces the plan
+    (`conformance replay` sends the saved failing requests)."""
     with _target(config) as (base_url, upstream, run_config):
-        return _Run(run_config, base_url, progress, upstream).execute()
+        return _Run(run_config, base_url, progress, upstream, cases).execute()
 
 
 @contextlib.contextmanager
@@ -193,9 +240,11 @@ class _Run:
         base_url: str,
         progress: Progress | None,
         upstream: str | None = None,
+        cases: list[Case] | None = None,
     ) -> None:
         self.config = config
         self.upstream = upstream.rstrip("/") if upstream else None
+        self.given_cases = cases
         self.spec = config.spec
         self.op = config.spec.operation
         profile = config.profile
@@ -214,7 +263,7 @@ class _Run:
         self.credential_passes = config.credential_passes or profile.credential_passes
         self.redactor = Redactor(self.target.secrets())
         self.progress = progress
-        self.checks = catalogue()
+        self.checks = selected_checks(config)
         self.results = {
             c.id: CheckResult(
                 check_id=c.id,
@@ -254,7 +303,10 @@ class _Run:
         self.max_shrink = min(MAX_SHRINK_REQUESTS, chosen.max_shrink_requests)
 
     def execute(self) -> RunResult:
-        plan = make_plan(self.config)
+        if self.given_cases is None:
+            plan = make_plan(self.config)
+        else:
+            plan = Plan(op=self.op, cases=self.given_cases, coverage={}, seed=self.config.seed)
         self.started = time.monotonic()  # --max-duration bounds the sending, not the planning
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
         two_sided: list[Case] = []
@@ -606,9 +658,24 @@ class _Run:
     def _apply(self, chk: Check, ctx: ExchangeContext) -> list[Problem] | None:
         try:
             outcome: list[Problem] | None = chk.func(ctx)
-            return outcome
         except Exception as exc:  # a crashing check is an error of that check, not of the run
             return [Problem(f"check crashed: {exc.__class__.__name__}: {exc}", error=True)]
+        return self._within_declaration(chk, ctx.case, outcome)
+
+    def _within_declaration(
+        self, chk: Check, case: Case, outcome: list[Problem] | None
+    ) -> list[Problem] | None:
+        """A check that judged a case outside its `applies_to` is an error of that check: a run
+        limited to it (`--checks`) would not have sent that case, and could pass falsely."""
+        if outcome is None or chk.applies(case, self.op):
+            return outcome
+        return [
+            Problem(
+                f"check judged case {case.id} outside its declared applies_to "
+                f"{list(chk.applies_to)}: the declaration is wrong",
+                error=True,
+            )
+        ]
 
     def _record(self, chk: Check, exchange: Exchange, problems: list[Problem] | None) -> None:
         result = self.results[chk.id]
@@ -683,7 +750,7 @@ class _Run:
                     )
                 continue
             for exchange, problems in outcomes or []:
-                self._record(chk, exchange, problems)
+                self._record(chk, exchange, self._within_declaration(chk, exchange.case, problems))
 
 
 def _route_miss(exchange: Exchange) -> bool:

@@ -28,6 +28,7 @@ REQUEST = "requestBody/content/application~1json/schema"
     BODY,
     "The schema is the contract; OpenAPI 3.1 means JSON Schema 2020-12, so a present optional "
     "string that is null violates it, while unknown fields are allowed (ruling).",
+    applies_to=("json",),
 )
 def json_schema(ctx: ExchangeContext) -> list[Problem] | None:
     schema = ctx.op.response_schema(200, JSON)
@@ -43,6 +44,7 @@ def json_schema(ctx: ExchangeContext) -> list[Problem] | None:
     f"{BODY}/properties/data",
     "Every 200 property is optional in the schema, but the operation exists to return n "
     "images: a 200 without them fails (ruling).",
+    applies_to=("json",),
 )
 def count(ctx: ExchangeContext) -> list[Problem] | None:
     if not json_answer(ctx):
@@ -69,6 +71,7 @@ def count(ctx: ExchangeContext) -> list[Problem] | None:
     f"{REQUEST}/properties/response_format",
     "`response_format` selects which data item property carries the image; its spec default "
     "applies when it is absent.",
+    applies_to=("json",),
 )
 def image_format(ctx: ExchangeContext) -> list[Problem] | None:
     fmt = ctx.response_format
@@ -96,6 +99,7 @@ def image_format(ctx: ExchangeContext) -> list[Problem] | None:
     f"{BODY}/properties/data/items/properties/index",
     "`index` is the index of the image among the n generated; any other value or a repeat "
     "misnames an image.",
+    applies_to=("json",),
 )
 def index(ctx: ExchangeContext) -> list[Problem] | None:
     if not json_answer(ctx):
@@ -126,6 +130,7 @@ def index(ctx: ExchangeContext) -> list[Problem] | None:
     "The 200 body carries `created`.",
     f"{BODY}/properties/created",
     "`created` is optional in the schema, so its absence is a warning, not a failure (ruling).",
+    applies_to=("json",),
 )
 def created_present(ctx: ExchangeContext) -> list[Problem] | None:
     if not json_answer(ctx) or not isinstance(ctx.body, dict):
@@ -144,6 +149,7 @@ def created_present(ctx: ExchangeContext) -> list[Problem] | None:
     "The spec calls `created` the Unix timestamp when the image was created, which counts "
     "seconds; milliseconds, zero or a future time are wrong data. An old time is allowed: a "
     "cached answer reports when its image was made.",
+    applies_to=("json",),
 )
 def created_seconds(ctx: ExchangeContext) -> list[Problem] | None:
     body = ctx.body
@@ -161,6 +167,7 @@ def created_seconds(ctx: ExchangeContext) -> list[Problem] | None:
     "The spec describes `total_tokens` as the total tokens used (input plus output) and each "
     "`*_details` as its image and text tokens; counts that do not add up are wrong billing "
     "data, while absent counts are allowed (every usage field is optional).",
+    applies_to=("json",),
 )
 def usage_sum(ctx: ExchangeContext) -> list[Problem] | None:
     body = ctx.body
@@ -181,6 +188,7 @@ def usage_sum(ctx: ExchangeContext) -> list[Problem] | None:
     "lets the gateway choose among the listed sizes (ruling). The response types `quality` as "
     "a plain string (`Quality setting used`), so a provider's own word for it (e.g. `high`) "
     "is no contradiction; another value of the request enum is.",
+    applies_to=("json",),
 )
 def echo(ctx: ExchangeContext) -> list[Problem] | None:
     body = ctx.body

@@ -64,6 +64,7 @@ def _ruled_rejection(ctx: ExchangeContext) -> bool:
     "requestBody/content/application~1json/schema",
     "The request schema is the contract; invalid input passed on or crashing the gateway "
     "breaks it. 401/403/429 are environment (ruling).",
+    applies_to=("negative",),
 )
 def negative_4xx(ctx: ExchangeContext) -> list[Problem] | None:
     if ctx.case.expect != "reject" or not _judged(ctx):
@@ -90,6 +91,7 @@ def negative_4xx(ctx: ExchangeContext) -> list[Problem] | None:
     "Rejecting valid input breaks the contract; the rulings allow rejecting an empty prompt and "
     "response_format on streams (a status other than the declared 400 is left to "
     "PROTO-STATUS-DECLARED), unknown fields are judged as SHOULD, 401/403/429 skipped.",
+    applies_to=("valid",),
 )
 def valid_accepted(ctx: ExchangeContext) -> list[Problem] | None:
     if not ctx.valid_request or not _judged(ctx) or ctx.provoked_upstream_failure:
@@ -187,6 +189,7 @@ def message(ctx: ExchangeContext) -> list[Problem] | None:
     "requestBody/content/application~1json/schema",
     "The schema sets no additionalProperties: false, so unknown fields are valid input; "
     "rejecting them is a warning, not a failure (ruling).",
+    applies_to=("unknown-fields",),
 )
 def unknown_fields_accepted(ctx: ExchangeContext) -> list[Problem] | None:
     if UNKNOWN_FIELDS not in _tags(ctx) or not ctx.valid_request or not _judged(ctx):
@@ -213,6 +216,7 @@ def unknown_fields_accepted(ctx: ExchangeContext) -> list[Problem] | None:
     "requestBody/content/application~1json/schema/properties/prompt",
     "An empty prompt is schema-valid but no provider can draw nothing, so both 200 and 400 "
     "conform (ruling); other answers are only an observation.",
+    applies_to=("empty-prompt",),
 )
 def empty_prompt(ctx: ExchangeContext) -> list[Problem] | None:
     if not ctx.valid_request or EMPTY_PROMPT not in _tags(ctx) or not _judged(ctx):

@@ -47,6 +47,7 @@ def _urls(ctx: ExchangeContext) -> list[tuple[int, Any]]:
     f"{ITEMS}/b64_json",
     "The spec calls the field base64-encoded image data; a data: URI, broken base64 or bytes "
     "that are no image cannot be used as delivered.",
+    applies_to=("json",),
 )
 def b64_decodes(ctx: ExchangeContext) -> list[Problem] | None:
     if not json_answer(ctx):
@@ -94,6 +95,7 @@ def b64_whole(ctx: ExchangeContext) -> list[Problem] | None:
     "requestBody/content/application~1json/schema/properties/size",
     "`size` is the size of the generated image; an image of another size ignores the request; "
     "`auto` lets the gateway choose among the listed sizes (ruling).",
+    applies_to=("json",),
 )
 def image_size(ctx: ExchangeContext) -> list[Problem] | None:
     sizes = allowed_sizes(ctx.op, ctx.requested_size)
@@ -113,6 +115,7 @@ def image_size(ctx: ExchangeContext) -> list[Problem] | None:
     f"{ITEMS}/url",
     "The field is declared `format: uri` and is handed to clients to fetch; a relative or "
     "non-http URL cannot be fetched.",
+    applies_to=("json",),
 )
 def url_absolute(ctx: ExchangeContext) -> list[Problem] | None:
     if not json_answer(ctx):
@@ -139,6 +142,7 @@ def url_absolute(ctx: ExchangeContext) -> list[Problem] | None:
     "A URL may be reachable only from the caller's network or expire quickly, so failing to "
     "fetch it from the test host (network error, 4xx/5xx) is a warning, not proof of a defect "
     "(ruling); what a 200 serves is judged by IMG-URL-CONTENT.",
+    applies_to=("json",),
 )
 def url_fetch(ctx: ExchangeContext) -> list[Problem] | None:
     judged = _fetched_urls(ctx)

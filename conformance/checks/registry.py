@@ -6,6 +6,11 @@ A check is a function decorated with `@check(...)`. Exchange checks receive an
 - an empty list when it applies and passes,
 - a list of `Problem`s when it fails.
 Run checks (`scope="run"`) receive a `RunContext` with every exchange of the run.
+
+`applies_to` declares which cases a check can judge at all (see `APPLIES`), so a run limited to
+some checks (`--checks`) sends only the cases one of them can judge. A declaration must be a
+necessary condition of the check returning anything but `None`: the runner reports a check that
+judges a case outside it as an error of the check. No declaration means every case.
 """
 
 from __future__ import annotations
@@ -15,7 +20,18 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-from conformance.model import NOT_JSON, Case, Exchange, FetchResult, Level, provoked_fault
+from conformance.model import (
+    EMPTY_PROMPT,
+    NOT_JSON,
+    PARITY_PREFIX,
+    UNKNOWN_FIELDS,
+    Case,
+    Exchange,
+    FetchResult,
+    Level,
+    body_tags,
+    provoked_fault,
+)
 from conformance.spec import Operation, Spec
 
 Scope = Literal["exchange", "run"]
@@ -129,6 +145,26 @@ class RunContext:
     """The official SDK's outcomes, None when it was not run (not installed)."""
 
 
+def _tagged(case: Case, op: Operation, tag: str) -> bool:
+    return tag in case.tags or tag in body_tags(case.body, op)
+
+
+APPLIES: dict[str, Callable[[Case, Operation], bool]] = {
+    "valid": lambda case, op: case.expect == "success",
+    "negative": lambda case, op: case.expect == "reject",
+    "json": lambda case, op: case.expect == "success" and not case.streamed(op),
+    "stream": lambda case, op: case.expect == "success" and case.streamed(op),
+    "parity": lambda case, op: any(t.startswith(PARITY_PREFIX) for t in case.tags),
+    "unknown-fields": lambda case, op: (
+        case.expect == "success" and _tagged(case, op, UNKNOWN_FIELDS)
+    ),
+    "empty-prompt": lambda case, op: case.expect == "success" and _tagged(case, op, EMPTY_PROMPT),
+}
+"""The kinds of case a check may declare in `applies_to`: `valid` (the spec allows the request),
+`negative` (it breaks one rule), `json` / `stream` (valid, not streamed / streamed), `parity`
+(a member of a streamed-vs-JSON group), and valid cases with unknown fields or an empty prompt."""
+
+
 ExchangeCheck = Callable[[ExchangeContext], "list[Problem] | None"]
 RunCheck = Callable[[RunContext], "list[tuple[Exchange, list[Problem]]] | None"]
 
@@ -145,6 +181,12 @@ class Check:
     family: str
     scope: Scope
     func: Callable[..., Any]
+    applies_to: tuple[str, ...] = ()
+    """Kinds of case (keys of `APPLIES`) the check can judge; empty: every case."""
+
+    def applies(self, case: Case, op: Operation) -> bool:
+        """Whether the check can judge an answer to `case` at all."""
+        return not self.applies_to or any(APPLIES[kind](case, op) for kind in self.applies_to)
 
     def spec_pointer(self, op: Operation) -> str:
         """The pointer made absolute for `op` ('#/...' pointers are left as they are)."""
@@ -163,18 +205,25 @@ def check(
     pointer: str,
     rationale: str,
     scope: Scope = "exchange",
+    applies_to: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated function as the check `id`.
 
     `pointer` is relative to the operation (e.g. `responses/200/content/application~1json/schema`)
     or absolute (`#/...`). `rationale` says in one line why the level is what it is.
+    `applies_to` names the kinds of case (`APPLIES`) it can judge; empty means every case.
     """
+    unknown = [kind for kind in applies_to if kind not in APPLIES]
+    if unknown:
+        raise ValueError(f"check {id}: unknown applies_to {unknown}; known: {sorted(APPLIES)}")
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
         if id in REGISTRY:
             raise ValueError(f"duplicate check id {id}")
         family = func.__module__.rsplit(".", 1)[-1]
-        REGISTRY[id] = Check(id, level, statement, pointer, rationale, family, scope, func)
+        REGISTRY[id] = Check(
+            id, level, statement, pointer, rationale, family, scope, func, applies_to
+        )
         return func
 
     return register

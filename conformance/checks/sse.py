@@ -156,6 +156,7 @@ def _where(frame: Frame) -> str:
     "responses/200/content/text~1event-stream",
     "`stream: true` asks for images as chunks via SSE, and text/event-stream is the media type "
     "the spec declares for them.",
+    applies_to=("stream",),
 )
 def sse_content_type(ctx: ExchangeContext) -> list[Problem] | None:
     if not (ctx.valid_request and ctx.streamed and ctx.status == 200):
@@ -180,6 +181,7 @@ def sse_content_type(ctx: ExchangeContext) -> list[Problem] | None:
     STREAM,
     "The schema declares the event payload; the OpenAI-style [DONE] sentinel and SSE framing "
     "(comments, id, retry, multi-line data) are legal (ruling).",
+    applies_to=("stream",),
 )
 def event_schema(ctx: ExchangeContext) -> list[Problem] | None:
     schema = ctx.op.response_schema(200, SSE)
@@ -209,6 +211,7 @@ def event_schema(ctx: ExchangeContext) -> list[Problem] | None:
     f"{STREAM}/properties/sequence_number",
     "The spec names it the ordering index of the chunks; a repeat or step back makes the "
     "order unknowable.",
+    applies_to=("stream",),
 )
 def sequence(ctx: ExchangeContext) -> list[Problem] | None:
     if not stream_answer(ctx):
@@ -239,6 +242,7 @@ def sequence(ctx: ExchangeContext) -> list[Problem] | None:
     "One completed event ends each image; a 200 stream without n completed images fails "
     "(ruling). `type` is optional in the event schema, so an object without it is typed by "
     "its SSE `event:` name.",
+    applies_to=("stream",),
 )
 def completed_count(ctx: ExchangeContext) -> list[Problem] | None:
     kind = event_types(ctx.op).completed
@@ -259,6 +263,7 @@ def completed_count(ctx: ExchangeContext) -> list[Problem] | None:
     f"{STREAM}/properties/type",
     "The last completed event ends the stream and an error event ends it early; anything "
     "after them would be read by no client (ruling).",
+    applies_to=("stream",),
 )
 def nothing_after_end(ctx: ExchangeContext) -> list[Problem] | None:
     if not stream_answer(ctx):
@@ -320,6 +325,7 @@ def terminates(ctx: ExchangeContext) -> list[Problem] | None:
     f"{STREAM}/properties/type",
     "The `type` enum names an `error` event; for a valid request it means the n images the "
     "200 stream owes (ruling) were not served.",
+    applies_to=("stream",),
 )
 def no_error_event(ctx: ExchangeContext) -> list[Problem] | None:
     kind = event_types(ctx.op).error
@@ -344,6 +350,7 @@ def no_error_event(ctx: ExchangeContext) -> list[Problem] | None:
     f"{STREAM}/properties/b64_json",
     "The stream carries each image as base64 and `size` applies to it as to a JSON answer; "
     "`auto` lets the gateway choose among the listed sizes (ruling).",
+    applies_to=("stream",),
 )
 def image_size(ctx: ExchangeContext) -> list[Problem] | None:
     if not stream_answer(ctx):
@@ -581,6 +588,7 @@ def event_name(ctx: ExchangeContext) -> list[Problem] | None:
     f"{STREAM}/properties/usage",
     "As in the JSON body, `total_tokens` is the total used (input plus output) and each "
     "`*_details` splits its count into image and text tokens; absent counts are allowed.",
+    applies_to=("stream",),
 )
 def usage_sum(ctx: ExchangeContext) -> list[Problem] | None:
     if not stream_answer(ctx):
@@ -605,6 +613,7 @@ def usage_sum(ctx: ExchangeContext) -> list[Problem] | None:
     "The spec calls `created_at` the timestamp when the chunk was created (`format: int64`, "
     "like `created`); milliseconds, zero or a future time are wrong data, while a replayed "
     "cached stream may carry an old time.",
+    applies_to=("stream",),
 )
 def created_at_seconds(ctx: ExchangeContext) -> list[Problem] | None:
     if not stream_answer(ctx):
@@ -625,6 +634,7 @@ def created_at_seconds(ctx: ExchangeContext) -> list[Problem] | None:
     "which; a difference means one mode ignores part of the request (size auto excepted: the "
     "gateway may choose each time, ruling).",
     scope="run",
+    applies_to=("parity",),
 )
 def parity(ctx: RunContext) -> list[tuple[Exchange, list[Problem]]] | None:
     groups: dict[str, list[ExchangeContext]] = defaultdict(list)

@@ -1,0 +1,129 @@
+"""One run from its shards: `conformance merge a.json b.json ... --report-dir DIR`.
+
+Each shard of a `--shard I/N` run judged a disjoint part of the same plan, parity groups whole,
+so adding up each check's counts gives what the unsharded run would have counted, and the gate
+(`conformance.gate.decide`) reaches the same verdict. Shards of different runs (spec, seed,
+selected checks, strict mode, baseline) are refused; a missing shard makes the merged run
+INCOMPLETE, never a pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from conformance.errors import ResultsError
+from conformance.results import CheckResult, RunResult, Stats
+
+SHARD_KEY = "shard"
+
+
+def merge_results(results: Sequence[RunResult], sources: Sequence[str] = ()) -> RunResult:
+    """The run the shards `results` (read from `sources`, for messages) add up to."""
+    if not results:
+        raise ResultsError("merge: no results to merge")
+    names = list(sources) or [f"results #{i + 1}" for i in range(len(results))]
+    shards = [_shard_of(r, name) for r, name in zip(results, names, strict=True)]
+    first = results[0]
+    _same_run(results, names)
+    count = shards[0]["count"]
+    seen: dict[int, str] = {}
+    for shard, name in zip(shards, names, strict=True):
+        if shard["count"] != count:
+            raise ResultsError(f"merge: {name} is a shard of {shard['count']}, not of {count}")
+        if shard["index"] in seen:
+            twice = f"{seen[shard['index']]}, {name}"
+            raise ResultsError(f"merge: shard {shard['index']}/{count} given twice ({twice})")
+        seen[shard["index"]] = name
+    missing = [i for i in range(1, count + 1) if i not in seen]
+    reasons = [
+        f"shard {shard['index']}/{count}: {r.incomplete_reason or 'incomplete'}"
+        for r, shard in zip(results, shards, strict=True)
+        if r.incomplete
+    ]
+    if missing:
+        listed = ", ".join(f"{i}/{count}" for i in missing)
+        reasons.append(f"shard {listed} missing: its cases were not judged")
+    return replace(
+        first,
+        target=", ".join(dict.fromkeys(r.target for r in results)),
+        started_at=min(r.started_at for r in results),
+        stats=Stats(
+            requests=sum(r.stats.requests for r in results),
+            images=sum(r.stats.images for r in results),
+            cases=sum(r.stats.cases for r in results),
+            duration_s=max(r.stats.duration_s for r in results),
+        ),
+        checks=_merged_checks(results),
+        environment_problems=[p for r in results for p in r.environment_problems],
+        coverage=_merged_coverage(first, shards, names),
+        incomplete=bool(reasons),
+        incomplete_reason="; ".join(reasons),
+    )
+
+
+def _shard_of(result: RunResult, name: str) -> dict[str, Any]:
+    shard = result.coverage.get(SHARD_KEY)
+    if not isinstance(shard, dict) or not {"index", "count"} <= shard.keys():
+        raise ResultsError(f"merge: {name} is not the result of a --shard run")
+    return shard
+
+
+def _same_run(results: Sequence[RunResult], names: Sequence[str]) -> None:
+    """Refuse shards that do not belong to one run."""
+    first = results[0]
+
+    def identity(r: RunResult) -> dict[str, Any]:
+        return {
+            "spec": r.spec_sha256,
+            "seed": r.seed,
+            "operation": r.operation,
+            "strict": r.strict,
+            "plan": r.coverage.get("plan"),
+            "checks": sorted(c.check_id for c in r.checks),
+            "baseline": r.baseline.to_dict() if r.baseline else None,
+        }
+
+    expected = identity(first)
+    for result, name in zip(results[1:], names[1:], strict=True):
+        got = identity(result)
+        differ = [k for k in expected if expected[k] != got[k]]
+        if differ:
+            raise ResultsError(
+                f"merge: {name} is not a shard of the same run as {names[0]} "
+                f"(different {', '.join(differ)})"
+            )
+
+
+def _merged_checks(results: Sequence[RunResult]) -> list[CheckResult]:
+    merged: dict[str, CheckResult] = {}
+    for result in results:
+        for check in result.checks:
+            into = merged.setdefault(
+                check.check_id,
+                replace(check, cases_run=0, passed=0, failed=0, errors=0, failures=[]),
+            )
+            into.cases_run += check.cases_run
+            into.passed += check.passed
+            into.failed += check.failed
+            into.errors += check.errors
+            into.failures.extend(check.failures)
+    for check in merged.values():
+        check.settle()
+    return list(merged.values())
+
+
+def _merged_coverage(
+    first: RunResult, shards: Sequence[dict[str, Any]], names: Sequence[str]
+) -> dict[str, Any]:
+    """The whole plan's coverage (each shard records it), and which shard sent what."""
+    coverage = {k: v for k, v in first.coverage.items() if k != SHARD_KEY}
+    whole = shards[0].get("plan_coverage")
+    if isinstance(whole, dict):
+        coverage.update(whole)
+    coverage["shards"] = [
+        {"index": s["index"], "count": s["count"], "cases": s.get("cases"), "source": name}
+        for s, name in sorted(zip(shards, names, strict=True), key=lambda p: p[0]["index"])
+    ]
+    return coverage
