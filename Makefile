@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 REPORT_DIR ?= reports/latest
 
-.PHONY: install demo test lint bench browser clean
+.PHONY: install demo test lint bench browser clean interop
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) reports/latest build *.egg-info
+
+# Real third-party gateways end to end (heavy installs under .interop/; not part of `make test`).
+# GATEWAYS="litellm" picks some; reports under reports/interop/<gateway>/. See docs/interop/.
+interop: install
+	$(BIN)/python -m interop $(GATEWAYS)
