@@ -123,6 +123,24 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--list-faults", action="store_true", help="print the fault catalogue")
     serve.set_defaults(handler=_cmd_serve)
 
+    upstream = sub.add_parser(
+        "upstream", help="serve the fake upstream (Azure OpenAI / OpenAI image APIs)"
+    )
+    upstream.add_argument("--host", default="127.0.0.1")
+    upstream.add_argument("--port", type=int, default=0, help="0 (default): a free port")
+    upstream.add_argument("--key", help="the only key accepted (default: any non-empty key)")
+    upstream.add_argument(
+        "--model-family",
+        default="spec",
+        choices=["spec", "dall-e-3", "gpt-image-1"],
+        help="behave like this model (default: accept everything the spec allows)",
+    )
+    upstream.add_argument(
+        "--stream-pace", type=float, default=0.05, help="seconds before each stream event"
+    )
+    upstream.add_argument("--spec", help="OpenAPI document (path or URL)")
+    upstream.set_defaults(handler=_cmd_upstream)
+
     checks = sub.add_parser("checks", help="list the check catalogue")
     checks.add_argument("--spec", help="OpenAPI document (for absolute spec pointers)")
     checks.add_argument("--json", action="store_true", help="machine-readable output")
@@ -232,6 +250,22 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         + (f" (fault: {args.fault})" if args.fault else "")
     )
     serve(spec, host=args.host, port=args.port, fault=args.fault)
+    return EXIT_OK
+
+
+def _cmd_upstream(args: argparse.Namespace) -> int:
+    from conformance.spec import load_spec
+    from conformance.targets.upstream import UpstreamSettings, serve_upstream
+
+    if args.stream_pace < 0:
+        raise UsageError("--stream-pace must not be negative")
+    settings = UpstreamSettings(
+        key=args.key or None, model_family=args.model_family, pace_s=args.stream_pace
+    )
+    try:
+        serve_upstream(load_spec(args.spec), settings, host=args.host, port=args.port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
     return EXIT_OK
 
 

@@ -23,9 +23,11 @@ def size_text(width: int, height: int) -> str:
 
 
 @lru_cache(maxsize=64)
-def render(width: int, height: int, fmt: str = "PNG") -> bytes:
-    """A solid-colour image of exactly `width` x `height` pixels, encoded as `fmt`."""
+def render(width: int, height: int, fmt: str = "PNG", transparent: bool = False) -> bytes:
+    """A solid-colour image of exactly `width` x `height` pixels, encoded as `fmt`;
+    `transparent` gives it an alpha channel (fully transparent), for PNG and WebP."""
     colour = (width * 7 % 256, height * 13 % 256, 160)
     out = io.BytesIO()
-    Image.new("RGB", (width, height), colour).save(out, fmt, optimize=True)
+    image = Image.new("RGBA", (width, height), (*colour, 0)) if transparent else None
+    (image or Image.new("RGB", (width, height), colour)).save(out, fmt, optimize=True)
     return out.getvalue()
