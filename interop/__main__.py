@@ -86,6 +86,7 @@ def run_gateway(gateway: Gateway, args: argparse.Namespace, features: set[str]) 
         if not match:
             raise upstream_child.fail("printed no address on its first line")
         upstream = Upstream(url=match.group(0), key=key)
+        procs.wait_http(upstream_child, upstream.url + "/_upstream/health", timeout=30.0)
         port = procs.free_port()
         launch = gateway.launch(args.root, port, upstream, run_dir)
         secrets = launch.secrets
@@ -179,14 +180,12 @@ def _save_records(upstream: Upstream, path: Path) -> None:
     """What reached the fake upstream, for the judgement in docs/interop/ (best effort)."""
     import httpx
 
-    for route in ("/_upstream/requests", "/__upstream__/requests", "/requests"):
-        try:
-            answer = httpx.get(upstream.url + route, timeout=10.0)
-        except httpx.HTTPError:
-            return
-        if answer.status_code == 200:
-            path.write_bytes(answer.content)
-            return
+    try:
+        answer = httpx.get(upstream.url + "/_upstream/requests", timeout=10.0)
+    except httpx.HTTPError:
+        return
+    if answer.status_code == 200:
+        path.write_bytes(answer.content)
 
 
 def _redact_logs(out: Path, secrets: tuple[str, ...]) -> None:

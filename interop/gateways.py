@@ -16,10 +16,13 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conformance.plan.positive import ESCAPED_DEPLOYMENT
+
 HERE = Path(__file__).resolve().parent
 API_VERSION = "2024-02-01"
-# Deployments a gateway is configured with; the fake upstream accepts any name.
-DEPLOYMENTS = ("dall-e-3", "gpt-image-1")
+# Deployments a gateway is configured with (the fake upstream accepts any name); the suite's
+# percent-encoding case sends ESCAPED_DEPLOYMENT, which a real gateway must know to route.
+DEPLOYMENTS = ("dall-e-3", "gpt-image-1", ESCAPED_DEPLOYMENT)
 
 
 @dataclass(frozen=True)
