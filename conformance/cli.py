@@ -121,6 +121,9 @@ def _parser() -> argparse.ArgumentParser:
         help="serve a narrowed spec (as `run --narrow`)",
     )
     serve.add_argument("--list-faults", action="store_true", help="print the fault catalogue")
+    serve.add_argument(
+        "--upstream", metavar="URL", help="forward valid requests to this upstream (Azure style)"
+    )
     serve.set_defaults(handler=_cmd_serve)
 
     upstream = sub.add_parser(
@@ -248,8 +251,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     print(
         f"reference gateway on http://{args.host}:{args.port}"
         + (f" (fault: {args.fault})" if args.fault else "")
+        + (f", forwarding to {args.upstream}" if args.upstream else ""),
+        flush=True,
     )
-    serve(spec, host=args.host, port=args.port, fault=args.fault)
+    serve(spec, host=args.host, port=args.port, fault=args.fault, upstream=args.upstream)
     return EXIT_OK
 
 

@@ -12,6 +12,7 @@ import contextlib
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from conformance.checks.registry import (
     ExchangeContext,
     Problem,
     RunContext,
+    UpstreamView,
     catalogue,
 )
 from conformance.checks.sse import completion_watch
@@ -34,6 +36,7 @@ from conformance.client import ABORTED, Bounds, Client, Exchange, StreamEnd, Tar
 from conformance.evidence import failure_record
 from conformance.plan import Plan, build_plan
 from conformance.plan.case import Case
+from conformance.plan.upstream import UPSTREAM, provoked_fault, token_of, upstream_cases
 from conformance.redaction import Redactor
 from conformance.results import CheckResult, EnvironmentProblem, RunResult, Stats
 from conformance.spec import Spec
@@ -75,6 +78,11 @@ class RunConfig:
     shrink: bool = True
     fault: str | None = None
     stop: threading.Event = field(default_factory=threading.Event)
+    upstream: str | None = None
+    """The fake upstream the gateway calls (its records are read): adds the two-sided cases.
+    Without `base_url` the embedded pair is started and this stays None."""
+    max_upstream_calls: int = 1
+    credential_passes: bool = False
 
 
 def make_plan(config: RunConfig) -> Plan:
@@ -117,21 +125,44 @@ _PLANS: dict[tuple[object, ...], Plan] = {}
 _PLANS_LOCK = threading.Lock()
 
 
+EMBEDDED_CLIENT_KEY = "conformance-client-key"
+"""The credential the suite presents to the embedded pair (it must not reach the upstream)."""
+RECORDS_PATH = "/_upstream/requests"
+RECORDS_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
 def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
     """Run the suite as `config` says and return what it measured."""
-    with _target_url(config) as base_url:
-        return _Run(config, base_url, progress).execute()
+    with _target(config) as (base_url, upstream, run_config):
+        return _Run(run_config, base_url, progress, upstream).execute()
 
 
 @contextlib.contextmanager
-def _target_url(config: RunConfig) -> Iterator[str]:
-    if config.base_url:
-        yield config.base_url
-        return
-    from conformance.targets.server import running_gateway
+def _target(config: RunConfig) -> Iterator[tuple[str, str | None, RunConfig]]:
+    """The gateway's URL, the upstream whose records are read (or None), and the config.
 
-    with running_gateway(config.spec, fault=config.fault) as url:
-        yield url
+    Without `base_url`: the reference gateway, in front of the fake upstream (the embedded
+    pair, with a client key of its own) unless a fault of another family than `forwarding` is
+    switched on (those act on the gateway's own answers: it then draws itself)."""
+    if config.base_url:
+        yield config.base_url, config.upstream, config
+        return
+    from dataclasses import replace
+
+    from conformance.targets.faults import resolve_fault
+    from conformance.targets.server import running_gateway
+    from conformance.targets.upstream import running_upstream
+
+    fault = resolve_fault(config.fault)
+    if fault is not None and fault.family != "forwarding" and config.upstream is None:
+        with running_gateway(config.spec, fault=fault) as url:
+            yield url, None, config
+        return
+    paired = replace(config, api_key=config.api_key or EMBEDDED_CLIENT_KEY)
+    with contextlib.ExitStack() as stack:
+        upstream = config.upstream or stack.enter_context(running_upstream(config.spec))
+        url = stack.enter_context(running_gateway(config.spec, fault=fault, upstream=upstream))
+        yield url, upstream, paired
 
 
 class _Budget:
@@ -157,8 +188,15 @@ class _Budget:
 
 
 class _Run:
-    def __init__(self, config: RunConfig, base_url: str, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        config: RunConfig,
+        base_url: str,
+        progress: Progress | None,
+        upstream: str | None = None,
+    ) -> None:
         self.config = config
+        self.upstream = upstream.rstrip("/") if upstream else None
         self.spec = config.spec
         self.op = config.spec.operation
         self.target = Target(
@@ -198,10 +236,22 @@ class _Run:
         plan = make_plan(self.config)
         self.started = time.monotonic()  # --max-duration bounds the sending, not the planning
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
-        with Client(self.target, self.op, self.config.bounds) as client:
+        two_sided: list[Case] = []
+        if self.upstream:
+            nonce = uuid.uuid4().hex[:8]
+            two_sided = upstream_cases(self.op, model=self.config.model, nonce=nonce)
+        cases = [*plan.cases, *two_sided]
+        with (
+            Client(self.target, self.op, self.config.bounds) as client,
+            httpx.Client(timeout=RECORDS_TIMEOUT, trust_env=False) as records,
+        ):
             self.client = client
+            self.records = records
             self._probe()
             self._send_all(plan.cases)
+            # One at a time, after the rest: their timing (a relayed stream) is then the
+            # gateway's, not the load of the suite's own concurrent requests.
+            self._send_all(two_sided, workers=1)
             self._run_scope_checks()
         for result in self.results.values():
             result.settle()
@@ -225,7 +275,7 @@ class _Run:
             stats=Stats(
                 requests=self.budget.sent,
                 images=self.images,
-                cases=len(plan.cases),
+                cases=len(cases),
                 duration_s=round(time.monotonic() - self.started, 3),
             ),
             checks=list(self.results.values()),
@@ -252,8 +302,8 @@ class _Run:
                 f"{exc.strerror or exc.__class__.__name__}"
             ) from exc
 
-    def _send_all(self, cases: list[Case]) -> None:
-        workers = max(1, self.config.workers)
+    def _send_all(self, cases: list[Case], workers: int | None = None) -> None:
+        workers = max(1, workers or self.config.workers)
         pending: dict[Future[Exchange | None], Case] = {}
         queue = iter(cases)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="conformance") as pool:
@@ -305,6 +355,8 @@ class _Run:
             exchange = self.client.send(case, self._stream_end(case))
             if exchange.status != 429 or attempt == MAX_429_RETRIES or self._should_stop():
                 break
+            if provoked_fault(case) is not None:
+                break  # the suite asked the upstream for this 429: it is the answer to judge
             self.config.stop.wait(_retry_after(exchange, attempt))
         return exchange
 
@@ -324,7 +376,8 @@ class _Run:
     def _judge(self, exchange: Exchange) -> None:
         case = exchange.case
         self.images += case.images_requested(self.op)
-        if exchange.status in ENVIRONMENT_STATUSES:
+        provoked = provoked_fault(case) is not None
+        if exchange.status in ENVIRONMENT_STATUSES and not provoked:
             self.environment.append(
                 EnvironmentProblem(
                     case_id=case.id,
@@ -335,7 +388,9 @@ class _Run:
             if self.progress:
                 self.progress(self.budget.sent, self.failures, len(self.environment))
             return  # credentials or quota describe the environment: no check judges them
-        ctx = ExchangeContext(self.spec, self.op, exchange, self._fetch)
+        ctx = ExchangeContext(
+            self.spec, self.op, exchange, self._fetch, upstream=self._upstream_view(case)
+        )
         for chk in self.checks:
             if chk.scope != "exchange":
                 continue
@@ -355,8 +410,8 @@ class _Run:
         (a cut stream, a timeout) is not: each attempt would be as slow, and the run's shrinking
         stays within `MAX_SHRINK_REQUESTS`."""
         case = exchange.case
-        if not self.config.shrink or case.expect != "success":
-            return False
+        if not self.config.shrink or case.expect != "success" or UPSTREAM in case.tags:
+            return False  # a two-sided case is judged with its upstream records, as sent
         if exchange.elapsed_s > SLOW_EXCHANGE_S or self.shrink_requests >= MAX_SHRINK_REQUESTS:
             return False
         if "random" in case.tags:
@@ -365,6 +420,25 @@ class _Run:
             return False
         self.shrunk_checks.add(chk.id)
         return True
+
+    def _upstream_view(self, case: Case) -> UpstreamView | None:
+        """The upstream's records of a two-sided case (by its token), read once it was
+        answered; None for other cases or when the run has no upstream to read."""
+        token = token_of(case)
+        if self.upstream is None or token is None:
+            return None
+        view = dict(
+            max_calls=self.config.max_upstream_calls,
+            credential_passes=self.config.credential_passes,
+        )
+        try:
+            response = self.records.get(self.upstream + RECORDS_PATH, params={"contains": token})
+            found = response.json()["requests"] if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            return UpstreamView([], error=f"{exc.__class__.__name__}: {exc}", **view)  # type: ignore[arg-type]
+        if not isinstance(found, list):
+            return UpstreamView([], error=f"{RECORDS_PATH} answered {response.status_code}", **view)  # type: ignore[arg-type]
+        return UpstreamView(sorted(found, key=lambda r: r.get("seq", 0)), **view)  # type: ignore[arg-type]
 
     def _apply(self, chk: Check, ctx: ExchangeContext) -> list[Problem] | None:
         try:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from conformance.client import NOT_JSON, Exchange
 from conformance.plan.case import Case
+from conformance.plan.upstream import provoked_fault
 from conformance.results import Level
 from conformance.spec import Operation, Spec
 
@@ -40,15 +41,37 @@ class Problem:
     error: bool = False
 
 
+@dataclass(frozen=True)
+class UpstreamView:
+    """What reached the upstream for one two-sided exchange: the upstream's records of the
+    requests that carried the case's token (oldest first), or why they could not be read."""
+
+    records: list[dict[str, Any]]
+    max_calls: int = 1
+    """Upstream calls a request without fallbacks may cause (the target profile's retries)."""
+    error: str | None = None
+    credential_passes: bool = False
+    """The target profile sends the upstream's key as the client credential (so it goes on)."""
+
+
 @dataclass
 class ExchangeContext:
-    """What an exchange check may look at. Derived values are computed once and shared."""
+    """What an exchange check may look at. Derived values are computed once and shared.
+
+    `upstream` is set for the two-sided cases of a run that can read its upstream's records.
+    """
 
     spec: Spec
     op: Operation
     exchange: Exchange
     fetch: Fetch
     cache: dict[str, Any] = field(default_factory=dict)
+    upstream: UpstreamView | None = None
+
+    @property
+    def provoked_upstream_failure(self) -> bool:
+        """The case asked the upstream to fail: the mapping checks judge the answer."""
+        return provoked_fault(self.case) is not None
 
     @property
     def case(self) -> Case:

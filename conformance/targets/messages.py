@@ -47,6 +47,8 @@ class GatewayRequest:
     body: Any = None
     parsed: bool = False
     issues: list[Issue] = field(default_factory=list)
+    upstream_status: int | None = None
+    """When forwarding: the status the upstream answered (set before an error is mapped)."""
 
     def field(self, name: str, fallback: Any = None) -> Any:
         """The body field as the gateway reads it: the sent value, else the spec default."""
@@ -92,6 +94,16 @@ class GatewayRequest:
     def model(self) -> str:
         value = self.field("model")
         return value if isinstance(value, str) else (self.deployment or "")
+
+
+@dataclass
+class UpstreamCall:
+    """One request the gateway sends to its upstream (Azure OpenAI style)."""
+
+    deployment: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
 
 
 @dataclass

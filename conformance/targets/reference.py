@@ -23,6 +23,7 @@ from conformance.spec import JSON, SSE, Spec
 from conformance.targets import inbound, payload
 from conformance.targets.envelope import envelope
 from conformance.targets.faults.model import NO_FAULT, Fault
+from conformance.targets.forward import Forwarder
 from conformance.targets.messages import Frame, GatewayRequest, Refusal
 from conformance.targets.png import parse_size, render
 from conformance.targets.validation import SpecRequestValidator
@@ -53,9 +54,12 @@ class ImageStore:
 class ReferenceGateway:
     """Request handling for one spec operation, with an optional fault."""
 
-    def __init__(self, spec: Spec, fault: Fault | None = None) -> None:
+    def __init__(
+        self, spec: Spec, fault: Fault | None = None, forwarder: Forwarder | None = None
+    ) -> None:
         self.op = spec.operation
         self.fault = fault or NO_FAULT
+        self.forwarder = forwarder
         self.pattern = inbound.path_pattern(self.op)
         self.validator = SpecRequestValidator(spec)
         self.store = ImageStore()
@@ -77,6 +81,8 @@ class ReferenceGateway:
         if req.issues:
             first = req.issues[0]
             return self.error(req, 400, first.message, first.param, first.code)
+        if self.forwarder is not None:
+            return await self.forwarder.forward(self, req)
         return self.generate(req)
 
     async def image(self, request: Request) -> Response:
@@ -94,13 +100,21 @@ class ReferenceGateway:
         return self.json(req, 200, self.fault.body(req, body))
 
     def error(
-        self, req: GatewayRequest, status: int, message: str, param: str, code: str
+        self,
+        req: GatewayRequest,
+        status: int,
+        message: str,
+        param: str,
+        code: str,
+        headers: dict[str, str] | None = None,
     ) -> Response:
         status, body = self.fault.error(req, status, envelope(req, status, message, param, code))
-        return self.json(req, status, body)
+        return self.json(req, status, body, headers)
 
-    def json(self, req: GatewayRequest, status: int, body: Any) -> Response:
-        headers = self.fault.headers(req, status, {"content-type": JSON})
+    def json(
+        self, req: GatewayRequest, status: int, body: Any, headers: dict[str, str] | None = None
+    ) -> Response:
+        headers = self.fault.headers(req, status, {"content-type": JSON, **(headers or {})})
         wire, headers = self.fault.wire(req, json.dumps(body).encode(), headers)
         if isinstance(wire, list):
             return StreamingResponse(_chunks(wire), status_code=status, headers=headers)
@@ -123,9 +137,11 @@ async def _chunks(chunks: list[bytes]) -> AsyncIterator[bytes]:
         yield chunk
 
 
-def create_app(spec: Spec, fault: Fault | None = None) -> Starlette:
-    """The reference gateway for `spec.operation` as an ASGI app, optionally with `fault`."""
-    gateway = ReferenceGateway(spec, fault)
+def create_app(spec: Spec, fault: Fault | None = None, upstream: str | None = None) -> Starlette:
+    """The reference gateway for `spec.operation` as an ASGI app, optionally with `fault`;
+    with `upstream` (a base URL) it forwards valid requests there instead of drawing."""
+    forwarder = Forwarder(upstream) if upstream else None
+    gateway = ReferenceGateway(spec, fault, forwarder)
     routes = [
         Route(IMAGE_ROUTE + "/{name}", gateway.image, methods=["GET", "HEAD"]),
         Route("/{path:path}", gateway.dispatch, methods=ALL_METHODS),

@@ -21,14 +21,19 @@ SHUTDOWN_TIMEOUT_S = 10.0
 
 @contextmanager
 def running_gateway(
-    spec: Spec, fault: Fault | str | None = None, host: str = "127.0.0.1", port: int = 0
+    spec: Spec,
+    fault: Fault | str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    upstream: str | None = None,
 ) -> Iterator[str]:
-    """Serve the reference gateway (with `fault`, a `Fault` or its ID) on `host:port`.
+    """Serve the reference gateway (with `fault`, a `Fault` or its ID) on `host:port`, drawing
+    its own images or, with `upstream` (a base URL), forwarding there.
 
     Port 0 picks a free port. Yields the base URL once the server accepts connections and
     stops the server on exit.
     """
-    with running_app(create_app(spec, resolve_fault(fault)), host, port) as url:
+    with running_app(create_app(spec, resolve_fault(fault), upstream), host, port) as url:
         yield url
 
 
@@ -63,10 +68,15 @@ def running_app(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterato
 
 
 def serve(
-    spec: Spec, host: str = "127.0.0.1", port: int = 8080, fault: Fault | str | None = None
+    spec: Spec,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    fault: Fault | str | None = None,
+    upstream: str | None = None,
 ) -> None:
     """Serve the reference gateway (with `fault`, a `Fault` or its ID) until interrupted."""
-    uvicorn.run(create_app(spec, resolve_fault(fault)), host=host, port=port, log_level="info")
+    app = create_app(spec, resolve_fault(fault), upstream)
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:

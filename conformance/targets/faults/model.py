@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from conformance.targets.messages import Frame, GatewayRequest, Issue, Refusal
+from conformance.targets.messages import Frame, GatewayRequest, Issue, Refusal, UpstreamCall
 
 Body = dict[str, Any]
 Headers = dict[str, str]
@@ -51,6 +51,14 @@ def _same_wire(req: GatewayRequest, payload: bytes, headers: Headers) -> tuple[W
     return payload, headers
 
 
+def _same_targets(req: GatewayRequest, targets: list[str]) -> list[str]:
+    return targets
+
+
+def _same_call(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
+    return call
+
+
 @dataclass(frozen=True)
 class Fault:
     """A defect the suite must flag with `expected_check`, or a `benign` variation it must not.
@@ -66,6 +74,13 @@ class Fault:
     - `headers(req, status, headers)`: rewrite the response headers.
     - `wire(req, payload, headers)`: rewrite the bytes of a JSON response; a list of chunks
       is sent with chunked transfer encoding.
+
+    When the gateway forwards to an upstream (`conformance serve --upstream URL`):
+    - `targets(req, deployments)`: the upstream deployments to try in order (the primary, then
+      the fallbacks) until one answers;
+    - `call(req, call)`: rewrite one upstream request (deployment, query, headers, body);
+    - `buffers_stream`: hold a streamed upstream answer until it ends, then send it.
+    Mapped upstream errors pass through `error` (with `req.upstream_status` set).
     """
 
     id: str
@@ -81,6 +96,9 @@ class Fault:
     frames: Callable[[GatewayRequest, list[Frame]], list[Frame]] = _same_frames
     headers: Callable[[GatewayRequest, int, Headers], Headers] = _same_headers
     wire: Callable[[GatewayRequest, bytes, Headers], tuple[Wire, Headers]] = _same_wire
+    targets: Callable[[GatewayRequest, list[str]], list[str]] = _same_targets
+    call: Callable[[GatewayRequest, UpstreamCall], UpstreamCall] = _same_call
+    buffers_stream: bool = False
 
     def __post_init__(self) -> None:
         if self.benign == (self.expected_check is not None):

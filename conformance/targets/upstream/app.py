@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -31,7 +33,8 @@ from conformance.targets.upstream.markers import Marker, marker, pace
 from conformance.targets.upstream.provider_errors import Flavour
 from conformance.targets.upstream.records import Record, RecordStore
 
-AZURE_ROUTE = "/openai/deployments/{deployment}/images/generations"
+AZURE_ROUTE = "/openai/deployments/{rest:path}"
+AZURE_PATH = re.compile(r"^/openai/deployments/([^/]+)/images/generations/?$")
 OPENAI_ROUTE = "/v1/images/generations"
 RECORDS_ROUTE = "/_upstream/requests"
 HEALTH_ROUTE = "/_upstream/health"
@@ -63,8 +66,10 @@ class FakeUpstream:
     # -- provider routes ---------------------------------------------------------------------
 
     async def azure(self, request: Request) -> Response:
-        deployment = request.path_params["deployment"]
-        return await self.generate(request, "azure", deployment)
+        match = AZURE_PATH.match(inbound.raw_path(request))  # an encoded / stays in the name
+        if match is None:
+            return await self.not_found(request)
+        return await self.generate(request, "azure", unquote(match.group(1)))
 
     async def openai(self, request: Request) -> Response:
         return await self.generate(request, "openai", None)
@@ -153,6 +158,11 @@ class FakeUpstream:
     def answer_json(
         self, record: Record, status: int, body: Any, headers: dict[str, str] | None = None
     ) -> Response:
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, dict):
+            record["error_code"] = error.get("code")
+        if headers and "retry-after" in headers:
+            record["retry_after"] = headers["retry-after"]
         return self.answer_raw(record, status, json.dumps(body).encode(), JSON, headers)
 
     def answer_raw(
@@ -183,16 +193,16 @@ class FakeUpstream:
         cut = frames[len(sent)].encode()[:20] if truncate and len(frames) > len(sent) else b""
 
         async def events() -> AsyncIterator[bytes]:
-            for frame in sent:
+            for number, frame in enumerate(sent, 1):
                 await asyncio.sleep(pace_s)
-                yield frame.encode()
-                at = round(time.monotonic() - started, 4)
-                timing["events"] += 1
+                at = round(time.monotonic() - started, 4)  # noted before the send: a reader
+                timing["events"] += 1  # that got the last event finds it recorded
                 timing["first_event_s"] = timing["first_event_s"] or at
                 timing["last_event_s"] = at
+                timing["completed"] = number == len(frames)
+                yield frame.encode()
             if cut:
                 yield cut
-            timing["completed"] = not truncate
 
         headers = {"cache-control": "no-cache"}
         return StreamingResponse(events(), status_code=200, media_type=SSE, headers=headers)

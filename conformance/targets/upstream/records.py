@@ -54,6 +54,8 @@ class RecordStore:
                 "model": None,
                 "status": None,
                 "fault": None,
+                "error_code": None,
+                "retry_after": None,
                 "stream": None,
                 "_raw": raw,
             }

@@ -1,0 +1,530 @@
+"""Two-sided checks: what the gateway sent its upstream, and what it made of the answer.
+
+They judge the two-sided cases (conformance.plan.upstream) of a run whose upstream records the
+suite can read (`conformance run --upstream URL`, or the embedded pair). The records of one
+exchange are the upstream requests whose body carried the case's token. Rulings: "Gateways and
+their upstream" (a gateway forwards what the client sent, only `fallbacks` may be dropped, the
+client's credential never goes upstream; an upstream 4xx keeps its status and code, a 429 stays
+429, a 5xx becomes a 5xx envelope; fallbacks in order; one upstream call without fallbacks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from conformance.checks._util import short
+from conformance.checks.registry import ExchangeContext, Problem, UpstreamView, check
+from conformance.plan.upstream import FALLBACKS_FIELD, UPSTREAM, provoked_fault
+from conformance.results import Level
+
+RULING = "rulings, Gateways and their upstream"
+REQUEST = "requestBody/content/application~1json/schema"
+GATEWAY_ONLY = {FALLBACKS_FIELD}
+CREDENTIAL_HEADERS = ("api-key", "authorization", "x-api-key", "proxy-authorization")
+MIN_CREDENTIAL_CHARS = 6
+MIN_UPSTREAM_SPREAD_S = 0.2
+FAILED = (429, 500, 501, 502, 503, 504)
+
+
+def _view(ctx: ExchangeContext) -> UpstreamView | None:
+    if UPSTREAM not in ctx.case.tags or ctx.upstream is None or not ctx.answered:
+        return None
+    return ctx.upstream
+
+
+def _unreadable(view: UpstreamView) -> list[Problem]:
+    return [Problem(f"the upstream's records could not be read: {view.error}", error=True)]
+
+
+def _records(ctx: ExchangeContext) -> tuple[UpstreamView | None, list[dict[str, Any]]]:
+    view = _view(ctx)
+    return view, (view.records if view is not None else [])
+
+
+def _sent_body(ctx: ExchangeContext) -> dict[str, Any]:
+    body = ctx.case.body
+    return body if isinstance(body, dict) else {}
+
+
+def _upstream_body(record: dict[str, Any]) -> dict[str, Any] | None:
+    body = record.get("body")
+    return body if isinstance(body, dict) else None
+
+
+def _client_deployment(ctx: ExchangeContext) -> str | None:
+    """The deployment in the path the suite sent (decoded)."""
+    head, sep, tail = ctx.op.path.partition("{deployment-id}")
+    path = urlsplit(ctx.exchange.request.url).path
+    if not sep or head not in path:
+        return None
+    rest = path.split(head, 1)[1]
+    return unquote(rest[: len(rest) - len(tail)] if tail and rest.endswith(tail) else rest)
+
+
+def _client_api_version(ctx: ExchangeContext) -> str | None:
+    values = parse_qs(urlsplit(ctx.exchange.request.url).query).get("api-version")
+    return values[0] if values else None
+
+
+def _nested(body: Any, name: str, path: str = "") -> str | None:
+    """Where `name` sits inside a nested object of `body` (dotted), or None."""
+    if not isinstance(body, dict):
+        return None
+    for key, value in body.items():
+        if isinstance(value, dict):
+            if name in value:
+                return f"{path}{key}.{name}"
+            found = _nested(value, name, f"{path}{key}.")
+            if found:
+                return found
+    return None
+
+
+@check(
+    "FWD-FIELDS",
+    Level.MUST,
+    "Every field of the request body (but the prompt, judged apart, and the gateway-only "
+    "`fallbacks`) reaches the upstream unchanged, at the top level of its body.",
+    REQUEST,
+    f"A dropped, changed or wrapped parameter silently changes what is generated; only "
+    f"`fallbacks` is the gateway's own ({RULING}).",
+)
+def fields(ctx: ExchangeContext) -> list[Problem] | None:
+    view, records = _records(ctx)
+    if view is None:
+        return None
+    if view.error:
+        return _unreadable(view)
+    if not records:
+        return None  # UPSTREAM-CALLS reports a request that never reached the upstream
+    upstream = _upstream_body(records[0])
+    if upstream is None:
+        return [
+            Problem(
+                "the upstream received a body that is not a JSON object",
+                "an object",
+                short(records[0].get("body_text")),
+            )
+        ]
+    problems = []
+    for name, value in _sent_body(ctx).items():
+        if name in GATEWAY_ONLY or name == "prompt":
+            continue
+        if name not in upstream:
+            where = _nested(upstream, name)
+            said = f"wrapped into {where}" if where else "dropped"
+            problems.append(
+                Problem(
+                    f"field {name} did not reach the upstream as sent: {said}",
+                    f"{name}={short(value)}",
+                    where or "absent",
+                )
+            )
+        elif name != "model" and upstream[name] != value:
+            problems.append(
+                Problem(
+                    f"field {name} reached the upstream changed",
+                    short(value),
+                    short(upstream[name]),
+                )
+            )
+    return problems
+
+
+@check(
+    "FWD-PROMPT",
+    Level.MUST,
+    "The prompt reaches the upstream exactly as sent (no trimming, rewriting or prefixing).",
+    f"{REQUEST}/properties/prompt",
+    f"The prompt is the request; a gateway forwards what the client sent ({RULING}).",
+)
+def prompt(ctx: ExchangeContext) -> list[Problem] | None:
+    view, records = _records(ctx)
+    if view is None:
+        return None
+    if view.error:
+        return _unreadable(view)
+    sent = _sent_body(ctx).get("prompt")
+    if not records or not isinstance(sent, str):
+        return None
+    problems = []
+    for number, record in enumerate(records):
+        got = (_upstream_body(record) or {}).get("prompt")
+        if got != sent:
+            problems.append(
+                Problem(
+                    f"upstream call {number + 1} carried another prompt", short(sent), short(got)
+                )
+            )
+    return problems
+
+
+@check(
+    "FWD-DEPLOYMENT",
+    Level.MUST,
+    "The deployment in the path selects the upstream deployment, and the body's model reaches "
+    "the upstream as sent: neither is substituted for the other.",
+    "parameters",
+    f"Sending the deployment name as the model, or the model as the deployment, calls another "
+    f"model than the client chose ({RULING}).",
+)
+def deployment(ctx: ExchangeContext) -> list[Problem] | None:
+    view, records = _records(ctx)
+    if view is None:
+        return None
+    if view.error:
+        return _unreadable(view)
+    if not records:
+        return None
+    first = records[0]
+    problems = []
+    wanted = _client_deployment(ctx)
+    if first.get("route") == "azure" and wanted is not None and first.get("deployment") != wanted:
+        problems.append(
+            Problem(
+                "the upstream was called for another deployment",
+                wanted,
+                str(first.get("deployment")),
+            )
+        )
+    model = _sent_body(ctx).get("model")
+    got = (_upstream_body(first) or {}).get("model", model)
+    if isinstance(model, str) and got != model:
+        problems.append(
+            Problem("the upstream received another model than the body's", model, short(got))
+        )
+    return problems
+
+
+@check(
+    "FWD-API-VERSION",
+    Level.MUST,
+    "The api-version the client sent reaches the upstream (Azure route) unchanged.",
+    "parameters",
+    f"The api-version selects the provider's API contract; the client chose it, the gateway "
+    f"forwards what the client sent ({RULING}).",
+)
+def api_version(ctx: ExchangeContext) -> list[Problem] | None:
+    view, records = _records(ctx)
+    if view is None:
+        return None
+    if view.error:
+        return _unreadable(view)
+    sent = _client_api_version(ctx)
+    azure = [r for r in records if r.get("route") == "azure"]
+    if sent is None or not azure:
+        return None
+    return [
+        Problem("the upstream received another api-version", sent, str(r.get("api_version")))
+        for r in azure
+        if r.get("api_version") != sent
+    ]
+
+
+@check(
+    "FWD-NO-CLIENT-CREDENTIAL",
+    Level.MUST,
+    "The client's credential (api-key, Authorization, ...) is never forwarded to the upstream.",
+    "parameters",
+    f"The client's key authenticates it to the gateway; passing it on leaks it to a third "
+    f"party ({RULING}).",
+)
+def no_client_credential(ctx: ExchangeContext) -> list[Problem] | None:
+    view, records = _records(ctx)
+    if view is None or view.credential_passes:
+        return None
+    if view.error:
+        return _unreadable(view)
+    secrets = _credentials(ctx.exchange.request.headers)
+    if not secrets or not records:
+        return None
+    problems = []
+    for record in records:
+        headers = record.get("headers") or {}
+        for name, value in headers.items():
+            if isinstance(value, str) and any(secret in value for secret in secrets):
+                problems.append(
+                    Problem(
+                        f"the client's credential reached the upstream in the {name} header",
+                        "the gateway's own key",
+                        f"{name}: (the client's credential)",
+                    )
+                )
+    return problems
+
+
+def _credentials(headers: dict[str, str]) -> list[str]:
+    found = []
+    for name, value in headers.items():
+        if name.lower() not in CREDENTIAL_HEADERS:
+            continue
+        scheme, _, rest = value.partition(" ")
+        secret = rest.strip() if rest and scheme.lower() in ("bearer", "basic") else value.strip()
+        if len(secret) >= MIN_CREDENTIAL_CHARS:
+            found.append(secret)
+    return found
+
+
+def _final(ctx: ExchangeContext) -> tuple[UpstreamView | None, dict[str, Any] | None]:
+    """The last upstream answer of a case that provoked an upstream failure."""
+    view, records = _records(ctx)
+    if view is None or provoked_fault(ctx.case) is None:
+        return None, None
+    return view, (records[-1] if records else None)
+
+
+def _envelope_problem(ctx: ExchangeContext) -> Problem | None:
+    body = ctx.body
+    if ctx.parsed and isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return None
+    return Problem(
+        "the error answer is not a JSON error envelope",
+        "an envelope with error",
+        short(ctx.exchange.body[:80]),
+    )
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+@check(
+    "MAP-UPSTREAM-4XX",
+    Level.MUST,
+    "An upstream 4xx (content policy, 429 included) keeps its status, and the provider's error "
+    "code (429 aside) appears in the answer.",
+    "responses/400",
+    f"The client's request was refused upstream; a 500 tells it to retry what will fail again "
+    f"and hides the provider's reason ({RULING}).",
+)
+def upstream_4xx(ctx: ExchangeContext) -> list[Problem] | None:
+    view, final = _final(ctx)
+    if view is not None and view.error:
+        return _unreadable(view)
+    status = final.get("status") if final else None
+    if not isinstance(status, int) or not 400 <= status < 500:
+        return None
+    problems = []
+    if ctx.status != status:
+        problems.append(
+            Problem(
+                f"the upstream answered {status}, the gateway {ctx.status}",
+                str(status),
+                str(ctx.status),
+            )
+        )
+    code = final.get("error_code") if final else None
+    if status != 429 and isinstance(code, str) and code not in _strings(ctx.body):
+        problems.append(
+            Problem(f"the provider's error code {code} is not in the answer", code, short(ctx.body))
+        )
+    return problems
+
+
+@check(
+    "MAP-UPSTREAM-429",
+    Level.SHOULD,
+    "An upstream 429 is answered with its Retry-After header kept.",
+    "responses",
+    f"Retry-After tells the client when to come back; keeping it is a SHOULD ({RULING}).",
+)
+def upstream_429(ctx: ExchangeContext) -> list[Problem] | None:
+    view, final = _final(ctx)
+    if view is not None and view.error:
+        return _unreadable(view)
+    if not final or final.get("status") != 429 or not final.get("retry_after"):
+        return None
+    if ctx.status == 429 and ctx.exchange.headers.get("retry-after"):
+        return []
+    return [
+        Problem(
+            "the upstream's Retry-After was not passed on",
+            f"Retry-After: {final['retry_after']}",
+            f"{ctx.status}, Retry-After: {ctx.exchange.headers.get('retry-after')}",
+        )
+    ]
+
+
+@check(
+    "MAP-UPSTREAM-5XX",
+    Level.MUST,
+    "An upstream 5xx (or a body that is not JSON) is answered with a 5xx and the error envelope.",
+    "responses/500",
+    f"The failure is the provider's, not the client's: a 4xx or 2xx misleads it, a bare body "
+    f"gives it nothing to act on ({RULING}).",
+)
+def upstream_5xx(ctx: ExchangeContext) -> list[Problem] | None:
+    view, final = _final(ctx)
+    if view is not None and view.error:
+        return _unreadable(view)
+    status = final.get("status") if final else None
+    if not isinstance(status, int) or status < 500 or FALLBACKS_FIELD in _sent_body(ctx):
+        return None
+    if not 500 <= (ctx.status or 0) < 600:
+        return [
+            Problem(
+                f"the upstream answered {status}, the gateway {ctx.status}", "5xx", str(ctx.status)
+            )
+        ]
+    problem = _envelope_problem(ctx)
+    return [problem] if problem else []
+
+
+@check(
+    "FALLBACK-ORDER",
+    Level.MUST,
+    "With `fallbacks`, after a failed upstream call the fallbacks are tried in order, no more, "
+    "and the answer comes from the first that succeeds.",
+    f"{REQUEST}/properties/fallbacks",
+    f"`fallbacks` are 'Fallback models to try if primary model fails' (spec); in order, and no "
+    f"more ({RULING}).",
+)
+def fallback_order(ctx: ExchangeContext) -> list[Problem] | None:
+    view, records = _records(ctx)
+    fallbacks = _sent_body(ctx).get(FALLBACKS_FIELD)
+    if view is None or not isinstance(fallbacks, list) or not fallbacks:
+        return None
+    if view.error:
+        return _unreadable(view)
+    if not records:
+        return None
+    primary = (_client_deployment(ctx), _sent_body(ctx).get("model"))
+    expected = [primary, *[(f, f) for f in fallbacks]]
+    problems = []
+    for number, record in enumerate(records):
+        if number >= len(expected):
+            problems.append(
+                Problem(
+                    f"{len(records)} upstream calls for a primary and {len(fallbacks)} fallbacks",
+                    f"at most {len(expected)}",
+                    str(len(records)),
+                )
+            )
+            break
+        names = {record.get("deployment"), record.get("model")}
+        if not names & set(expected[number]):
+            wanted = "the primary" if number == 0 else f"fallback {fallbacks[number - 1]}"
+            problems.append(
+                Problem(
+                    f"upstream call {number + 1} was not {wanted}",
+                    str(expected[number][1]),
+                    short(sorted(map(str, names))),
+                )
+            )
+        if record.get("status") not in FAILED and number < len(records) - 1:
+            problems.append(
+                Problem(
+                    f"upstream call {number + 1} answered "
+                    f"{record.get('status')} and yet more calls followed"
+                )
+            )
+    last = records[-1].get("status")
+    if last in FAILED and len(records) < len(expected):
+        untried = ", ".join(str(f) for f in fallbacks[len(records) - 1 :])
+        problems.append(
+            Problem(
+                f"the upstream answered {last} and fallbacks were not tried: {untried}",
+                "the next fallback tried",
+                "none",
+            )
+        )
+    if last == 200 and ctx.status != 200:
+        problems.append(
+            Problem(
+                f"a fallback succeeded upstream, the gateway answered {ctx.status}",
+                "200",
+                str(ctx.status),
+            )
+        )
+    return problems
+
+
+@check(
+    "UPSTREAM-CALLS",
+    Level.MUST,
+    "A request without `fallbacks` reaches the upstream, and causes at most the target "
+    "profile's number of upstream calls (default one: no retry storm).",
+    "",
+    f"Retries the caller did not ask for multiply the provider's cost and load; the profile "
+    f"declares a gateway's retries ({RULING}).",
+)
+def upstream_calls(ctx: ExchangeContext) -> list[Problem] | None:
+    view, records = _records(ctx)
+    if view is None or FALLBACKS_FIELD in _sent_body(ctx):
+        return None
+    if view.error:
+        return _unreadable(view)
+    if not records:
+        return [
+            Problem(
+                "no upstream request carried the case's token: the gateway answered "
+                f"{ctx.status} without calling the upstream (or calls another one)",
+                "one upstream call",
+                "none",
+            )
+        ]
+    if len(records) > view.max_calls:
+        return [
+            Problem(
+                f"{len(records)} upstream calls for one request",
+                f"at most {view.max_calls}",
+                str(len(records)),
+            )
+        ]
+    return []
+
+
+@check(
+    "STREAM-NOT-BUFFERED",
+    Level.MUST,
+    "A streamed upstream answer reaches the client as a stream, event by event: not replaced "
+    "by JSON, its first event before the upstream sent its last.",
+    "responses/200/content/text~1event-stream",
+    "`stream: true` sends images 'as base64 chunks via SSE' (spec); a buffered stream gives the "
+    "caller nothing until the end, which is what streaming exists to avoid.",
+)
+def stream_not_buffered(ctx: ExchangeContext) -> list[Problem] | None:
+    """The client's clock starts before the upstream's (the gateway calls it after being
+    called), so a first event seen earlier after the client's start than the upstream's last
+    event after the upstream's start arrived before that last event was sent: no clock sync
+    needed."""
+    view, records = _records(ctx)
+    if view is None or not ctx.streamed or ctx.status != 200:
+        return None
+    if view.error:
+        return _unreadable(view)
+    timing = records[-1].get("stream") if records else None
+    if not isinstance(timing, dict) or not timing.get("events"):
+        return None
+    if not ctx.exchange.is_stream:
+        return [
+            Problem(
+                "the upstream streamed, the gateway answered with one body",
+                "text/event-stream",
+                ctx.exchange.media_type or "none",
+            )
+        ]
+    first, last = timing.get("first_event_s"), timing.get("last_event_s")
+    if not isinstance(first, float | int) or not isinstance(last, float | int):
+        return None
+    events = ctx.exchange.events or []
+    if last - first < MIN_UPSTREAM_SPREAD_S or not events:
+        return None  # too short a stream to tell relaying from buffering
+    if events[0].t_s < last:
+        return []
+    return [
+        Problem(
+            f"the client's first event came {events[0].t_s:.2f}s after the request, "
+            f"the upstream's last was sent {last:.2f}s after it was called: the stream "
+            "was held back",
+            f"first event before {last:.2f}s",
+            f"{events[0].t_s:.2f}s",
+        )
+    ]
