@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.plan.positive import ESCAPED_DEPLOYMENT
+from conformance.plan.upstream import FALLBACK_MODELS, ROUTED_DEPLOYMENT
 
 HERE = Path(__file__).resolve().parent
 API_VERSION = "2024-02-01"
-# Deployments a gateway is configured with (the fake upstream accepts any name); the suite's
-# percent-encoding case sends ESCAPED_DEPLOYMENT, which a real gateway must know to route.
-DEPLOYMENTS = ("dall-e-3", "gpt-image-1", ESCAPED_DEPLOYMENT)
+# Deployments a gateway is configured with (the fake upstream accepts any name): every name the
+# suite's cases route to (the percent-encoding case, the two-sided deployment and fallbacks).
+DEPLOYMENTS = ("dall-e-3", "gpt-image-1", ESCAPED_DEPLOYMENT, ROUTED_DEPLOYMENT, *FALLBACK_MODELS)
 
 
 @dataclass(frozen=True)
