@@ -70,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     target.add_argument("--fault", help="embedded target only: switch on a fault of the catalogue")
     target.add_argument(
+        "--upstream",
+        metavar="URL",
+        help="the fake upstream the gateway calls (`conformance upstream`): adds the two-sided "
+        "checks; default with the embedded gateway: a fake upstream of its own",
+    )
+    target.add_argument(
         "--narrow",
         action="append",
         default=[],
@@ -201,6 +207,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         max_duration=args.max_duration,
         shrink=not args.no_shrink,
         fault=args.fault,
+        upstream=args.upstream,
     )
     out = console.Console(quiet=args.quiet, secrets=_secrets(config))
     if args.dry_run:

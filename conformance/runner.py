@@ -125,7 +125,7 @@ _PLANS: dict[tuple[object, ...], Plan] = {}
 _PLANS_LOCK = threading.Lock()
 
 
-EMBEDDED_CLIENT_KEY = "conformance-client-key"
+EMBEDDED_CLIENT_KEY = "ck-7f3a9c1e5b2d4a60"
 """The credential the suite presents to the embedded pair (it must not reach the upstream)."""
 RECORDS_PATH = "/_upstream/requests"
 RECORDS_TIMEOUT = httpx.Timeout(10.0, connect=5.0)

@@ -12,15 +12,27 @@ from conformance.targets.faults import FAULTS, Fault
 from conformance.targets.server import running_gateway
 
 SEED = 0
-BENIGN = ["reference", *(f.id for f in FAULTS.values() if f.benign)]
+BENIGN = ["reference", "reference-pair", *(f.id for f in FAULTS.values() if f.benign)]
 DEFECTS = [f.id for f in FAULTS.values() if not f.benign]
 
 
-def failed_checks(spec: Spec, fault: Fault | None) -> dict[str, str]:
+PAIRED = ["reference-pair", *(f.id for f in FAULTS.values() if f.family == "forwarding")]
+FORWARDING_EXAMPLES = 1
+"""Forwarding faults act on the two-sided cases: a small random part keeps their runs short."""
+
+
+def failed_checks(spec: Spec, fault: Fault | None, paired: bool = False) -> dict[str, str]:
     """Check ID -> first failure message, for every check that failed or errored, in a
-    default run (default plan and bounds)."""
-    with running_gateway(spec, fault) as url:
-        result = run(RunConfig(spec=spec, base_url=url, seed=SEED))
+    default run (default plan and bounds); `paired`: the embedded pair (the reference gateway
+    forwarding to the fake upstream), as `conformance run` without --base-url."""
+    if paired:
+        config = RunConfig(spec=spec, seed=SEED, fault=fault.id if fault else None)
+        if fault is not None:
+            config.max_examples = FORWARDING_EXAMPLES
+        result = run(config)
+    else:
+        with running_gateway(spec, fault) as url:
+            result = run(RunConfig(spec=spec, base_url=url, seed=SEED))
     assert not result.incomplete, result.incomplete_reason
     failing = (Status.FAILED.value, Status.ERROR.value)
     return {
@@ -33,7 +45,7 @@ def failed_checks(spec: Spec, fault: Fault | None) -> dict[str, str]:
 @pytest.mark.parametrize("fault_id", DEFECTS)
 def test_defect_is_flagged_by_its_check(spec: Spec, fault_id: str) -> None:
     fault = FAULTS[fault_id]
-    failed = failed_checks(spec, fault)
+    failed = failed_checks(spec, fault, paired=fault_id in PAIRED)
     assert fault.expected_check in failed, (
         f"{fault_id} ({fault.summary}) not flagged by {fault.expected_check}; failed: {failed}"
     )
@@ -42,5 +54,5 @@ def test_defect_is_flagged_by_its_check(spec: Spec, fault_id: str) -> None:
 @pytest.mark.parametrize("fault_id", BENIGN)
 def test_benign_variation_is_not_flagged(spec: Spec, fault_id: str) -> None:
     fault = FAULTS.get(fault_id)
-    failed = failed_checks(spec, fault)
+    failed = failed_checks(spec, fault, paired=fault_id in PAIRED)
     assert failed == {}, f"{fault_id} flagged: {failed}"

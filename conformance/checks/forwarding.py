@@ -341,7 +341,9 @@ def upstream_429(ctx: ExchangeContext) -> list[Problem] | None:
         return _unreadable(view)
     if not final or final.get("status") != 429 or not final.get("retry_after"):
         return None
-    if ctx.status == 429 and ctx.exchange.headers.get("retry-after"):
+    if ctx.status != 429:
+        return None  # MAP-UPSTREAM-4XX judges the status
+    if ctx.exchange.headers.get("retry-after"):
         return []
     return [
         Problem(

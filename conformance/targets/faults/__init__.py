@@ -9,7 +9,16 @@ from __future__ import annotations
 from dataclasses import replace
 from types import ModuleType
 
-from conformance.targets.faults import benign, body, corners, errors, images, protocol, sse
+from conformance.targets.faults import (
+    benign,
+    body,
+    corners,
+    errors,
+    forwarding,
+    images,
+    protocol,
+    sse,
+)
 from conformance.targets.faults.model import NO_FAULT, Fault
 
 FAMILIES: dict[str, ModuleType] = {
@@ -19,6 +28,7 @@ FAMILIES: dict[str, ModuleType] = {
     "sse": sse,
     "errors": errors,
     "corners": corners,
+    "forwarding": forwarding,
     "benign": benign,
 }
 

@@ -1,0 +1,195 @@
+"""Defects of a gateway towards its upstream (the reference gateway forwarding; the embedded
+pair): what it sends upstream, how it maps upstream failures, fallbacks, streams."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from conformance.targets.faults.model import Body, Fault
+from conformance.targets.messages import GatewayRequest, UpstreamCall
+
+PINNED_API_VERSION = "2023-06-01-preview"
+WRAPPED = ("user", "style")
+DROPPED = ("user", "style")
+RETRIES = 3
+
+
+def _body(call: UpstreamCall) -> dict[str, Any]:
+    return dict(call.body) if isinstance(call.body, dict) else {}
+
+
+def _drop_fields(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
+    body = {k: v for k, v in _body(call).items() if k not in DROPPED}
+    return replace(call, body=body)
+
+
+def _wrap_fields(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
+    body = _body(call)
+    extra = {name: body.pop(name) for name in WRAPPED if name in body}
+    return replace(call, body={**body, "extra_body": extra} if extra else body)
+
+
+def _tidy_prompt(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
+    body = _body(call)
+    if isinstance(body.get("prompt"), str):
+        body["prompt"] = " ".join(body["prompt"].split())
+    return replace(call, body=body)
+
+
+def _deployment_as_model(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
+    return replace(call, body={**_body(call), "model": call.deployment})
+
+
+def _model_as_deployment(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
+    model = _body(call).get("model")
+    return replace(call, deployment=model) if isinstance(model, str) else call
+
+
+def _pinned_api_version(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
+    return replace(call, query={**call.query, "api-version": PINNED_API_VERSION})
+
+
+def _client_key_forwarded(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
+    key = req.headers.get("api-key")
+    return replace(call, headers={**call.headers, "api-key": key}) if key else call
+
+
+def _forward_fallbacks(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
+    if isinstance(req.body, dict) and "fallbacks" in req.body:
+        return replace(call, body={**_body(call), "fallbacks": req.body["fallbacks"]})
+    return call
+
+
+def _request_id_header(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
+    return replace(call, headers={**call.headers, "x-request-id": "conformance-gw-1"})
+
+
+def _client_error_as_500(req: GatewayRequest, status: int, envelope: Body) -> tuple[int, Body]:
+    if req.upstream_status is not None and 400 <= req.upstream_status < 500:
+        envelope["status_code"] = 500
+        return 500, envelope
+    return status, envelope
+
+
+def _server_error_as_400(req: GatewayRequest, status: int, envelope: Body) -> tuple[int, Body]:
+    if req.upstream_status is not None and req.upstream_status >= 500:
+        envelope["status_code"] = 400
+        return 400, envelope
+    return status, envelope
+
+
+def _drop_retry_after(req: GatewayRequest, status: int, headers: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k != "retry-after"}
+
+
+def _no_fallbacks(req: GatewayRequest, targets: list[str]) -> list[str]:
+    return targets[:1]
+
+
+def _fallbacks_reversed(req: GatewayRequest, targets: list[str]) -> list[str]:
+    return targets[:1] + targets[:0:-1]
+
+
+def _retry_storm(req: GatewayRequest, targets: list[str]) -> list[str]:
+    return [target for target in targets for _ in range(RETRIES)]
+
+
+FAULTS = [
+    Fault(
+        id="fwd-drops-fields",
+        summary="`user` and `style` are not passed to the upstream",
+        expected_check="FWD-FIELDS",
+        call=_drop_fields,
+    ),
+    Fault(
+        id="fwd-wraps-fields",
+        summary="`user` and `style` reach the upstream wrapped in an `extra_body` object",
+        expected_check="FWD-FIELDS",
+        call=_wrap_fields,
+    ),
+    Fault(
+        id="fwd-tidies-prompt",
+        summary="the prompt's runs of whitespace and newlines become single spaces upstream",
+        expected_check="FWD-PROMPT",
+        call=_tidy_prompt,
+    ),
+    Fault(
+        id="fwd-deployment-as-model",
+        summary="the deployment name is sent upstream as the body's model",
+        expected_check="FWD-DEPLOYMENT",
+        call=_deployment_as_model,
+    ),
+    Fault(
+        id="fwd-model-as-deployment",
+        summary="the body's model selects the upstream deployment, not the path's deployment",
+        expected_check="FWD-DEPLOYMENT",
+        call=_model_as_deployment,
+    ),
+    Fault(
+        id="fwd-pinned-api-version",
+        summary=f"the upstream is always called with api-version {PINNED_API_VERSION}",
+        expected_check="FWD-API-VERSION",
+        call=_pinned_api_version,
+    ),
+    Fault(
+        id="fwd-client-key-forwarded",
+        summary="the client's api-key is sent upstream instead of the gateway's own key",
+        expected_check="FWD-NO-CLIENT-CREDENTIAL",
+        call=_client_key_forwarded,
+    ),
+    Fault(
+        id="map-upstream-4xx-as-500",
+        summary="an upstream 4xx (content policy, 429) is answered 500",
+        expected_check="MAP-UPSTREAM-4XX",
+        error=_client_error_as_500,
+    ),
+    Fault(
+        id="map-retry-after-dropped",
+        summary="an upstream 429 is answered 429 without its Retry-After",
+        expected_check="MAP-UPSTREAM-429",
+        headers=_drop_retry_after,
+    ),
+    Fault(
+        id="map-upstream-5xx-as-400",
+        summary="an upstream 5xx is answered 400",
+        expected_check="MAP-UPSTREAM-5XX",
+        error=_server_error_as_400,
+    ),
+    Fault(
+        id="fallbacks-not-tried",
+        summary="fallbacks are ignored: a failing primary's error is the answer",
+        expected_check="FALLBACK-ORDER",
+        targets=_no_fallbacks,
+    ),
+    Fault(
+        id="fallbacks-reversed",
+        summary="fallbacks are tried last first",
+        expected_check="FALLBACK-ORDER",
+        targets=_fallbacks_reversed,
+    ),
+    Fault(
+        id="upstream-retry-storm",
+        summary=f"each failed upstream call is retried: up to {RETRIES} calls per target",
+        expected_check="UPSTREAM-CALLS",
+        targets=_retry_storm,
+    ),
+    Fault(
+        id="stream-buffered",
+        summary="a streamed upstream answer is held until it ends, then sent at once",
+        expected_check="STREAM-NOT-BUFFERED",
+        buffers_stream=True,
+    ),
+    Fault(
+        id="benign-fallbacks-forwarded",
+        summary="the gateway-only `fallbacks` field is passed upstream too",
+        benign=True,
+        call=_forward_fallbacks,
+    ),
+    Fault(
+        id="benign-upstream-request-id",
+        summary="upstream calls carry an extra x-request-id header",
+        benign=True,
+        call=_request_id_header,
+    ),
+]

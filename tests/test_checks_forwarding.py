@@ -1,0 +1,142 @@
+"""Two-sided checks on hand-made upstream records: judged only with records, errors when the
+records cannot be read, and the edges a gateway may legitimately take."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exchanges import case, events, exchange, fails, passes, spec
+
+from conformance.checks.registry import ExchangeContext, UpstreamView, get
+from conformance.client import Exchange, SentRequest
+from conformance.spec import JSON
+
+URL = "http://gw/openai/openai/deployments/dep/images/generations?api-version=2024-10-21"
+TOKEN = ("upstream", "upstream-token:cf0001")
+
+
+def two_sided(body: dict[str, Any] | None = None, fault: str | None = None) -> Any:
+    tags = TOKEN + ((f"upstream-fault:{fault}",) if fault else ())
+    return case(body, tags=tags)
+
+
+def sent(ex: Exchange, headers: dict[str, str] | None = None) -> Exchange:
+    ex.request = SentRequest("POST", URL, {"content-type": JSON, **(headers or {})}, b"{}")
+    return ex
+
+
+def record(body: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    found = {
+        "seq": 1,
+        "route": "azure",
+        "deployment": "dep",
+        "api_version": "2024-10-21",
+        "headers": {"api-key": "gateway-key"},
+        "body": body,
+        "status": 200,
+        "stream": None,
+    }
+    found.update(fields)
+    return found
+
+
+def judge(check_id: str, ex: Exchange, records: list[dict[str, Any]] | None, **view: Any) -> Any:
+    upstream = None if records is None else UpstreamView(records, **view)
+    ctx = ExchangeContext(
+        spec(), spec().operation, ex, lambda url: (None, {}, b"", None), upstream=upstream
+    )
+    return get(check_id).func(ctx)
+
+
+def test_not_judged_without_upstream_or_for_other_cases() -> None:
+    ex = sent(exchange(case()))
+    assert judge("FWD-FIELDS", ex, [record({"model": "dall-e-3"})]) is None  # no token
+    assert judge("FWD-FIELDS", sent(exchange(two_sided())), None) is None
+
+
+def test_unreadable_records_are_an_error_not_a_pass() -> None:
+    outcome = judge("FWD-FIELDS", sent(exchange(two_sided())), [], error="ConnectError")
+    assert outcome and outcome[0].error
+
+
+def test_fields_dropped_wrapped_changed_and_fallbacks_may_go() -> None:
+    c = two_sided({"user": "u", "n": 2, "fallbacks": ["f"]})
+    body = {**c.body}
+    body.pop("fallbacks")
+    assert passes(judge("FWD-FIELDS", sent(exchange(c)), [record(body)]))
+    wrapped = {k: v for k, v in body.items() if k != "user"} | {"extra": {"user": "u"}}
+    problems = judge("FWD-FIELDS", sent(exchange(c)), [record(wrapped)])
+    assert fails(problems) and "wrapped into extra.user" in problems[0].message
+    assert fails(judge("FWD-FIELDS", sent(exchange(c)), [record({**body, "n": 1})]))
+
+
+def test_prompt_and_deployment() -> None:
+    c = two_sided()
+    ex = sent(exchange(c))
+    assert passes(judge("FWD-PROMPT", ex, [record(dict(c.body))]))
+    assert fails(judge("FWD-PROMPT", ex, [record({**c.body, "prompt": "other"})]))
+    assert passes(judge("FWD-DEPLOYMENT", ex, [record(dict(c.body))]))
+    assert fails(judge("FWD-DEPLOYMENT", ex, [record(dict(c.body), deployment="dall-e-3")]))
+    assert fails(judge("FWD-DEPLOYMENT", ex, [record({**c.body, "model": "dep"})]))
+
+
+def test_api_version_and_client_credential() -> None:
+    c = two_sided()
+    ex = sent(exchange(c), {"api-key": "client-secret-1"})
+    assert passes(judge("FWD-API-VERSION", ex, [record(dict(c.body))]))
+    assert fails(judge("FWD-API-VERSION", ex, [record(dict(c.body), api_version="2023-05-15")]))
+    assert passes(judge("FWD-NO-CLIENT-CREDENTIAL", ex, [record(dict(c.body))]))
+    leaked = record(dict(c.body), headers={"authorization": "Bearer client-secret-1"})
+    assert fails(judge("FWD-NO-CLIENT-CREDENTIAL", ex, [leaked]))
+    assert judge("FWD-NO-CLIENT-CREDENTIAL", ex, [leaked], credential_passes=True) is None
+
+
+def test_error_mapping() -> None:
+    policy = [record({}, status=400, error_code="content_policy_violation")]
+    kept = {"error": {"code": "content_policy_violation", "message": "refused"}}
+    c = two_sided(fault="content-policy")
+    assert passes(judge("MAP-UPSTREAM-4XX", sent(exchange(c, status=400, json_body=kept)), policy))
+    lost = {"error": {"code": "upstream_error"}}
+    assert fails(judge("MAP-UPSTREAM-4XX", sent(exchange(c, status=400, json_body=lost)), policy))
+    assert fails(judge("MAP-UPSTREAM-4XX", sent(exchange(c, status=500, json_body=kept)), policy))
+    limited = [record({}, status=429, retry_after="2")]
+    answer = exchange(two_sided(fault="429"), status=429, json_body=kept)
+    assert fails(judge("MAP-UPSTREAM-429", sent(answer), limited))
+    answer.headers["retry-after"] = "2"
+    assert passes(judge("MAP-UPSTREAM-429", sent(answer), limited))
+    failed = [record({}, status=500)]
+    c5 = two_sided(fault="500")
+    assert passes(judge("MAP-UPSTREAM-5XX", sent(exchange(c5, status=500, json_body=kept)), failed))
+    assert fails(judge("MAP-UPSTREAM-5XX", sent(exchange(c5, status=502, raw=b"<html>")), failed))
+    assert fails(judge("MAP-UPSTREAM-5XX", sent(exchange(c5, status=400, json_body=kept)), failed))
+
+
+def test_fallbacks_in_order_and_calls_bounded() -> None:
+    c = two_sided({"fallbacks": ["f1", "f2"]}, fault="fallbacks")
+    ex = sent(exchange(c))
+    good = [
+        record({"model": "dall-e-3"}, status=500),
+        record({"model": "f1"}, deployment="f1", status=500),
+        record({"model": "f2"}, deployment="f2", status=200),
+    ]
+    assert passes(judge("FALLBACK-ORDER", ex, good))
+    assert fails(judge("FALLBACK-ORDER", ex, [good[0], good[2]]))  # f1 skipped
+    assert fails(judge("FALLBACK-ORDER", sent(exchange(c, status=500)), good[:1]))  # not tried
+    plain = sent(exchange(two_sided()))
+    assert passes(judge("UPSTREAM-CALLS", plain, good[2:]))
+    assert fails(judge("UPSTREAM-CALLS", plain, good[2:] * 2))
+    assert passes(judge("UPSTREAM-CALLS", plain, good[2:] * 2, max_calls=2))
+    assert fails(judge("UPSTREAM-CALLS", plain, []))
+
+
+def test_stream_relayed_or_held() -> None:
+    c = two_sided({"stream": True})
+    timing = {"events": 4, "first_event_s": 0.3, "last_event_s": 1.0}
+    streamed = [record(dict(c.body), stream=timing)]
+    relayed = events({"type": "a"}, {"type": "b"})  # arrive at 0.00 s and 0.01 s
+    assert passes(judge("STREAM-NOT-BUFFERED", sent(exchange(c, events=relayed)), streamed))
+    for event in relayed:
+        event.t_s += 1.2
+    assert fails(judge("STREAM-NOT-BUFFERED", sent(exchange(c, events=relayed)), streamed))
+    body = sent(exchange(c, json_body={"data": []}))
+    assert fails(judge("STREAM-NOT-BUFFERED", body, streamed))
