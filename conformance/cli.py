@@ -76,6 +76,18 @@ def _parser() -> argparse.ArgumentParser:
         "checks; default with the embedded gateway: a fake upstream of its own",
     )
     target.add_argument(
+        "--max-upstream-calls",
+        type=_positive_int,
+        default=1,
+        help="upstream calls a request without fallbacks may cause (the gateway's retries)",
+    )
+    target.add_argument(
+        "--credential-passes",
+        action="store_true",
+        help="the client credential is the upstream's key by design (e.g. Portkey's "
+        "Authorization): FWD-NO-CLIENT-CREDENTIAL is not judged",
+    )
+    target.add_argument(
         "--narrow",
         action="append",
         default=[],
@@ -208,6 +220,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         shrink=not args.no_shrink,
         fault=args.fault,
         upstream=args.upstream,
+        max_upstream_calls=args.max_upstream_calls,
+        credential_passes=args.credential_passes,
     )
     out = console.Console(quiet=args.quiet, secrets=_secrets(config))
     if args.dry_run:
