@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -63,7 +64,8 @@ def run_gateway(gateway: Gateway, args: argparse.Namespace, features: set[str]) 
     """Install, start and run one gateway; every child is stopped before this returns."""
     entry: dict[str, Any] = {"status": "failed"}
     out = args.reports / gateway.name
-    out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out, ignore_errors=True)  # no stale results.json may pass for this run's
+    out.mkdir(parents=True)
     run_dir = args.root / gateway.name / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
     children: list[procs.Child] = []
@@ -138,8 +140,8 @@ def run_gateway(gateway: Gateway, args: argparse.Namespace, features: set[str]) 
 def _install(gateway: Gateway, args: argparse.Namespace, log: Path) -> float | None:
     """Seconds the install took, or None when the pinned install was already there."""
     if gateway.installed(args.root) and not args.reinstall:
+        log.write_text(f"pinned install present: {gateway.home(args.root)}; not reinstalled\n")
         return None
-    log.unlink(missing_ok=True)
     started = time.monotonic()
     gateway.install(args.root, log)
     return round(time.monotonic() - started, 1)
@@ -150,9 +152,7 @@ def _suite_options(gateway: Gateway, upstream: Upstream, features: set[str]) -> 
     options = ["--deployment", DEPLOYMENTS[0]]
     if "--profile" in features:
         options += ["--profile", gateway.name]
-    if "--upstream" in features:
-        options += ["--upstream", upstream.url]
-    return options
+    return [*options, "--upstream", upstream.url]
 
 
 def _suite_features() -> set[str]:
@@ -160,7 +160,7 @@ def _suite_features() -> set[str]:
     text = subprocess.run(
         [*SUITE, "run", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
     ).stdout
-    return {flag for flag in ("--profile", "--upstream") if re.search(rf"{flag}\b", text)}
+    return {flag for flag in ("--profile",) if re.search(rf"{flag}\b", text)}
 
 
 def _verdict(results: Path) -> dict[str, Any]:

@@ -135,7 +135,9 @@ class LiteLLM(Gateway):
             cwd=run_dir,
             health_url=f"{base}/openai/health/liveliness",
             health_timeout=120.0,
-            suite_args=["--base-url", base, "--api-key", master_key],
+            # The router retries a failed call twice (its default num_retries, 2) before it gives
+            # up or falls back: declared retries, so up to 3 upstream calls per request.
+            suite_args=["--base-url", base, "--api-key", master_key, "--max-upstream-calls", "3"],
             secrets=(master_key, upstream.key),
         )
 
@@ -169,7 +171,8 @@ class Portkey(Gateway):
         argv = ["node", "--import", preload.as_uri(), str(server), f"--port={port}", "--headless"]
         env = dict(os.environ)
         env["INTEROP_LISTEN_HOST"] = "127.0.0.1"
-        suite_args = ["--base-url", f"http://127.0.0.1:{port}"]
+        # The client's bearer token is the provider key by design: Portkey forwards it.
+        suite_args = ["--base-url", f"http://127.0.0.1:{port}", "--credential-passes"]
         for name, value in self.headers(upstream, DEPLOYMENTS[0]):
             suite_args += ["--header", f"{name}: {value}"]
         return Launch(
