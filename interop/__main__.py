@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,15 +49,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     signal.signal(signal.SIGTERM, _interrupt)
     features = _suite_features()
-    summary: dict[str, Any] = {"suite_features": sorted(features), "gateways": {}}
+    entries: dict[str, dict[str, Any]] = {}
     for name in names:
-        entry = run_gateway(GATEWAYS[name], args, features)
-        summary["gateways"][name] = entry
-        print(_line(name, entry), flush=True)
-    args.reports.mkdir(parents=True, exist_ok=True)
-    (args.reports / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    ran = all(e["status"] == "ran" for e in summary["gateways"].values())
-    gated = args.gate and any(e.get("exit_code") != 0 for e in summary["gateways"].values())
+        entries[name] = run_gateway(GATEWAYS[name], args, features)
+        entries[name]["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        print(_line(name, entries[name]), flush=True)
+    _write_summary(args.reports / "summary.json", entries, features)
+    ran = all(e["status"] == "ran" for e in entries.values())
+    gated = args.gate and any(e.get("exit_code") != 0 for e in entries.values())
     return 0 if ran and not gated else 1
 
 
@@ -135,6 +135,18 @@ def run_gateway(gateway: Gateway, args: argparse.Namespace, features: set[str]) 
             procs.stop(child)
         _redact_logs(out, secrets)
     return entry
+
+
+def _write_summary(path: Path, entries: dict[str, dict[str, Any]], features: set[str]) -> None:
+    """Update this run's gateways in summary.json; the others keep their last entry."""
+    try:
+        gateways = json.loads(path.read_text())["gateways"]
+    except (OSError, ValueError, KeyError, TypeError):
+        gateways = {}
+    gateways.update(entries)
+    summary = {"suite_features": sorted(features), "gateways": gateways}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=2) + "\n")
 
 
 def _install(gateway: Gateway, args: argparse.Namespace, log: Path) -> float | None:
