@@ -36,11 +36,9 @@ URL = re.compile(r"https?://[^\s/]+")
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
-    args = _parser().parse_args(
-        argv[: len(argv) - len(extra) - (1 if extra or "--" in argv else 0)]
-    )
-    args.extra = extra
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args = _parser().parse_args(argv[:cut])
+    args.extra = argv[cut + 1 :]
     args.root, args.reports = args.root.resolve(), args.reports.resolve()
     names = args.gateways or list(GATEWAYS)
     unknown = [n for n in names if n not in GATEWAYS]
@@ -50,11 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     features = _suite_features()
     entries: dict[str, dict[str, Any]] = {}
-    for name in names:
-        entries[name] = run_gateway(GATEWAYS[name], args, features)
-        entries[name]["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        print(_line(name, entries[name]), flush=True)
-    _write_summary(args.reports / "summary.json", entries, features)
+    try:
+        for name in names:
+            entries[name] = run_gateway(GATEWAYS[name], args, features)
+            entries[name]["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+            print(_line(name, entries[name]), flush=True)
+    except KeyboardInterrupt:
+        print("interop: interrupted; every process it started is stopped", file=sys.stderr)
+        return 130
+    finally:
+        _write_summary(args.reports / "summary.json", entries, features)
     ran = all(e["status"] == "ran" for e in entries.values())
     gated = args.gate and any(e.get("exit_code") != 0 for e in entries.values())
     return 0 if ran and not gated else 1
