@@ -25,13 +25,14 @@ browser:
 	  (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
 	  || echo "chromium could not be installed: browser tests will be skipped"; }
 
-test: install browser
+# Lint first: a lint or type error fails the build before any test runs.
+test: lint browser
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: install
-	$(BIN)/ruff check conformance tests
-	$(BIN)/ruff format --check conformance tests
-	$(BIN)/mypy conformance
+	$(BIN)/ruff check conformance tests benchmarks
+	$(BIN)/ruff format --check conformance tests benchmarks
+	$(BIN)/mypy --strict conformance
 
 bench: install
 	$(BIN)/python benchmarks/run.py

@@ -13,7 +13,8 @@ import statistics
 import sys
 import time
 
-from conformance.runner import RunConfig, run
+from conformance.config import RunConfig
+from conformance.runner import run
 from conformance.spec import load_spec
 from conformance.targets.server import running_gateway
 

@@ -19,28 +19,22 @@ from pathlib import Path
 from types import FrameType
 
 from conformance import __version__
+from conformance.config import BOUNDS, OPTIONS, OUTPUT, PLAN, TARGET
+from conformance.errors import ConformanceError, ExitCode, UsageError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = (int(c) for c in ExitCode)
 DEFAULT_REPORT_DIR = Path("reports/latest")
-
-
-class UsageError(Exception):
-    """A configuration problem reported as one line, exit 2."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    from conformance.report.baseline import BaselineError
-    from conformance.report.jsonreport import ResultsError
-    from conformance.spec import SpecError
-
     try:
         code: int = args.handler(args)
         return code
-    except (SpecError, UsageError, BaselineError, ResultsError) as exc:
+    except ConformanceError as exc:
         print(f"conformance: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return int(exc.exit_code)
     except KeyboardInterrupt:
         print("conformance: interrupted", file=sys.stderr)
         return EXIT_FAILED
@@ -58,70 +52,18 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the suite against a gateway")
-    target = run.add_argument_group("target")
-    target.add_argument("--base-url", help="gateway URL; default: the embedded reference gateway")
-    target.add_argument("--spec", help="OpenAPI document (path or URL); default: specs/ bundled")
-    target.add_argument("--deployment", default="dall-e-3", help="deployment-id path parameter")
-    target.add_argument("--api-version", default="2024-02-01", help="api-version query parameter")
-    target.add_argument("--model", default="dall-e-3", help="the body's `model`")
-    target.add_argument("--api-key", help="sent as `api-key` (or env CONFORMANCE_API_KEY)")
-    target.add_argument(
-        "--header", action="append", default=[], metavar="'Name: value'", help="extra header"
-    )
-    target.add_argument("--fault", help="embedded target only: switch on a fault of the catalogue")
-    target.add_argument(
-        "--upstream",
-        metavar="URL",
-        help="the fake upstream the gateway calls (`conformance upstream`): adds the two-sided "
-        "checks; default with the embedded gateway: a fake upstream of its own",
-    )
-    target.add_argument(
-        "--max-upstream-calls",
-        type=_positive_int,
-        default=1,
-        help="upstream calls a request without fallbacks may cause (the gateway's retries)",
-    )
-    target.add_argument(
-        "--credential-passes",
-        action="store_true",
-        help="the client credential is the upstream's key by design (e.g. Portkey's "
-        "Authorization): FWD-NO-CLIENT-CREDENTIAL is not judged",
-    )
-    target.add_argument(
-        "--narrow",
-        action="append",
-        default=[],
-        metavar="RULE",
-        help="narrow the spec to what the deployment's model supports: "
-        "'n<=1', 'size=1024x1024,1792x1024', 'stream=false'",
-    )
-    plan = run.add_argument_group("plan")
-    plan.add_argument("--seed", type=int, default=0, help="generation seed (default 0)")
-    plan.add_argument("--max-examples", type=_positive_int, help="random valid bodies to send")
-    plan.add_argument("--max-requests", type=_positive_int, help="hard cap on requests sent")
+    groups = {name: run.add_argument_group(name) for name in (TARGET, PLAN, BOUNDS, OUTPUT)}
+    for option in OPTIONS:
+        groups[option.group].add_argument(option.flag, **option.argparse_kwargs())
+    plan = groups[PLAN]
     plan.add_argument("--dry-run", action="store_true", help="print the plan; send nothing")
-    plan.add_argument("--no-shrink", action="store_true", help="do not minimise failing cases")
-    bounds = run.add_argument_group("bounds and pacing")
-    bounds.add_argument("--timeout", type=_positive_float, default=60.0, help="per request (s)")
-    bounds.add_argument("--connect-timeout", type=_positive_float, default=5.0)
-    bounds.add_argument("--read-timeout", type=_positive_float, default=30.0)
-    bounds.add_argument("--max-body-mb", type=_positive_float, default=96.0)
-    bounds.add_argument("--max-events", type=_positive_int, default=2000)
-    bounds.add_argument("--max-stream-s", type=_positive_float, default=60.0)
-    bounds.add_argument(
-        "--stream-grace-s",
-        type=_positive_float,
-        default=2.0,
-        help="how long a stream may stay open after its last expected image",
+    out = groups[OUTPUT]
+    out.add_argument(
+        "--report-dir",
+        type=Path,
+        default=DEFAULT_REPORT_DIR,
+        help=f"where the reports go (default: {DEFAULT_REPORT_DIR})",
     )
-    bounds.add_argument("--max-duration", type=_positive_float, help="whole-run deadline (s)")
-    bounds.add_argument("--workers", type=_positive_int, default=4, help="concurrent requests")
-    bounds.add_argument("--rate", type=_rate, help="requests per second, e.g. 5 or 5/s")
-    out = run.add_argument_group("verdict and output")
-    out.add_argument("--strict", action="store_true", help="SHOULD failures also fail the gate")
-    out.add_argument("--report-dir", type=Path, default=DEFAULT_REPORT_DIR)
-    out.add_argument("--baseline", type=Path, help="expected failures (TOML or YAML)")
-    out.add_argument("--strict-baseline", action="store_true", help="stale entries fail the gate")
     out.add_argument("--write-baseline", type=Path, help="write a baseline of current failures")
     out.add_argument("--quiet", "-q", action="store_true", help="print only the verdict line")
     run.set_defaults(handler=_cmd_run)
@@ -184,77 +126,37 @@ def _parser() -> argparse.ArgumentParser:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from conformance import console
-    from conformance.client import Bounds
+    from conformance.config import run_config
     from conformance.report import write_reports
-    from conformance.runner import RunConfig, TargetUnreachable, dry_run_summary, run
-    from conformance.spec import load_spec, narrow
+    from conformance.runner import dry_run_summary, run
 
-    if args.fault and args.base_url:
-        raise UsageError("--fault applies to the embedded reference gateway; drop --base-url")
     _check_fault(args.fault)
-    spec = narrow(load_spec(args.spec), args.narrow)
-    config = RunConfig(
-        spec=spec,
-        base_url=args.base_url,
-        deployment=args.deployment,
-        api_version=args.api_version or None,
-        api_key=args.api_key or os.environ.get("CONFORMANCE_API_KEY") or None,
-        headers=tuple(_header(h) for h in args.header),
-        model=args.model,
-        seed=args.seed,
-        max_examples=args.max_examples,
-        max_requests=args.max_requests,
-        bounds=Bounds(
-            connect_timeout=args.connect_timeout,
-            read_timeout=min(args.read_timeout, args.timeout),
-            total_timeout=args.timeout,
-            max_body_bytes=int(args.max_body_mb * 1024 * 1024),
-            max_events=args.max_events,
-            max_stream_s=args.max_stream_s,
-            stream_grace_s=args.stream_grace_s,
-        ),
-        strict=args.strict,
-        workers=args.workers,
-        rate=args.rate,
-        max_duration=args.max_duration,
-        shrink=not args.no_shrink,
-        fault=args.fault,
-        upstream=args.upstream,
-        max_upstream_calls=args.max_upstream_calls,
-        credential_passes=args.credential_passes,
-    )
-    out = console.Console(quiet=args.quiet, secrets=_secrets(config))
+    config = run_config(vars(args))
+    baseline = None
+    if args.baseline:
+        from dataclasses import replace
+
+        from conformance.report.baseline import load_baseline
+
+        baseline = replace(load_baseline(args.baseline), strict=args.strict_baseline)
+    out = console.Console(quiet=args.quiet, secrets=config.secrets())
     if args.dry_run:
         out.plan(dry_run_summary(config), seed=args.seed)
         return EXIT_OK
-    out.starting(config.base_url or "embedded reference gateway", spec, args.seed)
+    out.starting(config.base_url or "embedded reference gateway", config.spec, args.seed)
     _stop_on_signals(config.stop)
-    try:
-        with out.progress() as tick:
-            result = run(config, progress=tick)
-    except TargetUnreachable as exc:
-        out.error(str(exc))
-        return EXIT_UNREACHABLE
+    with out.progress() as tick:
+        result = run(config, progress=tick)
+    result.baseline = baseline
     paths = write_reports(result, args.report_dir)
-    code = EXIT_FAILED if result.gate_failed else EXIT_OK
-    if result.environment_problems and not any(c.cases_run for c in result.checks):
-        out.error("every request met 401/403/429: check credentials and quota")
-        code = EXIT_USAGE
-    if args.baseline:
-        from conformance.report.baseline import apply_baseline, load_baseline
-
-        outcome = apply_baseline(
-            result, load_baseline(args.baseline), strict_baseline=args.strict_baseline
-        )
-        out.baseline(outcome)
-        code = max(code, outcome.exit_code) if result.incomplete else outcome.exit_code
+    gate = result.gate
     if args.write_baseline:
         from conformance.report.baseline import write_baseline
 
         write_baseline(result, args.write_baseline)
         out.note(f"baseline written to {args.write_baseline}")
     out.summary(result, paths)
-    return code
+    return int(gate.exit_code)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -296,12 +198,12 @@ def _cmd_upstream(args: argparse.Namespace) -> int:
 
 
 def _cmd_checks(args: argparse.Namespace) -> int:
-    from conformance import console
     from conformance.checks.registry import catalogue
+    from conformance.listing import print_catalogue
     from conformance.spec import load_spec
 
-    op = load_spec(args.spec).operation
-    console.print_catalogue(catalogue(), op, as_json=args.json)
+    op = load_spec(args.spec, validate=False).operation
+    print_catalogue(catalogue(), op, as_json=args.json)
     return EXIT_OK
 
 
@@ -323,46 +225,6 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 # -- argument helpers ----------------------------------------------------------------------
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {value}")
-    return value
-
-
-def _rate(text: str) -> float:
-    return _positive_float(text.removesuffix("/s"))
-
-
-def _header(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition(":")
-    if not sep or not name.strip():
-        raise UsageError(f"--header must look like 'Name: value', got {text.split(':')[0]!r}")
-    return name.strip(), value.strip()
-
-
-def _secrets(config: object) -> list[str]:
-    from conformance.redaction import Redactor
-    from conformance.runner import RunConfig
-
-    assert isinstance(config, RunConfig)
-    values = [v for _, v in config.headers] + ([config.api_key] if config.api_key else [])
-    return values if Redactor(values) else []
 
 
 def _check_fault(fault: str | None) -> None:

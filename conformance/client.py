@@ -13,126 +13,33 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 
 from conformance import __version__
-from conformance.plan.case import Case
+from conformance.config import Bounds, Target
+from conformance.model import (
+    Case,
+    Exchange,
+    FetchResult,
+    SentRequest,
+    StreamEvent,
+)
+from conformance.model import (
+    TransportErrorKind as Kind,
+)
 from conformance.spec import SSE, Operation
-
-MiB = 1024 * 1024
-ABORTED = "aborted"
-"""`Exchange.transport_error` of a request cut by `Client.abort()`: says nothing of the gateway."""
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """Limits applied to every request the suite makes."""
-
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
-    total_timeout: float = 60.0
-    max_body_bytes: int = 96 * MiB
-    max_events: int = 2000
-    max_stream_s: float = 60.0
-    stream_grace_s: float = 2.0
-    """How long a stream may stay open once it delivered every image it was asked for."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where and how to reach the gateway."""
-
-    base_url: str
-    deployment: str = "dall-e-3"
-    api_version: str | None = "2024-02-01"
-    api_key: str | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    model: str = "dall-e-3"
-
-    def secrets(self) -> list[str]:
-        values = [v for _, v in self.headers]
-        if self.api_key:
-            values.append(self.api_key)
-        return [v for v in values if v]
-
-
-@dataclass
-class SentRequest:
-    method: str
-    url: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class StreamEvent:
-    """One Server-Sent Event as framed by the WHATWG rules, with its arrival time."""
-
-    event: str
-    data: str
-    id: str
-    retry: int | None
-    t_s: float
-
-    @cached_property
-    def payload(self) -> Any:
-        """The data parsed as JSON (once, whoever asks first), or `NOT_JSON`."""
-        try:
-            return json.loads(self.data)
-        except (json.JSONDecodeError, RecursionError):
-            return NOT_JSON
-
-
-@dataclass
-class Exchange:
-    """A request and what came back (possibly nothing, with `transport_error` set)."""
-
-    case: Case
-    request: SentRequest
-    status: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    events: list[StreamEvent] | None = None
-    elapsed_s: float = 0.0
-    transport_error: str | None = None
-    transport_detail: str = ""
-
-    @property
-    def media_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
-
-    @property
-    def is_stream(self) -> bool:
-        return self.events is not None
-
-    @cached_property
-    def json_body(self) -> Any:
-        """The body parsed as JSON, or `NOT_JSON` when it does not parse."""
-        try:
-            return json.loads(self.body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-            return NOT_JSON
-
-
-class _NotJson:
-    def __repr__(self) -> str:
-        return "NOT_JSON"
-
-
-NOT_JSON: Any = _NotJson()
-
+from conformance.sse_framing import FramedEvent, SSEFraming
 
 StreamEnd = Callable[[StreamEvent], bool]
 
 
-class TransportError(Exception):
-    def __init__(self, kind: str, detail: str) -> None:
+class _Cut(Exception):  # noqa: N818 - control flow inside the client, never raised out of it
+    """Ends reading a response: `kind` and `detail` become the exchange's transport error."""
+
+    def __init__(self, kind: Kind, detail: str) -> None:
         super().__init__(f"{kind}: {detail}")
         self.kind = kind
         self.detail = detail
@@ -184,10 +91,12 @@ class Client:
     def build(self, case: Case) -> SentRequest:
         """The exact request `case` stands for."""
         deployment = case.deployment if case.deployment is not None else self.target.deployment
-        path = self.op.path.replace("{deployment-id}", quote(deployment, safe=""))
+        template = self.target.path or self.op.path
+        quoted = quote(deployment, safe="")
+        path = template.replace("{deployment-id}", quoted).replace("{deployment}", quoted)
         url = self.target.base_url.rstrip("/") + path
         version = case.api_version if case.api_version is not None else self.target.api_version
-        if version and not case.omit_api_version:
+        if version and not case.omit_api_version and self.target.send_api_version:
             url += "?api-version=" + quote(version, safe="")
         body = case.raw_body if case.raw_body is not None else json.dumps(case.body).encode()
         headers = {
@@ -195,10 +104,14 @@ class Client:
             "accept": "application/json, text/event-stream",
             "user-agent": f"gateway-conformance/{__version__}",
         }
-        if self.target.api_key:
+        if self.target.api_key and self.target.bearer:
+            headers["authorization"] = f"Bearer {self.target.api_key}"
+        elif self.target.api_key:
             headers["api-key"] = self.target.api_key
         for name, value in self.target.headers:
-            headers[name.lower()] = value
+            # profile headers may name the request's deployment and api-version
+            text = value.replace("{deployment}", deployment)
+            headers[name.lower()] = text.replace("{api_version}", version or "")
         return SentRequest(self.op.method.upper(), url, headers, body)
 
     def send(self, case: Case, stream_end: StreamEnd | None = None) -> Exchange:
@@ -230,16 +143,14 @@ class Client:
                 else:
                     exchange.body = self._read_body(response, started)
                 watchdog.raise_if_fired()
-        except TransportError as exc:
+        except _Cut as exc:
             exchange.transport_error, exchange.transport_detail = exc.kind, exc.detail
         except httpx.HTTPError as exc:
             exchange.transport_error, exchange.transport_detail = watchdog.classify(exc)
         exchange.elapsed_s = time.monotonic() - started
         return exchange
 
-    def fetch(
-        self, url: str, method: str = "GET"
-    ) -> tuple[int | None, dict[str, str], bytes, str | None]:
+    def fetch(self, url: str, method: str = "GET") -> FetchResult:
         """GET a URL the gateway returned (an image), within the same bounds; redirects (a CDN)
         are followed."""
         started = time.monotonic()
@@ -252,12 +163,12 @@ class Client:
             ):
                 body = self._read_body(response, started)
                 watchdog.raise_if_fired()
-                return response.status_code, _flat_headers(response.headers), body, None
-        except TransportError as exc:
-            return None, {}, b"", f"{exc.kind}: {exc.detail}"
+                return FetchResult(response.status_code, _flat_headers(response.headers), body)
+        except _Cut as exc:
+            return FetchResult(error=exc.kind, detail=exc.detail)
         except httpx.HTTPError as exc:
             kind, detail = watchdog.classify(exc)
-            return None, {}, b"", f"{kind}: {detail}"
+            return FetchResult(error=kind, detail=detail)
 
     def _read_body(self, response: httpx.Response, started: float) -> bytes:
         chunks: list[bytes] = []
@@ -266,7 +177,7 @@ class Client:
             size += len(chunk)
             if size > self.bounds.max_body_bytes:
                 limit = self.bounds.max_body_bytes
-                raise TransportError("body-too-large", f"body exceeded {limit} bytes; read stopped")
+                raise _Cut(Kind.BODY_TOO_LARGE, f"body exceeded {limit} bytes; read stopped")
             chunks.append(chunk)
             self._check_deadline(started, self.bounds.total_timeout)
         return b"".join(chunks)
@@ -280,17 +191,17 @@ class Client:
         stream_end: StreamEnd | None,
     ) -> None:
         assert exchange.events is not None
-        lines, decoder = SSELineDecoder(), SSEDecoder()
+        framing = SSEFraming()
         text = _utf8_decoder()
         size, limit, ended = 0, self.bounds.max_stream_s, False
         for chunk in response.iter_bytes():
             size += len(chunk)
             if size > self.bounds.max_body_bytes:
-                raise TransportError(
-                    "body-too-large", f"stream exceeded {self.bounds.max_body_bytes} bytes; cut"
+                raise _Cut(
+                    Kind.BODY_TOO_LARGE, f"stream exceeded {self.bounds.max_body_bytes} bytes; cut"
                 )
-            for line in lines.decode(text.decode(chunk)) if chunk else []:
-                event = self._take(decoder.decode(line), exchange, started)
+            for framed in framing.feed(text.decode(chunk)) if chunk else ():
+                event = self._take(framed, exchange, started)
                 if event is not None and stream_end is not None and not ended and stream_end(event):
                     ended = True
                     limit = min(limit, time.monotonic() - started + self.bounds.stream_grace_s)
@@ -301,25 +212,26 @@ class Client:
                     )
             if time.monotonic() - started > limit:
                 raise watchdog.cut()
-        for line in [*lines.flush(), ""]:
-            self._take(decoder.decode(line), exchange, started)
+        for framed in framing.feed(text.decode(b"", final=True)):
+            self._take(framed, exchange, started)
+        framing.close()
 
-    def _take(self, sse: Any, exchange: Exchange, started: float) -> StreamEvent | None:
-        if sse is None or sse.data == "":
-            return None  # WHATWG: an event with an empty data buffer is not dispatched
+    def _take(self, sse: FramedEvent, exchange: Exchange, started: float) -> StreamEvent | None:
+        if sse.data == "":
+            return None  # an event without data carries nothing to judge
         assert exchange.events is not None
         event = StreamEvent(sse.event, sse.data, sse.id, sse.retry, time.monotonic() - started)
         exchange.events.append(event)
         if len(exchange.events) > self.bounds.max_events:
-            raise TransportError(
-                "stream-too-long", f"more than {self.bounds.max_events} events; stream cut"
+            raise _Cut(
+                Kind.STREAM_TOO_LONG, f"more than {self.bounds.max_events} events; stream cut"
             )
         return event
 
     @staticmethod
     def _check_deadline(started: float, limit: float, what: str = "response") -> None:
         if time.monotonic() - started > limit:
-            raise TransportError("deadline", f"{what} still incomplete after {limit:g}s; cut")
+            raise _Cut(Kind.DEADLINE, f"{what} still incomplete after {limit:g}s; cut")
 
 
 class _Watchdog:
@@ -376,7 +288,7 @@ class _Watchdog:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
-    def classify(self, exc: httpx.HTTPError) -> tuple[str, str]:
+    def classify(self, exc: httpx.HTTPError) -> tuple[Kind, str]:
         if not self.aborted and (not self.fired or isinstance(exc, httpx.TimeoutException)):
             return _classify(exc)
         cut = self.cut()
@@ -387,14 +299,14 @@ class _Watchdog:
         if self.fired:
             raise self.cut()
 
-    def cut(self) -> TransportError:
+    def cut(self) -> _Cut:
         """The error of a request this watchdog cut (or is about to)."""
         if self.aborted:
-            return TransportError(ABORTED, "request abandoned: the run was stopped")
+            return _Cut(Kind.ABORTED, "request abandoned: the run was stopped")
         if self.reason:
-            return TransportError("deadline", f"{self.reason}; connection closed")
-        return TransportError(
-            "deadline", f"response still incomplete after {self.limit:g}s; connection closed"
+            return _Cut(Kind.DEADLINE, f"{self.reason}; connection closed")
+        return _Cut(
+            Kind.DEADLINE, f"response still incomplete after {self.limit:g}s; connection closed"
         )
 
 
@@ -413,18 +325,18 @@ def _flat_headers(headers: httpx.Headers) -> dict[str, str]:
     return flat
 
 
-def _classify(exc: httpx.HTTPError) -> tuple[str, str]:
+def _classify(exc: httpx.HTTPError) -> tuple[Kind, str]:
     detail = str(exc) or exc.__class__.__name__
     if isinstance(exc, httpx.ConnectError):
-        return "connect", detail
+        return Kind.CONNECT, detail
     if isinstance(exc, httpx.ConnectTimeout):
-        return "connect", f"connect timeout: {detail}"
+        return Kind.CONNECT, f"connect timeout: {detail}"
     if isinstance(exc, httpx.TimeoutException):
-        return "timeout", f"{exc.__class__.__name__}: {detail}"
+        return Kind.TIMEOUT, f"{exc.__class__.__name__}: {detail}"
     if isinstance(exc, httpx.DecodingError):
-        return "decoding", f"content-encoding could not be decoded: {detail}"
+        return Kind.DECODING, f"content-encoding could not be decoded: {detail}"
     if isinstance(exc, httpx.RemoteProtocolError):
-        return "protocol", detail
+        return Kind.PROTOCOL, detail
     if isinstance(exc, httpx.ReadError):
-        return "reset", f"connection broken mid-response: {detail}"
-    return "transport", f"{exc.__class__.__name__}: {detail}"
+        return Kind.RESET, f"connection broken mid-response: {detail}"
+    return Kind.TRANSPORT, f"{exc.__class__.__name__}: {detail}"

@@ -16,10 +16,10 @@ from rich.console import Console as RichConsole
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from conformance.checks.registry import Check
+from conformance.model import Status, Verdict
 from conformance.redaction import Redactor
-from conformance.results import RunResult, Status, Verdict
-from conformance.spec import Operation, Spec
+from conformance.results import RunResult
+from conformance.spec import Spec
 
 _VERDICT_STYLE = {
     Verdict.CONFORMANT: "bold green",
@@ -77,25 +77,14 @@ class Console:
         with bar:
             yield tick
 
-    def baseline(self, outcome: Any) -> None:
-        if self.quiet:
-            return
-        for label, attr in (
-            ("known", "known"),
-            ("new", "new_failures"),
-            ("stale", "stale"),
-            ("expired", "expired"),
-        ):
-            items = getattr(outcome, attr)
-            if items:
-                ids = ", ".join(getattr(i, "check_id", str(i)) for i in items)
-                self._say(f"baseline {label}: {ids}")
-
     def summary(self, result: RunResult, paths: dict[str, Path]) -> None:
-        verdict = result.verdict
-        line = f"{verdict.value}{' (INCOMPLETE)' if result.incomplete else ''}"
+        gate = result.gate
+        verdict = gate.verdict
+        line = gate.headline
         report = paths.get("html") or next(iter(paths.values()), None)
         if self.quiet:
+            for reason in gate.reasons:
+                self._say(reason)
             self._say(f"{line}  report: {report}")
             return
         table = Table(title=None, show_edge=False, pad_edge=False)
@@ -126,34 +115,14 @@ class Console:
                 f"{len(result.environment_problems)} answers were 401/403/429 "
                 "(environment, not conformance)"
             )
-        if result.incomplete:
-            self._say(f"INCOMPLETE: {result.incomplete_reason}", style="yellow")
+        for entry in gate.known:
+            self._say(f"known failure (baseline): {entry.check_id}: {entry.reason}")
+        for entry in gate.expired:
+            self._say(f"baseline entry expired {entry.expires}: {entry.check_id}", style="red")
+        for entry in gate.stale:
+            self._say(f"stale baseline entry (no longer failing): {entry.check_id}")
+        for reason in gate.reasons:
+            self._say(reason, style="yellow")
         self._say(line, style=_VERDICT_STYLE.get(verdict))
         for name, path in paths.items():
             self._say(f"{name}: {path}")
-
-
-def print_catalogue(checks: list[Check], op: Operation, as_json: bool = False) -> None:
-    """`conformance checks`: ID, level, statement, spec pointer and reasoning per check."""
-    rows = [
-        {
-            "id": c.id,
-            "level": c.level.value,
-            "family": c.family,
-            "statement": c.statement,
-            "pointer": c.spec_pointer(op),
-            "rationale": c.rationale,
-        }
-        for c in checks
-    ]
-    if as_json:
-        print(json.dumps(rows, indent=2))
-        return
-    family = None
-    for row in rows:
-        if row["family"] != family:
-            family = row["family"]
-            print(f"\n== {family} ==")
-        print(f"{row['id']:<28} {row['level']:<7} {row['statement']}")
-        print(f"{'':<28} spec: {row['pointer']}")
-        print(f"{'':<28} why:  {row['rationale']}")

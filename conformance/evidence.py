@@ -13,7 +13,7 @@ import re
 import shlex
 
 from conformance.checks.registry import Check, Problem
-from conformance.client import Exchange, StreamEvent
+from conformance.model import Exchange, StreamEvent
 from conformance.redaction import Redactor
 from conformance.results import Failure, SseTimelineEntry
 

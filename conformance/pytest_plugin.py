@@ -26,26 +26,27 @@ ITEM_PREFIX = "test_conformance"
 RESULTS_KEY = "gateway_conformance_results"
 ERROR_KEY = "gateway_conformance_error"
 MAX_FAILURES_SHOWN = 10
+DEST_PREFIX = "gateway_"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Every option of `conformance run` as `--gateway-*` (one table: `conformance.config`)."""
+    from conformance.config import OPTIONS
+
     group = parser.getgroup("gateway-conformance", "gateway conformance")
-    group.addoption("--gateway-url", default=None, help="base URL of the gateway under test")
-    group.addoption("--gateway-spec", default=None, help="OpenAPI document (path or URL)")
-    group.addoption("--gateway-api-key", default=None, help="api key sent to the gateway")
-    group.addoption("--gateway-deployment", default=None, help="deployment id in the path")
-    group.addoption("--gateway-seed", type=int, default=0, help="seed of the generated cases")
-    group.addoption("--gateway-strict", action="store_true", help="failed SHOULD checks fail too")
+    for option in OPTIONS:
+        kwargs = {**option.argparse_kwargs(), "dest": DEST_PREFIX + option.name}
+        group.addoption(option.pytest_flag, **kwargs)
     group.addoption(
-        "--gateway-max-examples", type=int, default=None, help="generated cases per strategy"
-    )
-    group.addoption(
-        "--gateway-report-dir", default=None, help="also write report.html/results.json/junit.xml"
+        "--gateway-report-dir",
+        default=None,
+        dest="gateway_report_dir",
+        help="also write report.html/results.json/junit.xml",
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("gateway_url"):
+    if config.getoption(DEST_PREFIX + "base_url", None):
         config.pluginmanager.register(GatewayConformance(config), PLUGIN_NAME)
 
 
@@ -77,22 +78,18 @@ class GatewayConformance:
     # -- the run ---------------------------------------------------------------------------
 
     def _run(self) -> RunResult:
-        from conformance.runner import RunConfig, run
-        from conformance.spec import load_spec
+        from dataclasses import replace
 
-        option = self.config.getoption
-        kwargs: dict[str, Any] = {
-            "spec": load_spec(option("gateway_spec")),
-            "base_url": option("gateway_url"),
-            "api_key": option("gateway_api_key"),
-            "seed": option("gateway_seed"),
-            "strict": option("gateway_strict"),
-        }
-        if option("gateway_deployment"):
-            kwargs["deployment"] = option("gateway_deployment")
-        if option("gateway_max_examples") is not None:
-            kwargs["max_examples"] = option("gateway_max_examples")
-        return run(RunConfig(**kwargs))
+        from conformance.config import OPTIONS, run_config
+        from conformance.report.baseline import load_baseline
+        from conformance.runner import run
+
+        values = {o.name: self.config.getoption(DEST_PREFIX + o.name) for o in OPTIONS}
+        result = run(run_config(values))
+        if values["baseline"]:
+            baseline = load_baseline(values["baseline"])
+            result.baseline = replace(baseline, strict=bool(values["strict_baseline"]))
+        return result
 
     def _ensure(self) -> None:
         if self._result is not None or self._error is not None:
@@ -157,7 +154,7 @@ class GatewayConformance:
             return
         result = self._result
         terminalreporter.write_line(
-            f"{result.verdict.value}{' (INCOMPLETE)' if result.incomplete else ''}: "
+            f"{result.gate.headline}: "
             f"{result.target}; {result.stats.requests} requests, "
             f"{result.stats.images} images, {result.stats.duration_s:.1f} s, seed {result.seed}"
         )
@@ -196,21 +193,25 @@ class ConformanceItem(pytest.Item):
         self.check_id = check_id
 
     def runtest(self) -> None:
-        from conformance.results import Level, Status
+        from conformance.gate import Disposition
 
         plugin = self.config.pluginmanager.get_plugin(PLUGIN_NAME)
         assert isinstance(plugin, GatewayConformance)
         result = plugin.result()
-        gating = {Level.MUST.value, Level.SHOULD.value} if result.strict else {Level.MUST.value}
+        gate = result.gate
         check = next((c for c in result.checks if c.check_id == self.check_id), None)
+        disposition = gate.dispositions.get(self.check_id)
         if check is None:
             pytest.skip(f"{self.check_id} was not measured by this run")
-        elif check.status == Status.SKIPPED.value:
-            pytest.skip(f"{self.check_id} applied to no exchange of this run")
-        elif check.status == Status.FAILED.value and check.level not in gating:
-            pytest.xfail(f"{check.level} not met: {check.failures[0].message}")
-        elif check.status in (Status.FAILED.value, Status.ERROR.value):
+        elif disposition is Disposition.FAILS_GATE:
             raise ConformanceFailure(failure_text(check))
+        elif disposition is Disposition.WARNING:
+            pytest.xfail(f"{check.level} not met: {check.failures[0].message}")
+        elif disposition is Disposition.KNOWN:
+            entry = gate.known_entry(self.check_id)
+            pytest.xfail(f"known failure (baseline): {entry.reason if entry else ''}")
+        elif disposition is Disposition.SKIPPED:
+            pytest.skip(f"{self.check_id} applied to no exchange of this run")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, ConformanceFailure | GatewayRunError):

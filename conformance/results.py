@@ -7,30 +7,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from typing import Any
 
+from conformance.gate import Baseline, Gate, decide
+from conformance.model import Level, Status, Verdict
+
 SCHEMA_VERSION = "1.0"
-
-
-class Level(StrEnum):
-    MUST = "MUST"
-    SHOULD = "SHOULD"
-    MAY = "MAY"
-
-
-class Status(StrEnum):
-    PASSED = "passed"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    ERROR = "error"
-
-
-class Verdict(StrEnum):
-    CONFORMANT = "CONFORMANT"
-    CONFORMANT_WITH_WARNINGS = "CONFORMANT WITH WARNINGS"
-    NOT_CONFORMANT = "NOT CONFORMANT"
-    INCONCLUSIVE = "INCONCLUSIVE"
 
 
 @dataclass
@@ -145,6 +127,8 @@ class RunResult:
     incomplete: bool = False
     incomplete_reason: str = ""
     strict: bool = False
+    baseline: Baseline | None = None
+    """The expected failures the run is judged against, when a baseline was given."""
     schema_version: str = SCHEMA_VERSION
 
     def failing(self, *levels: Level) -> list[CheckResult]:
@@ -152,30 +136,34 @@ class RunResult:
         return [c for c in self.checks if c.status == Status.FAILED.value and c.level in wanted]
 
     @property
-    def verdict(self) -> Verdict:
-        if self.failing(Level.MUST):
-            return Verdict.NOT_CONFORMANT
-        if self.checks and all(c.status == Status.SKIPPED.value for c in self.checks):
-            return Verdict.INCONCLUSIVE
-        if self.failing(Level.SHOULD):
-            return Verdict.NOT_CONFORMANT if self.strict else Verdict.CONFORMANT_WITH_WARNINGS
-        return Verdict.CONFORMANT
+    def gate(self) -> Gate:
+        """The gate decision every output shows (`conformance.gate.decide`)."""
+        return decide(self)
 
     @property
-    def gate_failed(self) -> bool:
-        """True when the run must fail a CI gate (exit 1)."""
-        levels = (Level.MUST, Level.SHOULD) if self.strict else (Level.MUST,)
-        return bool(self.failing(*levels)) or self.incomplete
+    def verdict(self) -> Verdict:
+        return self.gate.verdict
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["verdict"] = self.verdict.value
+        baseline = self.baseline
+        self.baseline = None
+        try:
+            data = asdict(self)
+        finally:
+            self.baseline = baseline
+        data["baseline"] = baseline.to_dict() if baseline else None
+        gate = self.gate
+        data["verdict"] = gate.verdict.value
+        data["gate"] = gate.to_dict()
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunResult:
         fields = dict(data)
         fields.pop("verdict", None)
+        fields.pop("gate", None)
+        baseline = fields.get("baseline")
+        fields["baseline"] = Baseline.from_dict(baseline) if isinstance(baseline, dict) else None
         fields["stats"] = Stats(**fields.get("stats", {}))
         fields["checks"] = [CheckResult.from_dict(c) for c in fields.get("checks", [])]
         fields["environment_problems"] = [

@@ -15,15 +15,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
 
 from conformance import __version__
 from conformance.checks.registry import (
-    ENVIRONMENT_STATUSES,
-    NOT_FETCHED,
     Check,
     ExchangeContext,
     Problem,
@@ -32,14 +29,25 @@ from conformance.checks.registry import (
     catalogue,
 )
 from conformance.checks.sse import completion_watch
-from conformance.client import ABORTED, Bounds, Client, Exchange, StreamEnd, Target
+from conformance.client import Client, StreamEnd
+from conformance.config import RunConfig, Target
+from conformance.errors import TargetUnreachable
 from conformance.evidence import failure_record
+from conformance.model import (
+    ENVIRONMENT_STATUSES,
+    UPSTREAM,
+    Case,
+    Exchange,
+    FetchResult,
+    provoked_fault,
+    upstream_token,
+)
+from conformance.model import TransportErrorKind as Kind
 from conformance.plan import Plan, build_plan
-from conformance.plan.case import Case
-from conformance.plan.upstream import UPSTREAM, provoked_fault, token_of, upstream_cases
+from conformance.plan.upstream import upstream_cases
+from conformance.profiles import PROFILES
 from conformance.redaction import Redactor
 from conformance.results import CheckResult, EnvironmentProblem, RunResult, Stats
-from conformance.spec import Spec
 
 MAX_429_RETRIES = 2
 MAX_RETRY_AFTER_S = 10.0
@@ -50,39 +58,6 @@ MAX_SHRINK_S = 10.0  # per shrink
 MAX_SHRINK_REQUESTS = 200  # per run
 
 Progress = Callable[[int, int, int], None]
-
-
-class TargetUnreachable(Exception):
-    """Nothing answers at the target's address."""
-
-
-@dataclass
-class RunConfig:
-    """Everything a run needs; `base_url=None` means the embedded reference gateway."""
-
-    spec: Spec
-    base_url: str | None = None
-    deployment: str = "dall-e-3"
-    api_version: str | None = "2024-02-01"
-    api_key: str | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    model: str = "dall-e-3"
-    seed: int = 0
-    max_examples: int | None = None
-    max_requests: int | None = None
-    bounds: Bounds = field(default_factory=Bounds)
-    strict: bool = False
-    workers: int = 4
-    rate: float | None = None
-    max_duration: float | None = None
-    shrink: bool = True
-    fault: str | None = None
-    stop: threading.Event = field(default_factory=threading.Event)
-    upstream: str | None = None
-    """The fake upstream the gateway calls (its records are read): adds the two-sided cases.
-    Without `base_url` the embedded pair is started and this stays None."""
-    max_upstream_calls: int = 1
-    credential_passes: bool = False
 
 
 def make_plan(config: RunConfig) -> Plan:
@@ -199,14 +174,20 @@ class _Run:
         self.upstream = upstream.rstrip("/") if upstream else None
         self.spec = config.spec
         self.op = config.spec.operation
+        profile = config.profile
         self.target = Target(
             base_url=base_url,
             deployment=config.deployment,
             api_version=config.api_version,
             api_key=config.api_key,
-            headers=config.headers,
+            headers=(*profile.header_values(self.upstream), *config.headers),
             model=config.model,
+            path=profile.path,
+            bearer=profile.auth == "bearer",
+            send_api_version=profile.api_version,
         )
+        self.max_upstream_calls = max(config.max_upstream_calls, profile.max_upstream_calls)
+        self.credential_passes = config.credential_passes or profile.credential_passes
         self.redactor = Redactor(self.target.secrets())
         self.progress = progress
         self.checks = catalogue()
@@ -265,7 +246,7 @@ class _Run:
             }
         return RunResult(
             suite_version=__version__,
-            target=self.redactor.text(self.target.base_url),
+            target=self.redactor.text(self.target.base_url) + self._named(),
             spec_title=self.spec.title,
             spec_source=self.spec.source,
             spec_sha256=self.spec.sha256,
@@ -285,6 +266,14 @@ class _Run:
             incomplete_reason=self.incomplete_reason,
             strict=self.config.strict,
         )
+
+    def _named(self) -> str:
+        """The profile and model preset, as the report names them beside the target."""
+        named = self.config.profile.name != PROFILES["bifrost"].name
+        parts = [f"profile {self.config.profile.name}"] if named else []
+        if self.config.model_preset:
+            parts.append(f"model preset {self.config.model_preset}")
+        return f" ({', '.join(parts)})" if parts else ""
 
     # -- sending -------------------------------------------------------------------------
 
@@ -321,7 +310,7 @@ class _Run:
                     exchange = future.result()
                     if exchange is None:
                         self.unsent.append(case.id)
-                    elif exchange.transport_error != ABORTED:
+                    elif exchange.transport_error is not Kind.ABORTED:
                         self._judge(exchange)
                 if self._should_stop() and not self.incomplete_reason:
                     self._mark_incomplete()
@@ -366,9 +355,11 @@ class _Run:
             return None
         return completion_watch(self.op, case.requested_n(self.op))
 
-    def _fetch(self, url: str) -> tuple[int | None, dict[str, str], bytes, str | None]:
+    def _fetch(self, url: str) -> FetchResult:
         if not self.budget.take():
-            return None, {}, b"", f"{NOT_FETCHED}: request budget (--max-requests) spent"
+            return FetchResult(
+                error=Kind.NOT_FETCHED, detail="request budget (--max-requests) spent"
+            )
         return self.client.fetch(url)
 
     # -- judging -------------------------------------------------------------------------
@@ -424,21 +415,20 @@ class _Run:
     def _upstream_view(self, case: Case) -> UpstreamView | None:
         """The upstream's records of a two-sided case (by its token), read once it was
         answered; None for other cases or when the run has no upstream to read."""
-        token = token_of(case)
+        token = upstream_token(case)
         if self.upstream is None or token is None:
             return None
-        view = dict(
-            max_calls=self.config.max_upstream_calls,
-            credential_passes=self.config.credential_passes,
-        )
+        calls, passes = self.max_upstream_calls, self.credential_passes
         try:
             response = self.records.get(self.upstream + RECORDS_PATH, params={"contains": token})
             found = response.json()["requests"] if response.status_code == 200 else None
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-            return UpstreamView([], error=f"{exc.__class__.__name__}: {exc}", **view)  # type: ignore[arg-type]
-        if not isinstance(found, list):
-            return UpstreamView([], error=f"{RECORDS_PATH} answered {response.status_code}", **view)  # type: ignore[arg-type]
-        return UpstreamView(sorted(found, key=lambda r: r.get("seq", 0)), **view)  # type: ignore[arg-type]
+            return UpstreamView([], calls, f"{exc.__class__.__name__}: {exc}", passes)
+        if not isinstance(found, list) or not all(isinstance(r, dict) for r in found):
+            return UpstreamView(
+                [], calls, f"{RECORDS_PATH} answered {response.status_code}", passes
+            )
+        return UpstreamView(sorted(found, key=_seq), calls, None, passes)
 
     def _apply(self, chk: Check, ctx: ExchangeContext) -> list[Problem] | None:
         try:
@@ -502,6 +492,11 @@ class _Run:
                 continue
             for exchange, problems in outcomes or []:
                 self._record(chk, exchange, problems)
+
+
+def _seq(record: dict[str, object]) -> int:
+    seq = record.get("seq")
+    return seq if isinstance(seq, int) else 0
 
 
 def _retry_after(exchange: Exchange, attempt: int) -> float:

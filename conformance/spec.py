@@ -12,20 +12,19 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import yaml
-from jsonschema import Draft202012Validator
+
+from conformance.errors import SpecError
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 DEFAULT_SPEC_PATH = Path(__file__).resolve().parent.parent / "specs" / "bifrost-azure-images.yaml"
 DEFAULT_OPERATION_SUFFIX = "/images/generations"
 JSON = "application/json"
 SSE = "text/event-stream"
-
-
-class SpecError(Exception):
-    """The document cannot be read, parsed or used."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +113,8 @@ class Operation:
         key = str(id(schema))
         found = self._validators.get(key)
         if found is None:
+            from jsonschema import Draft202012Validator
+
             found = Draft202012Validator(schema)
             self._validators[key] = found
         return found
@@ -164,12 +165,16 @@ class Spec:
         raise SpecError(f"spec has no {method.upper()} operation ending in {path_suffix!r}")
 
 
-def load_spec(location: str | Path | None = None) -> Spec:
-    """Read a spec from a path or http(s) URL (YAML or JSON; a ```yaml block in Markdown works)."""
+def load_spec(location: str | Path | None = None, *, validate: bool = True) -> Spec:
+    """Read a spec from a path or http(s) URL (YAML or JSON; a ```yaml block in Markdown works).
+
+    `validate=False` skips the OpenAPI validation (about a second of imports) for commands
+    that only read the document, such as listing the catalogue."""
     where = str(location or DEFAULT_SPEC_PATH)
     text = _read(where)
     raw = _parse(text, where)
-    _validate_document(raw, where)
+    if validate:
+        _validate_document(raw, where)
     spec = Spec(raw=raw, source=where, sha256=hashlib.sha256(text.encode()).hexdigest())
     spec.operation  # noqa: B018 - fail early (exit 2) when the operation is missing
     return spec
@@ -319,6 +324,8 @@ def escape_pointer(token: str) -> str:
 
 def _read(where: str) -> str:
     if re.match(r"^https?://", where):
+        import httpx
+
         try:
             resp = httpx.get(where, timeout=10.0, follow_redirects=True)
             resp.raise_for_status()

@@ -12,8 +12,7 @@ from typing import Any
 from PIL import Image
 
 from conformance.checks.registry import ExchangeContext, Fetch, Problem, RunContext, get
-from conformance.client import Exchange, SentRequest, StreamEvent
-from conformance.plan.case import Case
+from conformance.model import Case, Exchange, FetchResult, SentRequest, StreamEvent
 from conformance.spec import JSON, SSE, Spec, load_spec
 
 URL = "http://127.0.0.1:9/openai/openai/deployments/d/images/generations?api-version=1"
@@ -118,7 +117,7 @@ def image_stream(n: int = 1, size: str = "1024x1024") -> list[StreamEvent]:
     return events(*items, "[DONE]")
 
 
-def no_fetch(url: str) -> tuple[int | None, dict[str, str], bytes, str | None]:
+def no_fetch(url: str) -> FetchResult:
     raise AssertionError(f"unexpected fetch of {url}")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from exchanges import case, events, exchange, fails, passes, spec
 
 from conformance.checks.registry import ExchangeContext, UpstreamView, get
-from conformance.client import Exchange, SentRequest
+from conformance.model import Exchange, SentRequest
 from conformance.spec import JSON
 
 URL = "http://gw/openai/openai/deployments/dep/images/generations?api-version=2024-10-21"
@@ -135,8 +135,12 @@ def test_stream_relayed_or_held() -> None:
     streamed = [record(dict(c.body), stream=timing)]
     relayed = events({"type": "a"}, {"type": "b"})  # arrive at 0.00 s and 0.01 s
     assert passes(judge("STREAM-NOT-BUFFERED", sent(exchange(c, events=relayed)), streamed))
-    for event in relayed:
-        event.t_s += 1.2
-    assert fails(judge("STREAM-NOT-BUFFERED", sent(exchange(c, events=relayed)), streamed))
+    late = events({"type": "a"}, {"type": "b"})
+    for event in late:
+        event.t_s += 1.2  # after the upstream's last event, and bunched: held back
+    assert fails(judge("STREAM-NOT-BUFFERED", sent(exchange(c, events=late)), streamed))
+    slow_start = events({"type": "a"}, {"type": "b"})
+    slow_start[0].t_s, slow_start[1].t_s = 1.2, 1.9  # late, but spread as the upstream's
+    assert passes(judge("STREAM-NOT-BUFFERED", sent(exchange(c, events=slow_start)), streamed))
     body = sent(exchange(c, json_body={"data": []}))
     assert fails(judge("STREAM-NOT-BUFFERED", body, streamed))

@@ -7,8 +7,8 @@ from typing import Any
 
 from exchanges import b64, case, exchange, fails, image, image_body, passes, run
 
-from conformance.checks.registry import NOT_FETCHED
-from conformance.client import ABORTED
+from conformance.model import FetchResult
+from conformance.model import TransportErrorKind as Kind
 
 B64 = {"response_format": "b64_json"}
 
@@ -55,11 +55,14 @@ def test_url_absolute() -> None:
 
 def fetcher(status: int | None, body: bytes = b"", error: str | None = None) -> Any:
     seen: list[str] = []
+    kind, _, detail = (error or "").partition(": ")
 
-    def fetch(url: str) -> tuple[int | None, dict[str, str], bytes, str | None]:
+    def fetch(url: str) -> FetchResult:
         seen.append(url)
         assert url.startswith("http://127.0.0.1")
-        return status, {"content-type": "image/png"}, body, error
+        if error:
+            return FetchResult(error=Kind(kind), detail=detail)
+        return FetchResult(status, {"content-type": "image/png"}, body)
 
     fetch.seen = seen  # type: ignore[attr-defined]
     return fetch
@@ -91,7 +94,7 @@ def test_url_fetch_status_message_allows_for_expiry_and_credentials() -> None:
 
 
 def test_url_fetch_skips_urls_the_suite_did_not_fetch() -> None:
-    for error in (f"{NOT_FETCHED}: request budget spent", f"{ABORTED}: run stopped"):
+    for error in (f"{Kind.NOT_FETCHED}: request budget spent", f"{Kind.ABORTED}: run stopped"):
         assert run("IMG-URL-FETCH", url_exchange(), fetch=fetcher(None, error=error)) is None
     outcome = run("IMG-URL-FETCH", url_exchange(), fetch=fetcher(None, error="connect: refused"))
     assert fails(outcome)

@@ -22,7 +22,7 @@ from exchanges import (
 )
 
 from conformance.checks.sse import completion_watch
-from conformance.client import StreamEvent
+from conformance.model import FetchResult, StreamEvent
 
 COMPLETED = "image_generation.completed"
 
@@ -172,9 +172,9 @@ def test_parity_reads_url_answers_through_fetch() -> None:
     urls = {"data": [{"url": "http://127.0.0.1:9/a.png"}]}
     plain = exchange(case({"size": "512x512"}, tags=("parity:p1",)), json_body=urls)
 
-    def fetch(url: str) -> tuple[int | None, dict[str, str], bytes, str | None]:
+    def fetch(url: str) -> FetchResult:
         assert url == "http://127.0.0.1:9/a.png"
-        return 200, {}, image(256, 256), None
+        return FetchResult(200, {}, image(256, 256))
 
     outcome = run_all("SSE-PARITY", [plain, live], fetch=fetch)
     assert fails(outcome[0][1]) and outcome[0][1][0].actual == "512x512"

@@ -39,7 +39,7 @@ def served(request: pytest.FixtureRequest) -> Iterator[str]:
     proc = subprocess.Popen([*CLI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 httpx.get(url + "/", timeout=0.5)
@@ -47,7 +47,7 @@ def served(request: pytest.FixtureRequest) -> Iterator[str]:
             except httpx.TransportError:
                 time.sleep(0.1)
         else:
-            pytest.fail("conformance serve did not start within 20s")
+            pytest.fail("conformance serve did not start within 60s")
         yield url
     finally:
         proc.terminate()

@@ -47,7 +47,10 @@ def test_written_baseline_turns_known_failures_into_exit_0(
     assert f'check_id = "{FAULT_CHECK}"' in baseline
     done = run_fault(tmp_path, "--baseline", str(faulty_run / "baseline.toml"))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"baseline known: {FAULT_CHECK}" in done.stdout
+    assert f"known failure (baseline): {FAULT_CHECK}" in done.stdout
+    assert "CONFORMANT (1 known failure, see baseline)" in done.stdout
+    junit = (tmp_path / "junit.xml").read_text()
+    assert "<failure" not in junit and "known failure (baseline)" in junit
 
 
 def test_new_failure_outside_the_baseline_exits_1(tmp_path: Path) -> None:
@@ -55,7 +58,8 @@ def test_new_failure_outside_the_baseline_exits_1(tmp_path: Path) -> None:
     other.write_text("known_failure:\n  - check_id: IMG-COUNT\n    reason: ticket 12\n")
     done = run_fault(tmp_path, "--baseline", str(other))
     assert done.returncode == 1
-    assert f"baseline new: {FAULT_CHECK}" in done.stdout
+    assert "NOT CONFORMANT (1 MUST)" in done.stdout and FAULT_CHECK in done.stdout
+    assert "stale baseline entry (no longer failing): IMG-COUNT" in done.stdout
 
 
 def test_expired_entry_counts_as_failure(tmp_path: Path) -> None:
@@ -80,7 +84,8 @@ def test_stale_entry_fails_only_with_strict_baseline(tmp_path: Path) -> None:
         str(baseline),
     )
     lenient = conformance(*args)
-    assert lenient.returncode == 0 and "baseline stale: IMG-COUNT" in lenient.stdout
+    assert lenient.returncode == 0
+    assert "stale baseline entry (no longer failing): IMG-COUNT" in lenient.stdout
     assert conformance(*args, "--strict-baseline").returncode == 1
 
 

@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from conformance.client import Client, Target
-from conformance.plan.case import Case
+from conformance.client import Client
+from conformance.config import Target
+from conformance.model import Case
 from conformance.spec import Spec
 from conformance.targets.server import running_app
 
@@ -66,5 +67,6 @@ def test_stream_framing_bom_crlf_multiline_comments_and_done(spec: Spec, app_url
 
 def test_image_urls_follow_redirects(spec: Spec, app_url: str) -> None:
     with Client(Target(app_url), spec.operation) as client:
-        status, headers, body, error = client.fetch(app_url + "/moved")
-    assert error is None and status == 200 and body.startswith(b"\x89PNG")
+        fetched = client.fetch(app_url + "/moved")
+    assert fetched.error is None and fetched.status == 200
+    assert fetched.body.startswith(b"\x89PNG")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.results import Status
-from conformance.runner import RunConfig, run
+from conformance.config import RunConfig
+from conformance.model import Status
+from conformance.runner import run
 from conformance.spec import Spec
 from conformance.targets.faults import FAULTS, Fault
 from conformance.targets.server import running_gateway

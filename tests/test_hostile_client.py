@@ -16,9 +16,10 @@ from hostile import serving
 from hostile.server import Behaviour
 
 from conformance.checks.registry import ExchangeContext, Problem, catalogue
-from conformance.client import Bounds, Client, Exchange, Target
+from conformance.client import Client
+from conformance.config import Bounds, Target
+from conformance.model import Case, Exchange
 from conformance.plan import build_plan
-from conformance.plan.case import Case
 from conformance.spec import Operation, Spec
 
 MiB = 1024 * 1024

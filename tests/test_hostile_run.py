@@ -14,9 +14,9 @@ from hostile.server import Behaviour
 from conformance import runner
 from conformance.checks import registry
 from conformance.checks.registry import ExchangeContext, Problem
-from conformance.client import Bounds
-from conformance.results import Level, Status
-from conformance.runner import RunConfig, run
+from conformance.config import Bounds, RunConfig
+from conformance.model import Level, Status
+from conformance.runner import run
 from conformance.spec import Spec
 
 SMALL = Bounds(connect_timeout=1.0, read_timeout=0.5, total_timeout=1.0, max_stream_s=1.0)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.runner import RunConfig, make_plan, run
-from conformance.spec import Spec, SpecError, narrow
+from conformance.config import RunConfig
+from conformance.errors import SpecError
+from conformance.runner import make_plan, run
+from conformance.spec import Spec, narrow
 from conformance.targets.server import running_gateway
 
 DALL_E_3 = ["n<=1", "size=1024x1024,1792x1024,1024x1792", "stream=false"]

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from conformance.model import stream_exclusive_fields
 from conformance.plan import Plan, build_plan
-from conformance.plan.domains import stream_exclusive_fields
 from conformance.plan.strategies import draw_bodies, generated_bodies, has_subject
 from conformance.spec import Operation, Spec, spec_from_dict
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conformance.plan import MAX_SHRINK_ATTEMPTS, Case, shrink
+from conformance.model import Case
+from conformance.plan import MAX_SHRINK_ATTEMPTS, shrink
 from conformance.spec import Spec
 
 

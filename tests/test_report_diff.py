@@ -15,7 +15,7 @@ def ids(changes: list) -> list[str]:  # type: ignore[type-arg]
 
 
 def test_diff_sorts_every_check() -> None:
-    before = sample_result(must_fails=False)
+    before = sample_result(must_fails=False, errored=True)
     after = sample_result(must_fails=True)
     after.checks = [c for c in after.checks if c.check_id != "IMG-CREATED-PRESENT"]
     after.checks.append(make_check("IMG-CREATED-PRESENT", "SHOULD", "passed"))
@@ -31,7 +31,8 @@ def test_diff_sorts_every_check() -> None:
 
 
 def test_rendered_diff_names_the_changes() -> None:
-    text = render_diff(diff_results(sample_result(must_fails=False), sample_result()))
+    before = sample_result(must_fails=False, errored=False)
+    text = render_diff(diff_results(before, sample_result(errored=False)))
     assert "verdict: CONFORMANT WITH WARNINGS -> NOT CONFORMANT" in text
     new_block = text.split("new failures (1):")[1].split("fixed")[0]
     assert "IMG-COUNT" in new_block and "absent -> failed" in new_block
@@ -40,7 +41,7 @@ def test_rendered_diff_names_the_changes() -> None:
 
 def test_diff_files_reads_saved_runs(tmp_path: Path) -> None:
     a = write_reports(sample_result(), tmp_path / "a")["json"]
-    later = sample_result(must_fails=False)
+    later = sample_result(must_fails=False, errored=True)
     later.checks.append(make_check("IMG-COUNT", "MUST", "passed"))
     b = write_reports(later, tmp_path / "b")["json"]
     text, regressed = diff_files(a, b)

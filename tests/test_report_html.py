@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from test_report_samples import SCRIPT, sample_result
 
+from conformance.model import Status
 from conformance.report import REPORT_FILES, write_reports
 from conformance.report.html import cell_text, coverage_sections, render_html
-from conformance.results import Status
 
 
 class _Collect(HTMLParser):

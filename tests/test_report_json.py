@@ -9,6 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from test_report_samples import sample_result
 
+from conformance.config import RunConfig
 from conformance.report import render_from_json, write_reports
 from conformance.report.jsonreport import (
     ResultsError,
@@ -18,7 +19,7 @@ from conformance.report.jsonreport import (
     schema_errors,
 )
 from conformance.results import SCHEMA_VERSION
-from conformance.runner import RunConfig, run
+from conformance.runner import run
 from conformance.spec import Spec
 
 

@@ -45,11 +45,24 @@ def test_one_testsuite_per_operation_one_testcase_per_check() -> None:
     assert [c.get("name") for c in cases] == [f"{c.check_id} [{c.level}]" for c in result.checks]
     assert [c.get("classname") for c in cases] == [c.family for c in result.checks]
     assert suites[0].get("tests") == str(len(result.checks))
+    # JUnit follows the gate: the SHOULD failure warns in standard mode (skipped, as an xfail)
     assert (suites[0].get("failures"), suites[0].get("errors"), suites[0].get("skipped")) == (
+        "1",
+        "1",
         "2",
-        "1",
-        "1",
     )
+    warned = next(c for c in cases if c.get("name") == "IMG-CREATED-PRESENT [SHOULD]")
+    skipped = warned.find("skipped")
+    assert warned.find("failure") is None and skipped is not None
+    assert "SHOULD not met" in (skipped.get("message") or "")
+
+
+def test_strict_turns_should_failures_into_junit_failures() -> None:
+    result = sample_result()
+    result.strict = True
+    root = ET.fromstring(render_junit(result))
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    assert cases["IMG-CREATED-PRESENT [SHOULD]"].find("failure") is not None
 
 
 def test_outcomes_carry_message_and_curl() -> None:

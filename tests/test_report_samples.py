@@ -7,6 +7,7 @@ import io
 
 from PIL import Image
 
+from conformance.model import Status, Verdict
 from conformance.results import (
     CheckResult,
     EnvironmentProblem,
@@ -14,8 +15,6 @@ from conformance.results import (
     RunResult,
     SseTimelineEntry,
     Stats,
-    Status,
-    Verdict,
 )
 
 SCRIPT = "<script>document.title='pwned'</script>"
@@ -74,15 +73,18 @@ def make_check(
     return check
 
 
-def sample_result(*, must_fails: bool = True, incomplete: bool = False) -> RunResult:
-    """A run with a failing MUST check (unless told otherwise), a failing SHOULD check, an
-    errored, a passed and a skipped check, an SSE timeline, a thumbnail and coverage."""
+def sample_result(
+    *, must_fails: bool = True, incomplete: bool = False, errored: bool | None = None
+) -> RunResult:
+    """A run with a failing MUST check and an errored check (unless told otherwise), a failing
+    SHOULD check, a passed and a skipped check, an SSE timeline, a thumbnail and coverage."""
     checks = [
         make_check("PROTO-RESPONDS", "MUST", "passed", family="protocol"),
         make_check("IMG-CREATED-PRESENT", "SHOULD", "failed", failures=1),
         make_check("ERR-EMPTY-PROMPT", "MAY", "skipped", family="errors"),
-        make_check("SSE-SEQUENCE", "MUST", "error", family="sse", failures=1),
     ]
+    if must_fails if errored is None else errored:
+        checks.append(make_check("SSE-SEQUENCE", "MUST", "error", family="sse", failures=1))
     if must_fails:
         count = make_check("IMG-COUNT", "MUST", "failed", failures=2)
         count.failures[0].thumbnail = png_thumbnail()
@@ -118,6 +120,9 @@ def sample_result(*, must_fails: bool = True, incomplete: bool = False) -> RunRe
 def test_sample_verdicts_follow_the_checks() -> None:
     assert sample_result().verdict is Verdict.NOT_CONFORMANT
     assert sample_result(must_fails=False).verdict is Verdict.CONFORMANT_WITH_WARNINGS
+    crashed = sample_result(must_fails=False, errored=True)
+    assert crashed.verdict is Verdict.NOT_CONFORMANT  # a crashed check never counts as a pass
+    assert crashed.gate.exit_code == 1 and "SSE-SEQUENCE" in crashed.gate.reasons[0]
 
 
 def test_result_round_trips_through_dict() -> None:

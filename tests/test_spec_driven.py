@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from conformance.runner import RunConfig, make_plan, run
+from conformance.config import RunConfig
+from conformance.runner import make_plan, run
 from conformance.spec import Spec, spec_from_dict
 from conformance.targets.server import running_gateway
 

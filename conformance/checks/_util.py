@@ -13,8 +13,7 @@ from typing import Any, TypeGuard
 
 from PIL import Image
 
-from conformance.checks.registry import NOT_FETCHED, ExchangeContext, Problem
-from conformance.client import ABORTED
+from conformance.checks.registry import ExchangeContext, Problem
 from conformance.spec import Operation
 
 SECONDS_PER_DAY = 86_400
@@ -95,12 +94,8 @@ class Fetched:
     status: int | None
     error: str | None
     image: DecodedImage | None
-
-    @property
-    def skipped(self) -> bool:
-        """The suite did not fetch (budget spent) or abandoned the fetch (run stopped)."""
-        kind = (self.error or "").split(":", 1)[0]
-        return kind in (NOT_FETCHED, ABORTED)
+    skipped: bool = False
+    """The suite did not fetch (budget spent) or abandoned the fetch (run stopped)."""
 
 
 def fetched(ctx: ExchangeContext, url: str) -> Fetched:
@@ -108,9 +103,10 @@ def fetched(ctx: ExchangeContext, url: str) -> Fetched:
     slot = f"fetch:{url}"
     found = ctx.cache.get(slot)
     if found is None:
-        status, _headers, body, error = ctx.fetch(url)
-        image = read_image(body) if status == 200 and not error else None
-        found = Fetched(status, error, image)
+        result = ctx.fetch(url)
+        ok = result.status == 200 and result.error is None
+        image = read_image(result.body) if ok else None
+        found = Fetched(result.status, result.error_text or None, image, result.skipped)
         ctx.cache[slot] = found
     assert isinstance(found, Fetched)
     return found

@@ -13,7 +13,7 @@ from conformance.checks._util import (
     usage_problems,
 )
 from conformance.checks.registry import ExchangeContext, Problem, check
-from conformance.results import Level
+from conformance.model import Level
 from conformance.spec import JSON
 
 BODY = "responses/200/content/application~1json/schema"

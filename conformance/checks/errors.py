@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from conformance.checks._util import schema_problems, short
-from conformance.checks.registry import ENVIRONMENT_STATUSES, ExchangeContext, Problem, check
-from conformance.plan.domains import stream_exclusive_fields
-from conformance.plan.tags import EMPTY_PROMPT, UNKNOWN_FIELDS, body_tags, stream_tag
-from conformance.results import Level
+from conformance.checks.registry import ExchangeContext, Problem, check
+from conformance.model import (
+    EMPTY_PROMPT,
+    ENVIRONMENT_STATUSES,
+    UNKNOWN_FIELDS,
+    Level,
+    body_tags,
+    stream_exclusive_fields,
+    stream_tag,
+)
 
 ERROR_BODY = "responses/400/content/application~1json/schema"
 

@@ -17,7 +17,7 @@ from conformance.checks._util import (
     size_problem,
 )
 from conformance.checks.registry import ExchangeContext, Problem, check
-from conformance.results import Level
+from conformance.model import Level
 
 ITEMS = "responses/200/content/application~1json/schema/properties/data/items/properties"
 

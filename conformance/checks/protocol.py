@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from conformance.checks.registry import ENVIRONMENT_STATUSES, ExchangeContext, Problem, check
-from conformance.results import Level
+from conformance.checks.registry import ExchangeContext, Problem, check
+from conformance.model import ENVIRONMENT_STATUSES, Level
+from conformance.model import TransportErrorKind as Kind
 from conformance.spec import JSON, SSE
 
 INCOMPLETE_KINDS = {
-    "timeout": "the gateway stopped answering before the response was complete",
-    "reset": "the connection broke in the middle of the response",
-    "protocol": "the response broke the HTTP protocol",
-    "decoding": "the response's content-encoding could not be decoded",
-    "body-too-large": "the body exceeded the size bound and was cut",
-    "deadline": "the response was still incomplete at the deadline",
+    Kind.TIMEOUT: "the gateway stopped answering before the response was complete",
+    Kind.RESET: "the connection broke in the middle of the response",
+    Kind.PROTOCOL: "the response broke the HTTP protocol",
+    Kind.DECODING: "the response's content-encoding could not be decoded",
+    Kind.BODY_TOO_LARGE: "the body exceeded the size bound and was cut",
+    Kind.DEADLINE: "the response was still incomplete at the deadline",
+    Kind.TOO_MANY_REDIRECTS: "the response redirected more often than the bound allows",
 }
 
 

@@ -15,19 +15,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-from conformance.client import NOT_JSON, Exchange
-from conformance.plan.case import Case
-from conformance.plan.upstream import provoked_fault
-from conformance.results import Level
+from conformance.model import NOT_JSON, Case, Exchange, FetchResult, Level, provoked_fault
 from conformance.spec import Operation, Spec
 
 Scope = Literal["exchange", "run"]
-ENVIRONMENT_STATUSES = frozenset({401, 403, 429})
-"""Statuses about credentials or quota, not conformance: checks treat them as not applicable."""
-Fetch = Callable[[str], tuple[int | None, dict[str, str], bytes, str | None]]
-NOT_FETCHED = "not-fetched"
-"""Kind (`"not-fetched: why"`) of a `Fetch` error for a URL the suite chose not to fetch
-(request budget spent): says nothing of the gateway, so no check judges it."""
+Fetch = Callable[[str], FetchResult]
+"""GET an image URL within the run's bounds and budget (a `NOT_FETCHED` result when the suite
+chose not to: that says nothing of the gateway, so no check judges it)."""
 
 
 @dataclass

@@ -23,14 +23,11 @@ from conformance.checks._util import (
     usage_problems,
 )
 from conformance.checks.registry import ExchangeContext, Problem, RunContext, check
-from conformance.client import NOT_JSON, Exchange, StreamEvent
-from conformance.plan.tags import PARITY_PREFIX
-from conformance.results import Level
+from conformance.model import CUT_KINDS, NOT_JSON, PARITY_PREFIX, Exchange, Level, StreamEvent
 from conformance.spec import JSON, SSE, Operation
 
 STREAM = "responses/200/content/text~1event-stream/schema"
 DONE = "[DONE]"
-CUT_KINDS = {"deadline", "stream-too-long"}
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from conformance.plan.case import Case
+from conformance.model import Case
 
 VALUE_ROWS: Final = 0
 """Pairwise rows that first send some field value (all enum values, booleans, bounds)."""

@@ -7,8 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from conformance.model import RANDOM, Case
 from conformance.plan import budget
-from conformance.plan.case import Case
 from conformance.plan.coverage import plan_coverage, reached
 from conformance.plan.domains import columns, value_key
 from conformance.plan.negative import negative_cases
@@ -20,7 +20,6 @@ from conformance.plan.positive import (
     special_cases,
 )
 from conformance.plan.strategies import body_key, draw_bodies
-from conformance.plan.tags import RANDOM
 from conformance.spec import Operation
 
 DEFAULT_MAX_EXAMPLES: Final = 25

@@ -7,7 +7,7 @@ from collections import Counter
 from itertools import combinations
 from typing import Any
 
-from conformance.plan.case import Case
+from conformance.model import Case
 from conformance.plan.domains import (
     ABSENT,
     columns,

@@ -12,14 +12,16 @@ import math
 import re
 from typing import Any, Final
 
+from conformance.model import (  # noqa: F401 - re-exported for the plan modules
+    MODEL_FIELD,
+    PROMPT_FIELD,
+    STREAM_FIELD,
+    stream_exclusive_fields,
+)
 from conformance.plan.pairwise import Row, RowFilter
 from conformance.spec import Operation
 
-MODEL_FIELD: Final = "model"
-PROMPT_FIELD: Final = "prompt"
 COUNT_FIELD: Final = "n"
-STREAM_FIELD: Final = "stream"
-_STREAM_EXCLUSIVE = re.compile(r"not supported for stream", re.I)
 _SIZE_VALUE = re.compile(r"^(\d+)x(\d+)$")
 
 
@@ -134,15 +136,6 @@ def columns(op: Operation) -> dict[str, list[Any]]:
     return {
         name: [*field_values(name, op.field_schema(name)), ABSENT] for name in optional_fields(op)
     }
-
-
-def stream_exclusive_fields(op: Operation) -> list[str]:
-    """Fields the spec says are not supported for streaming requests."""
-    return [
-        name
-        for name, schema in op.properties.items()
-        if name != STREAM_FIELD and _STREAM_EXCLUSIVE.search(str(schema.get("description", "")))
-    ]
 
 
 def stream_compatible(op: Operation) -> RowFilter:

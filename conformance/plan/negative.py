@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from jsonschema import Draft202012Validator
 
-from conformance.plan.case import Case
+from conformance.model import Case
 from conformance.plan.domains import numeric_bounds, sample_value, schema_types
 from conformance.spec import Operation
 from conformance.spec import escape_pointer as escape_token

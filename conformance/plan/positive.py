@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from conformance.plan.case import Case, Kind
+from conformance.model import (
+    API_VERSION_ABSENT,
+    DEPLOYMENT_ESCAPED,
+    MODEL_FIELD,
+    PARITY_PREFIX,
+    PROMPT_FIELD,
+    STREAM_FIELD,
+    TEXT_PREFIX,
+    Case,
+    Kind,
+    body_tags,
+    stream_exclusive_fields,
+)
 from conformance.plan.domains import (
     ABSENT,
     COUNT_FIELD,
-    MODEL_FIELD,
-    PROMPT_FIELD,
-    STREAM_FIELD,
     columns,
     field_values,
     numeric_bounds,
@@ -18,17 +27,9 @@ from conformance.plan.domains import (
     schema_types,
     size_families,
     stream_compatible,
-    stream_exclusive_fields,
 )
 from conformance.plan.pairwise import covering_array
 from conformance.plan.prompts import BASE_PROMPT, TEXT_PROMPTS
-from conformance.plan.tags import (
-    API_VERSION_ABSENT,
-    DEPLOYMENT_ESCAPED,
-    PARITY_PREFIX,
-    TEXT_PREFIX,
-    body_tags,
-)
 from conformance.spec import Operation
 
 API_VERSION_PARAM: Final = "api-version"

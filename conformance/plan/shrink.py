@@ -6,9 +6,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, Final
 
-from conformance.plan.case import Case
-from conformance.plan.domains import PROMPT_FIELD, numeric_bounds, schema_types
-from conformance.plan.tags import PARITY_PREFIX, body_tags
+from conformance.model import PARITY_PREFIX, PROMPT_FIELD, Case, body_tags
+from conformance.plan.domains import numeric_bounds, schema_types
 from conformance.spec import Operation
 
 MAX_SHRINK_ATTEMPTS: Final = 20

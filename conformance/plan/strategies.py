@@ -10,22 +10,15 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
-from unittest import mock
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from conformance.plan.domains import (
-    MODEL_FIELD,
-    PROMPT_FIELD,
-    STREAM_FIELD,
-    stream_exclusive_fields,
-)
+from conformance.model import MODEL_FIELD, PROMPT_FIELD, STREAM_FIELD, stream_exclusive_fields
+from conformance.plan.hypothesis_compat import only_builtin_constants
 from conformance.plan.prompts import prompt_strategy
 from conformance.spec import Operation
 
@@ -66,13 +59,13 @@ def body_document(op: Operation) -> dict[str, Any]:
     }
 
 
-def generated_bodies(op: Operation) -> st.SearchStrategy[GeneratedCase]:
+def generated_bodies(op: Operation) -> st.SearchStrategy[GeneratedCase]:  # type: ignore[type-arg]
     """schemathesis' positive cases for `op`'s request body (built once per request schema)."""
     return _generated(body_key(body_document(op)), op.method.upper())
 
 
 @lru_cache(maxsize=8)
-def _generated(document: str, method: str) -> st.SearchStrategy[GeneratedCase]:
+def _generated(document: str, method: str) -> st.SearchStrategy[GeneratedCase]:  # type: ignore[type-arg]
     import schemathesis
 
     schema = schemathesis.openapi.from_dict(json.loads(document))
@@ -118,7 +111,7 @@ def draw_bodies(
     """
     strategy = body_strategy(op, model)
     drawn: dict[str, dict[str, Any]] = {}
-    with _DRAWING, _only_builtin_constants():
+    with _DRAWING, only_builtin_constants():
         for index in range(max(0, count) * _OVERSAMPLE):
             if len(drawn) >= count:
                 break
@@ -153,21 +146,3 @@ def _draw_one(strategy: st.SearchStrategy[dict[str, Any]], seed: str) -> dict[st
 
     keep()
     return examples[-1]
-
-
-@contextmanager
-def _only_builtin_constants() -> Iterator[None]:
-    """Keep hypothesis from mixing in constants it harvests from loaded local modules.
-
-    Which local modules are loaded differs between entry points (CLI, dry run, pytest plugin)
-    and installs; with them a seed would not name one plan.
-    """
-    from hypothesis.internal.conjecture import providers
-    from hypothesis.internal.constants_ast import Constants
-
-    providers.CONSTANTS_CACHE.cache.clear()
-    try:
-        with mock.patch.object(providers, "_get_local_constants", Constants):
-            yield
-    finally:
-        providers.CONSTANTS_CACHE.cache.clear()

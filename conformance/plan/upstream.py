@@ -10,23 +10,23 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from conformance.plan.case import Case
-from conformance.plan.domains import (
+from conformance.model import (
+    FALLBACKS_FIELD,
     MODEL_FIELD,
     PROMPT_FIELD,
     STREAM_FIELD,
+    UPSTREAM,
+    UPSTREAM_FAULT_PREFIX,
+    UPSTREAM_TOKEN_PREFIX,
+    Case,
     stream_exclusive_fields,
 )
 from conformance.spec import Operation
 
-UPSTREAM: Final = "upstream"
-TOKEN_PREFIX: Final = "upstream-token:"
-FAULT_PREFIX: Final = "upstream-fault:"
 ROUTED_DEPLOYMENT: Final = "conformance-deployment"
 FALLBACK_MODELS: Final = ("conformance-fallback-1", "conformance-fallback-2")
 OTHER_API_VERSION: Final = "2024-10-21"
 STREAM_PACE_S: Final = 0.25
-FALLBACKS_FIELD: Final = "fallbacks"
 PROMPT: Final = "A lighthouse at dusk,  gulls\ncircling the lamp"
 """Two spaces and a newline: a gateway that tidies prompts shows it."""
 
@@ -35,16 +35,6 @@ def marker(kind: str, model: str | None = None, value: float | None = None) -> s
     """A fault marker as the fake upstream reads it."""
     number = "" if value is None else f"={value:g}"
     return f"[[upstream:{kind}{number}{'' if model is None else '@' + model}]]"
-
-
-def token_of(case: Case) -> str | None:
-    """The token a two-sided case's prompt carries, or None for any other case."""
-    return next((t[len(TOKEN_PREFIX) :] for t in case.tags if t.startswith(TOKEN_PREFIX)), None)
-
-
-def provoked_fault(case: Case) -> str | None:
-    """The upstream failure a case asks for (e.g. `500`), or None."""
-    return next((t[len(FAULT_PREFIX) :] for t in case.tags if t.startswith(FAULT_PREFIX)), None)
 
 
 def upstream_cases(op: Operation, *, model: str, nonce: str) -> list[Case]:
@@ -111,16 +101,16 @@ def _case(
 ) -> Case:
     token = f"cf{nonce}{number:02d}"
     markers = ""
-    tags = [UPSTREAM, TOKEN_PREFIX + token]
+    tags = [UPSTREAM, UPSTREAM_TOKEN_PREFIX + token]
     if fault == "pace":
         markers = " " + marker("pace", value=STREAM_PACE_S)
     elif fault == "fallbacks":
         markers = " " + marker("500", model) + " " + marker("500", FALLBACK_MODELS[0])
-        tags.append(FAULT_PREFIX + fault)
+        tags.append(UPSTREAM_FAULT_PREFIX + fault)
     elif fault is not None:
         kind, _, value = fault.partition("=")
         markers = " " + marker(kind, value=float(value) if value else None)
-        tags.append(FAULT_PREFIX + kind)
+        tags.append(UPSTREAM_FAULT_PREFIX + kind)
     sent = {**body, PROMPT_FIELD: f"{PROMPT} {token}{markers}"}
     ordered: dict[str, Any] = {k: sent[k] for k in (MODEL_FIELD, PROMPT_FIELD) if k in sent}
     ordered.update({k: v for k, v in sent.items() if k not in ordered})

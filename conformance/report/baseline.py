@@ -13,15 +13,17 @@ A `.yaml`/`.yml` file holds the same: `known_failure:` followed by a list of map
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from conformance.errors import BaselineError
+from conformance.gate import Baseline, BaselineEntry
+from conformance.model import Status
 from conformance.report.atomic import write_atomic
-from conformance.results import CheckResult, Level, RunResult, Status
+from conformance.results import RunResult
 
 TABLE = "known_failure"
 ENTRY_KEYS = frozenset({"check_id", "reason", "expires"})
@@ -35,58 +37,6 @@ _TOML_ESCAPES = {
     "\f": "\\f",
     "\r": "\\r",
 }
-
-
-class BaselineError(Exception):
-    """The baseline file cannot be read or holds a malformed entry."""
-
-
-@dataclass(frozen=True)
-class BaselineEntry:
-    check_id: str
-    reason: str = ""
-    expires: date | None = None
-
-    def expired(self, today: date) -> bool:
-        return self.expires is not None and today > self.expires
-
-
-@dataclass
-class Baseline:
-    entries: list[BaselineEntry] = field(default_factory=list)
-
-    def get(self, check_id: str) -> BaselineEntry | None:
-        return next((e for e in self.entries if e.check_id == check_id), None)
-
-
-@dataclass
-class BaselineOutcome:
-    """A run judged against a baseline."""
-
-    known: list[BaselineEntry] = field(default_factory=list)
-    new_failures: list[CheckResult] = field(default_factory=list)
-    stale: list[BaselineEntry] = field(default_factory=list)
-    expired: list[BaselineEntry] = field(default_factory=list)
-    incomplete: bool = False
-    strict_baseline: bool = False
-
-    @property
-    def exit_code(self) -> int:
-        """0 when every failure is a known one; 1 for new failures, expired entries or an
-        incomplete run, and for stale entries with `strict_baseline`."""
-        if self.new_failures or self.expired or self.incomplete:
-            return 1
-        return 1 if self.strict_baseline and self.stale else 0
-
-    def summary(self) -> str:
-        lines = [
-            f"baseline: {len(self.known)} known, {len(self.new_failures)} new, "
-            f"{len(self.expired)} expired, {len(self.stale)} stale"
-        ]
-        lines += [f"  new failure: {c.check_id} [{c.level}]" for c in self.new_failures]
-        lines += [f"  expired: {e.check_id} (expired {e.expires})" for e in self.expired]
-        lines += [f"  stale (no longer failing): {e.check_id}" for e in self.stale]
-        return "\n".join(lines)
 
 
 def _entry(raw: Any, where: str) -> BaselineEntry:
@@ -133,37 +83,7 @@ def load_baseline(path: Path | str) -> Baseline:
         if entry.check_id in seen:
             raise BaselineError(f"{path}: {entry.check_id} is listed twice")
         seen.add(entry.check_id)
-    return Baseline(entries)
-
-
-def _gating_levels(result: RunResult) -> tuple[Level, ...]:
-    return (Level.MUST, Level.SHOULD) if result.strict else (Level.MUST,)
-
-
-def apply_baseline(
-    result: RunResult,
-    baseline: Baseline,
-    today: date | None = None,
-    strict_baseline: bool = False,
-) -> BaselineOutcome:
-    """Sort the run's failures into known and new, and the baseline's entries into known,
-    stale (their check did not fail in this run) and expired (past `expires` while their check
-    still fails the gate)."""
-    today = today or date.today()
-    outcome = BaselineOutcome(incomplete=result.incomplete, strict_baseline=strict_baseline)
-    failed = {c.check_id for c in result.checks if c.status == Status.FAILED.value}
-    gating = result.failing(*_gating_levels(result))
-    gating_ids = {c.check_id for c in gating}
-    for entry in baseline.entries:
-        if entry.check_id not in failed:
-            outcome.stale.append(entry)
-        elif entry.check_id in gating_ids and entry.expired(today):
-            outcome.expired.append(entry)
-        else:
-            outcome.known.append(entry)
-    listed = {e.check_id for e in baseline.entries}
-    outcome.new_failures = [c for c in gating if c.check_id not in listed]
-    return outcome
+    return Baseline(tuple(entries), path=str(path))
 
 
 def toml_string(value: str) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conformance.model import Status
 from conformance.report.jsonreport import load_results
-from conformance.results import CheckResult, RunResult, Status
+from conformance.results import CheckResult, RunResult
 
 FAILING = frozenset({Status.FAILED.value, Status.ERROR.value})
 ABSENT = "absent"

@@ -14,8 +14,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from conformance.model import Status, Verdict
 from conformance.report.atomic import write_atomic
-from conformance.results import CheckResult, Failure, RunResult, Status, Verdict
+from conformance.results import CheckResult, Failure, RunResult
 
 TEMPLATE = "report.html.j2"
 FILTER_SCRIPT = "filter.js"
@@ -70,10 +71,11 @@ def _cut(text: str) -> str:
 def _pretty(body: Any) -> str:
     """A body as indented JSON when it is JSON, else as it is."""
     if isinstance(body, str):
+        text = body
         try:
-            body = json.loads(body)
+            body = json.loads(text)
         except ValueError:
-            return body
+            return text
     return json.dumps(body, indent=2, ensure_ascii=False)
 
 
@@ -188,10 +190,12 @@ def render_html(result: RunResult) -> str:
     script, script_hash = _filter_script()
     counts = {s.value: sum(1 for c in rows if c.status == s.value) for s in Status}
     template = _environment().get_template(TEMPLATE)
+    gate = result.gate
     return template.render(
         result=result,
-        verdict=result.verdict.value,
-        verdict_class=VERDICT_CLASS[result.verdict],
+        verdict=gate.verdict.value,
+        verdict_class=VERDICT_CLASS[gate.verdict],
+        gate=gate,
         rows=rows,
         counts=counts,
         levels=sorted({c.level for c in rows}, key=lambda lv: LEVEL_ORDER.get(lv, 3)),

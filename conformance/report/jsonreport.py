@@ -10,14 +10,11 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from conformance.errors import ResultsError
 from conformance.report.atomic import write_atomic
 from conformance.results import SCHEMA_VERSION, RunResult
 
 SCHEMA_RESOURCE = "results.schema.json"
-
-
-class ResultsError(Exception):
-    """A results document cannot be read: not JSON, wrong schema or wrong version."""
 
 
 @cache

@@ -8,9 +8,11 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
+from conformance.gate import Disposition, Gate
+from conformance.model import Status
 from conformance.report.atomic import write_atomic
 from conformance.report.text import failure_lines
-from conformance.results import CheckResult, RunResult, Status
+from conformance.results import CheckResult, RunResult
 
 SUITES_NAME = "gateway-conformance"
 MAX_FAILURES_IN_TEXT = 20
@@ -42,16 +44,29 @@ def _failure_text(check: CheckResult) -> str:
     return xml_text("\n".join(lines))
 
 
-def _testcase(suite: ET.Element, check: CheckResult) -> None:
+def _testcase(suite: ET.Element, check: CheckResult, gate: Gate) -> None:
+    """A check as CI panels should show it: `<failure>` only where it fails the gate; a
+    warning or a failure the baseline expects as `<skipped>` with the reason (as pytest writes
+    an xfail), so the panel agrees with the exit code."""
     case = ET.SubElement(
         suite, "testcase", classname=check.family, name=testcase_name(check), time="0"
     )
     first = xml_text(check.failures[0].message) if check.failures else ""
-    if check.status == Status.FAILED.value:
+    disposition = gate.dispositions.get(check.check_id)
+    if check.errors:
+        element = ET.SubElement(case, "error", message=first, type="CheckError")
+        element.text = _failure_text(check)
+    elif disposition is Disposition.FAILS_GATE:
         element = ET.SubElement(case, "failure", message=first, type=check.level)
         element.text = _failure_text(check)
-    elif check.status == Status.ERROR.value:
-        element = ET.SubElement(case, "error", message=first, type="CheckError")
+    elif disposition is Disposition.KNOWN:
+        entry = gate.known_entry(check.check_id)
+        why = f"known failure (baseline): {entry.reason if entry else ''}".rstrip(": ")
+        element = ET.SubElement(case, "skipped", message=xml_text(f"{why}; {first}"))
+        element.text = _failure_text(check)
+    elif disposition is Disposition.WARNING:
+        message = xml_text(f"{check.level} not met (warning; --strict fails on it): {first}")
+        element = ET.SubElement(case, "skipped", message=message)
         element.text = _failure_text(check)
     elif check.status == Status.SKIPPED.value:
         ET.SubElement(case, "skipped", message="not applicable to any exchange of this run")
@@ -59,12 +74,19 @@ def _testcase(suite: ET.Element, check: CheckResult) -> None:
 
 def junit_tree(result: RunResult) -> ET.ElementTree:
     """The JUnit document of `result`."""
-    count = {s.value: sum(1 for c in result.checks if c.status == s.value) for s in Status}
+    gate = result.gate
+    kinds = [gate.dispositions.get(c.check_id) for c in result.checks]
+    errors = sum(1 for c in result.checks if c.errors)
+    failures = sum(
+        1
+        for c, k in zip(result.checks, kinds, strict=True)
+        if k is Disposition.FAILS_GATE and not c.errors
+    )
     totals = {
         "tests": str(len(result.checks)),
-        "failures": str(count[Status.FAILED.value]),
-        "errors": str(count[Status.ERROR.value]),
-        "skipped": str(count[Status.SKIPPED.value]),
+        "failures": str(failures),
+        "errors": str(errors),
+        "skipped": str(len(result.checks) - failures - errors - kinds.count(Disposition.PASSED)),
         "time": f"{result.stats.duration_s:.3f}",
     }
     root = ET.Element("testsuites", {"name": SUITES_NAME, **totals})
@@ -83,7 +105,9 @@ def junit_tree(result: RunResult) -> ET.ElementTree:
     properties = ET.SubElement(suite, "properties")
     for name, value in (
         ("target", result.target),
-        ("verdict", result.verdict.value),
+        ("verdict", gate.verdict.value),
+        ("gate", gate.headline),
+        ("exit_code", str(int(gate.exit_code))),
         ("incomplete", str(result.incomplete).lower()),
         ("seed", str(result.seed)),
         ("spec_title", result.spec_title),
@@ -94,7 +118,7 @@ def junit_tree(result: RunResult) -> ET.ElementTree:
     ):
         ET.SubElement(properties, "property", name=name, value=xml_text(value))
     for check in result.checks:
-        _testcase(suite, check)
+        _testcase(suite, check, gate)
     ET.SubElement(suite, "system-out").text = ""
     ET.SubElement(suite, "system-err").text = ""
     ET.indent(root)

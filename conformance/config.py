@@ -1,0 +1,329 @@
+"""What a run is asked to do, and the one table of options that sets it.
+
+`OPTIONS` lists every setting of `conformance run` once: flag, type, default, help. The CLI
+builds its argparse groups from it, the pytest plugin its `--gateway-*` options, and
+`run_config(values)` turns the values (from either, or from a configuration file) into a
+`RunConfig`. A setting added here exists everywhere at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from conformance.errors import UsageError
+from conformance.profiles import PROFILES, Profile, ProfileError, preset_rules
+
+if TYPE_CHECKING:
+    from conformance.spec import Spec
+
+MiB = 1024 * 1024
+API_KEY_ENV = "CONFORMANCE_API_KEY"
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Limits applied to every request the suite makes."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    total_timeout: float = 60.0
+    max_body_bytes: int = 96 * MiB
+    max_events: int = 2000
+    max_stream_s: float = 60.0
+    stream_grace_s: float = 2.0
+    """How long a stream may stay open once it delivered every image it was asked for."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how to reach the gateway."""
+
+    base_url: str
+    deployment: str = "dall-e-3"
+    api_version: str | None = "2024-02-01"
+    api_key: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    model: str = "dall-e-3"
+    path: str | None = None
+    """The route as the target profile mounts it (`{deployment}` for the deployment);
+    None: the spec's path."""
+    bearer: bool = False
+    """Send the key as `Authorization: Bearer` instead of `api-key`."""
+    send_api_version: bool = True
+
+    def secrets(self) -> list[str]:
+        values = [v for _, v in self.headers]
+        if self.api_key:
+            values.append(self.api_key)
+        return [v for v in values if v]
+
+
+@dataclass
+class RunConfig:
+    """Everything a run needs; `base_url=None` means the embedded reference gateway."""
+
+    spec: Spec
+    base_url: str | None = None
+    deployment: str = "dall-e-3"
+    api_version: str | None = "2024-02-01"
+    api_key: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    model: str = "dall-e-3"
+    seed: int = 0
+    max_examples: int | None = None
+    max_requests: int | None = None
+    bounds: Bounds = field(default_factory=Bounds)
+    strict: bool = False
+    workers: int = 4
+    rate: float | None = None
+    max_duration: float | None = None
+    shrink: bool = True
+    fault: str | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+    upstream: str | None = None
+    """The fake upstream the gateway calls (its records are read): adds the two-sided cases.
+    Without `base_url` the embedded pair is started and this stays None."""
+    max_upstream_calls: int = 1
+    credential_passes: bool = False
+    profile: Profile = field(default_factory=lambda: PROFILES["bifrost"])
+    """How the target mounts the route and takes credentials (conformance.profiles)."""
+    model_preset: str | None = None
+    """The model preset the spec was narrowed to (named in the report)."""
+
+    def secrets(self) -> list[str]:
+        """Every value that must never be printed or stored."""
+        values = [v for _, v in self.headers] + ([self.api_key] if self.api_key else [])
+        return [v for v in values if v]
+
+
+# -- value parsers (argparse-compatible: they raise ArgumentTypeError) -----------------------
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {value}")
+    return value
+
+
+def rate(text: str) -> float:
+    return positive_float(str(text).removesuffix("/s"))
+
+
+def header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise UsageError(f"--header must look like 'Name: value', got {text.split(':')[0]!r}")
+    return name.strip(), value.strip()
+
+
+# -- the table -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting of a run, as a CLI flag and a pytest option."""
+
+    name: str
+    """The key in `run_config(values)` (and in a configuration file)."""
+    group: str
+    help: str
+    type: Callable[[str], Any] | None = None
+    default: Any = None
+    action: str | None = None
+    """`store_true` for switches, `append` for repeatable flags."""
+    metavar: str | None = None
+    pytest_name: str | None = None
+    """The pytest option when not `--gateway-<flag>`."""
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def pytest_flag(self) -> str:
+        return self.pytest_name or "--gateway-" + self.name.replace("_", "-")
+
+    def argparse_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"help": self.help + self._default_text(), "dest": self.name}
+        if self.action == "store_true":
+            kwargs.update(action="store_true", default=False)
+        elif self.action == "append":
+            kwargs.update(action="append", default=[])
+        else:
+            kwargs["default"] = self.default
+            if self.type is not None:
+                kwargs["type"] = self.type
+        if self.metavar:
+            kwargs["metavar"] = self.metavar
+        return kwargs
+
+    def _default_text(self) -> str:
+        if self.action or self.default is None:
+            return ""
+        return f" (default: {self.default})"
+
+
+TARGET, PLAN, BOUNDS, OUTPUT = "target", "plan", "bounds and pacing", "verdict and output"
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "base_url",
+        TARGET,
+        "gateway URL (http:// or https://); default: the embedded reference gateway",
+        pytest_name="--gateway-url",
+    ),
+    Option("spec", TARGET, "OpenAPI document (path or URL); default: the bundled one"),
+    Option("deployment", TARGET, "deployment-id path parameter", default="dall-e-3"),
+    Option("api_version", TARGET, "api-version query parameter", default="2024-02-01"),
+    Option("model", TARGET, "the body's `model`", default="dall-e-3"),
+    Option("api_key", TARGET, f"sent as `api-key` (or env {API_KEY_ENV})"),
+    Option("header", TARGET, "extra header, repeatable", action="append", metavar="'Name: value'"),
+    Option("fault", TARGET, "embedded target only: switch on a fault of the catalogue"),
+    Option(
+        "narrow",
+        TARGET,
+        "narrow the spec to what the deployment's model supports, repeatable: "
+        "'n<=1', 'size=1024x1024,1792x1024', 'stream=false'",
+        action="append",
+        metavar="RULE",
+    ),
+    Option(
+        "upstream",
+        TARGET,
+        "the fake upstream the gateway calls (`conformance upstream`): adds the two-sided "
+        "checks; the embedded gateway gets a fake upstream of its own",
+        metavar="URL",
+    ),
+    Option(
+        "profile",
+        TARGET,
+        "how the target mounts the route and takes its key: bifrost (the spec's path, "
+        "api-key), azure, openai, litellm, portkey",
+        default="bifrost",
+    ),
+    Option(
+        "model_profile",
+        TARGET,
+        "fit the spec to what this model accepts (as --narrow): dall-e-3, gpt-image-1",
+        metavar="MODEL",
+    ),
+    Option(
+        "max_upstream_calls",
+        TARGET,
+        "upstream calls a request without fallbacks may cause (the gateway's retries)",
+        type=positive_int,
+        default=1,
+    ),
+    Option(
+        "credential_passes",
+        TARGET,
+        "the client credential is the upstream's key by design (Portkey's Authorization): "
+        "FWD-NO-CLIENT-CREDENTIAL is not judged",
+        action="store_true",
+    ),
+    Option("seed", PLAN, "generation seed", type=int, default=0),
+    Option("max_examples", PLAN, "random valid bodies to send", type=positive_int),
+    Option("max_requests", PLAN, "hard cap on requests sent", type=positive_int),
+    Option("no_shrink", PLAN, "do not minimise failing cases", action="store_true"),
+    Option("timeout", BOUNDS, "per request (s)", type=positive_float, default=60.0),
+    Option("connect_timeout", BOUNDS, "connect (s)", type=positive_float, default=5.0),
+    Option("read_timeout", BOUNDS, "between bytes (s)", type=positive_float, default=30.0),
+    Option("max_body_mb", BOUNDS, "cap on a body read", type=positive_float, default=96.0),
+    Option("max_events", BOUNDS, "cap on a stream's events", type=positive_int, default=2000),
+    Option("max_stream_s", BOUNDS, "cap on a stream (s)", type=positive_float, default=60.0),
+    Option(
+        "stream_grace_s",
+        BOUNDS,
+        "how long a stream may stay open after its last expected image (s)",
+        type=positive_float,
+        default=2.0,
+    ),
+    Option("max_duration", BOUNDS, "whole-run deadline (s)", type=positive_float),
+    Option("workers", BOUNDS, "concurrent requests", type=positive_int, default=4),
+    Option("rate", BOUNDS, "requests per second, e.g. 5 or 5/s", type=rate),
+    Option("strict", OUTPUT, "SHOULD failures also fail the gate", action="store_true"),
+    Option("baseline", OUTPUT, "expected failures (TOML or YAML)", type=Path),
+    Option("strict_baseline", OUTPUT, "stale baseline entries fail the gate", action="store_true"),
+)
+"""Every setting of a run. CLI-only switches (--dry-run, --quiet, --report-dir, ...) that do
+not change what is sent or judged live in the CLI."""
+
+DEFAULTS: dict[str, Any] = {
+    o.name: ([] if o.action == "append" else False if o.action else o.default) for o in OPTIONS
+}
+
+
+def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> RunConfig:
+    """The `RunConfig` that `values` (option name -> value; missing names take defaults) ask
+    for. Loads and narrows the spec; raises `UsageError` or `SpecError` as one line."""
+    from conformance.spec import load_spec, narrow
+
+    env = os.environ if env is None else env
+    v = {**DEFAULTS, **{k: val for k, val in values.items() if val is not None}}
+    if v["fault"] and v["base_url"]:
+        raise UsageError("--fault applies to the embedded reference gateway; drop --base-url")
+    try:
+        chosen, rules = PROFILES.get(v["profile"]), preset_rules(v["model_profile"])
+        if chosen is None:
+            raise ProfileError(f"unknown profile {v['profile']!r}; known: {', '.join(PROFILES)}")
+        if v["base_url"]:
+            chosen.header_values(v["upstream"])  # a profile that names the upstream needs it
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from None
+    if chosen.path is not None and not v["base_url"]:
+        raise UsageError(
+            f"--profile {chosen.name} needs --base-url: the embedded gateway serves the spec's path"
+        )
+    spec = narrow(load_spec(v["spec"]), [*rules, *(v["narrow"] or [])])
+    return RunConfig(
+        spec=spec,
+        base_url=v["base_url"] or None,
+        deployment=v["deployment"],
+        api_version=v["api_version"] or None,
+        api_key=v["api_key"] or env.get(API_KEY_ENV) or None,
+        headers=tuple(header(h) for h in v["header"] or []),
+        model=v["model"],
+        seed=int(v["seed"]),
+        max_examples=v["max_examples"],
+        max_requests=v["max_requests"],
+        bounds=Bounds(
+            connect_timeout=v["connect_timeout"],
+            read_timeout=min(v["read_timeout"], v["timeout"]),
+            total_timeout=v["timeout"],
+            max_body_bytes=int(v["max_body_mb"] * MiB),
+            max_events=v["max_events"],
+            max_stream_s=v["max_stream_s"],
+            stream_grace_s=v["stream_grace_s"],
+        ),
+        strict=bool(v["strict"]),
+        workers=v["workers"],
+        rate=v["rate"],
+        max_duration=v["max_duration"],
+        shrink=not v["no_shrink"],
+        fault=v["fault"] or None,
+        upstream=v["upstream"] or None,
+        max_upstream_calls=v["max_upstream_calls"],
+        credential_passes=bool(v["credential_passes"]),
+        profile=chosen,
+        model_preset=v["model_profile"] or None,
+    )
