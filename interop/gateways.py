@@ -144,7 +144,8 @@ class LiteLLM(Gateway):
 
 class Portkey(Gateway):
     """Portkey gateway (npm), hono and @hono/node-server pinned to the project's own lockfile of
-    that release; the provider and upstream are chosen per request by `x-portkey-*` headers."""
+    that release; the provider and upstream are chosen per request by `x-portkey-*` headers
+    (the suite's `portkey` profile sends them)."""
 
     name = "portkey"
     needs_profile = True
@@ -156,25 +157,16 @@ class Portkey(Gateway):
         # --ignore-scripts: the only install script is patch-package, with no patches shipped.
         return [["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"]]
 
-    def headers(self, upstream: Upstream, deployment: str) -> list[tuple[str, str]]:
-        return [
-            ("x-portkey-provider", "azure-openai"),
-            ("x-portkey-custom-host", upstream.url.rstrip("/") + "/openai"),
-            ("x-portkey-azure-deployment-id", deployment),
-            ("x-portkey-azure-api-version", API_VERSION),
-            ("Authorization", f"Bearer {upstream.key}"),
-        ]
-
     def launch(self, root: Path, port: int, upstream: Upstream, run_dir: Path) -> Launch:
         server = self.home(root) / "node_modules/@portkey-ai/gateway/build/start-server.js"
         preload = HERE / "portkey" / "loopback.mjs"
         argv = ["node", "--import", preload.as_uri(), str(server), f"--port={port}", "--headless"]
         env = dict(os.environ)
         env["INTEROP_LISTEN_HOST"] = "127.0.0.1"
-        # The client's bearer token is the provider key by design: Portkey forwards it.
-        suite_args = ["--base-url", f"http://127.0.0.1:{port}", "--credential-passes"]
-        for name, value in self.headers(upstream, DEPLOYMENTS[0]):
-            suite_args += ["--header", f"{name}: {value}"]
+        # `--profile portkey` sends the x-portkey-* headers (provider azure-openai, custom host
+        # <upstream>/openai, deployment, api-version) and the key as a bearer token, which is
+        # the provider key by design: Portkey passes it on.
+        suite_args = ["--base-url", f"http://127.0.0.1:{port}", "--api-key", upstream.key]
         return Launch(
             argv=argv,
             env=env,

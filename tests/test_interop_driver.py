@@ -103,12 +103,13 @@ def test_litellm_launch_serves_the_spec_path_on_loopback(tmp_path: Path) -> None
     assert master != UPSTREAM.key and master in launch.secrets
 
 
-def test_portkey_headers_select_azure_at_the_upstream() -> None:
-    headers = dict(GATEWAYS["portkey"].headers(UPSTREAM, "dall-e-3"))
-    assert headers["x-portkey-provider"] == "azure-openai"
-    assert headers["x-portkey-custom-host"] == UPSTREAM.url + "/openai"
-    assert headers["x-portkey-azure-deployment-id"] == "dall-e-3"
-    assert headers["Authorization"] == f"Bearer {UPSTREAM.key}"
+def test_portkey_is_run_with_its_profile_and_the_upstream_key(tmp_path: Path) -> None:
+    gateway = GATEWAYS["portkey"]
+    launch = gateway.launch(tmp_path, 4321, UPSTREAM, tmp_path)
+    assert gateway.needs_profile
+    assert launch.suite_args[launch.suite_args.index("--api-key") + 1] == UPSTREAM.key
+    assert launch.argv[:2] == ["node", "--import"]
+    assert launch.env["INTEROP_LISTEN_HOST"] == "127.0.0.1"
 
 
 def test_portkey_pins_the_lockfile_versions_it_is_tested_with() -> None:
