@@ -30,9 +30,9 @@ test: lint browser
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: install
-	$(BIN)/ruff check conformance tests benchmarks
-	$(BIN)/ruff format --check conformance tests benchmarks
-	$(BIN)/mypy --strict conformance
+	$(BIN)/ruff check conformance tests benchmarks interop
+	$(BIN)/ruff format --check conformance tests benchmarks interop
+	$(BIN)/mypy --strict conformance interop
 
 bench: install
 	$(BIN)/python benchmarks/run.py
