@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 REPORT_DIR ?= reports/latest
 
-.PHONY: install demo test lint bench browser clean
+.PHONY: install demo test lint bench browser clean interop
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,12 +30,17 @@ test: lint browser
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: install
-	$(BIN)/ruff check conformance tests benchmarks
-	$(BIN)/ruff format --check conformance tests benchmarks
-	$(BIN)/mypy --strict conformance
+	$(BIN)/ruff check conformance tests benchmarks interop
+	$(BIN)/ruff format --check conformance tests benchmarks interop
+	$(BIN)/mypy --strict conformance interop
 
 bench: install
 	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) reports/latest build *.egg-info
+
+# Real third-party gateways end to end (heavy installs under .interop/; not part of `make test`).
+# GATEWAYS="litellm" picks some; reports under reports/interop/<gateway>/. See docs/interop/.
+interop: install
+	$(BIN)/python -m interop $(GATEWAYS)
