@@ -21,13 +21,13 @@ REQUEST = "requestBody/content/application~1json/schema"
 
 
 @check(
-    "IMG-JSON-SCHEMA",
-    Level.MUST,
-    "The 200 body validates against the declared response schema (unknown fields allowed; "
-    "null is not a string).",
-    BODY,
-    "The schema is the contract; OpenAPI 3.1 means JSON Schema 2020-12, so a present optional "
-    "string that is null violates it, while unknown fields are allowed (ruling).",
+    id="IMG-JSON-SCHEMA",
+    level=Level.MUST,
+    statement="The 200 body validates against the declared response schema (unknown fields "
+    "allowed; null is not a string).",
+    pointer=BODY,
+    rationale="The schema is the contract; OpenAPI 3.1 means JSON Schema 2020-12, so a present "
+    "optional string that is null violates it, while unknown fields are allowed (ruling).",
     applies_to=("json",),
 )
 def json_schema(ctx: ExchangeContext) -> list[Problem] | None:
@@ -38,11 +38,12 @@ def json_schema(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "IMG-COUNT",
-    Level.MUST,
-    "A 200 body carries exactly n images in `data` (n as requested, or its spec default).",
-    f"{BODY}/properties/data",
-    "Every 200 property is optional in the schema, but the operation exists to return n "
+    id="IMG-COUNT",
+    level=Level.MUST,
+    statement="A 200 body carries exactly n images in `data` (n as requested, or its spec "
+    "default).",
+    pointer=f"{BODY}/properties/data",
+    rationale="Every 200 property is optional in the schema, but the operation exists to return n "
     "images: a 200 without them fails (ruling).",
     applies_to=("json",),
 )
@@ -64,13 +65,13 @@ def count(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "IMG-FORMAT",
-    Level.MUST,
-    "Every image is returned in the requested `response_format` (b64_json or url, default "
-    "from the spec).",
-    f"{REQUEST}/properties/response_format",
-    "`response_format` selects which data item property carries the image; its spec default "
-    "applies when it is absent.",
+    id="IMG-FORMAT",
+    level=Level.MUST,
+    statement="Every image is returned in the requested `response_format` (b64_json or url, "
+    "default from the spec).",
+    pointer=f"{REQUEST}/properties/response_format",
+    rationale="`response_format` selects which data item property carries the image; its spec "
+    "default applies when it is absent.",
     applies_to=("json",),
 )
 def image_format(ctx: ExchangeContext) -> list[Problem] | None:
@@ -93,12 +94,12 @@ def image_format(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "IMG-INDEX",
-    Level.MUST,
-    "Image `index` values, when present, are 0..n-1 without repeats.",
-    f"{BODY}/properties/data/items/properties/index",
-    "`index` is the index of the image among the n generated; any other value or a repeat "
-    "misnames an image.",
+    id="IMG-INDEX",
+    level=Level.MUST,
+    statement="Image `index` values, when present, are 0..n-1 without repeats.",
+    pointer=f"{BODY}/properties/data/items/properties/index",
+    rationale="`index` is the index of the image among the n generated; any other value or a "
+    "repeat misnames an image.",
     applies_to=("json",),
 )
 def index(ctx: ExchangeContext) -> list[Problem] | None:
@@ -125,11 +126,12 @@ def index(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "IMG-CREATED-PRESENT",
-    Level.SHOULD,
-    "The 200 body carries `created`.",
-    f"{BODY}/properties/created",
-    "`created` is optional in the schema, so its absence is a warning, not a failure (ruling).",
+    id="IMG-CREATED-PRESENT",
+    level=Level.SHOULD,
+    statement="The 200 body carries `created`.",
+    pointer=f"{BODY}/properties/created",
+    rationale="`created` is optional in the schema, so its absence is a warning, not a failure "
+    "(ruling).",
     applies_to=("json",),
 )
 def created_present(ctx: ExchangeContext) -> list[Problem] | None:
@@ -141,14 +143,14 @@ def created_present(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "IMG-CREATED-SECONDS",
-    Level.MUST,
-    "`created`, when present, is a unix timestamp in seconds: not in the future (a day of "
-    "clock skew allowed), not before 2020.",
-    f"{BODY}/properties/created",
-    "The spec calls `created` the Unix timestamp when the image was created, which counts "
-    "seconds; milliseconds, zero or a future time are wrong data. An old time is allowed: a "
-    "cached answer reports when its image was made.",
+    id="IMG-CREATED-SECONDS",
+    level=Level.MUST,
+    statement="`created`, when present, is a unix timestamp in seconds: not in the future (a day "
+    "of clock skew allowed), not before 2020.",
+    pointer=f"{BODY}/properties/created",
+    rationale="The spec calls `created` the Unix timestamp when the image was created, which "
+    "counts seconds; milliseconds, zero or a future time are wrong data. An old time is allowed: "
+    "a cached answer reports when its image was made.",
     applies_to=("json",),
 )
 def created_seconds(ctx: ExchangeContext) -> list[Problem] | None:
@@ -160,12 +162,13 @@ def created_seconds(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "IMG-USAGE-SUM",
-    Level.MUST,
-    "`usage`, when present, adds up: total = input + output tokens; details sum to their totals.",
-    f"{BODY}/properties/usage",
-    "The spec describes `total_tokens` as the total tokens used (input plus output) and each "
-    "`*_details` as its image and text tokens; counts that do not add up are wrong billing "
+    id="IMG-USAGE-SUM",
+    level=Level.MUST,
+    statement="`usage`, when present, adds up: total = input + output tokens; details sum to "
+    "their totals.",
+    pointer=f"{BODY}/properties/usage",
+    rationale="The spec describes `total_tokens` as the total tokens used (input plus output) and "
+    "each `*_details` as its image and text tokens; counts that do not add up are wrong billing "
     "data, while absent counts are allowed (every usage field is optional).",
     applies_to=("json",),
 )
@@ -179,15 +182,15 @@ def usage_sum(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "IMG-ECHO",
-    Level.MUST,
-    "Echoed `size` and `quality` match the request; for `size: auto` any size the spec lists; "
-    "a `quality` echo outside the request's quality enum is not compared.",
-    f"{REQUEST}/properties/size",
-    "An echo that differs from the request reports settings that were not applied; `auto` "
-    "lets the gateway choose among the listed sizes (ruling). The response types `quality` as "
-    "a plain string (`Quality setting used`), so a provider's own word for it (e.g. `high`) "
-    "is no contradiction; another value of the request enum is.",
+    id="IMG-ECHO",
+    level=Level.MUST,
+    statement="Echoed `size` and `quality` match the request; for `size: auto` any size the spec "
+    "lists; a `quality` echo outside the request's quality enum is not compared.",
+    pointer=f"{REQUEST}/properties/size",
+    rationale="An echo that differs from the request reports settings that were not applied; "
+    "`auto` lets the gateway choose among the listed sizes (ruling). The response types `quality` "
+    "as a plain string (`Quality setting used`), so a provider's own word for it (e.g. `high`) is "
+    "no contradiction; another value of the request enum is.",
     applies_to=("json",),
 )
 def echo(ctx: ExchangeContext) -> list[Problem] | None:

@@ -58,12 +58,12 @@ def _ruled_rejection(ctx: ExchangeContext) -> bool:
 
 
 @check(
-    "ERR-NEGATIVE-4XX",
-    Level.MUST,
-    "A request that breaks the spec is rejected with a 4xx status (not 2xx, not 5xx).",
-    "requestBody/content/application~1json/schema",
-    "The request schema is the contract; invalid input passed on or crashing the gateway "
-    "breaks it. 401/403/429 are environment (ruling).",
+    id="ERR-NEGATIVE-4XX",
+    level=Level.MUST,
+    statement="A request that breaks the spec is rejected with a 4xx status (not 2xx, not 5xx).",
+    pointer="requestBody/content/application~1json/schema",
+    rationale="The request schema is the contract; invalid input passed on or crashing the "
+    "gateway breaks it. 401/403/429 are environment (ruling).",
     applies_to=("negative",),
 )
 def negative_4xx(ctx: ExchangeContext) -> list[Problem] | None:
@@ -83,13 +83,13 @@ def negative_4xx(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "ERR-VALID-ACCEPTED",
-    Level.MUST,
-    "A request valid per the spec is not rejected with a 4xx (except the rulings: a rejection "
-    "of an empty prompt or of `response_format` with `stream: true`).",
-    "requestBody/content/application~1json/schema",
-    "Rejecting valid input breaks the contract; the rulings allow rejecting an empty prompt and "
-    "response_format on streams (a status other than the declared 400 is left to "
+    id="ERR-VALID-ACCEPTED",
+    level=Level.MUST,
+    statement="A request valid per the spec is not rejected with a 4xx (except the rulings: a "
+    "rejection of an empty prompt or of `response_format` with `stream: true`).",
+    pointer="requestBody/content/application~1json/schema",
+    rationale="Rejecting valid input breaks the contract; the rulings allow rejecting an empty "
+    "prompt and response_format on streams (a status other than the declared 400 is left to "
     "PROTO-STATUS-DECLARED), unknown fields are judged as SHOULD, 401/403/429 skipped.",
     applies_to=("valid",),
 )
@@ -115,12 +115,13 @@ def valid_accepted(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "ERR-ENVELOPE-SCHEMA",
-    Level.MUST,
-    "A 4xx/5xx JSON body validates against the declared error schema (incl. the provider enum).",
-    ERROR_BODY,
-    "Envelope fields are optional, but where present they must have the declared types and "
-    "enums (ruling); the spec gives one envelope (`Error response from Bifrost`) for its "
+    id="ERR-ENVELOPE-SCHEMA",
+    level=Level.MUST,
+    statement="A 4xx/5xx JSON body validates against the declared error schema (incl. the "
+    "provider enum).",
+    pointer=ERROR_BODY,
+    rationale="Envelope fields are optional, but where present they must have the declared types "
+    "and enums (ruling); the spec gives one envelope (`Error response from Bifrost`) for its "
     "errors, so an undeclared error status is held to it too.",
 )
 def envelope_schema(ctx: ExchangeContext) -> list[Problem] | None:
@@ -133,11 +134,12 @@ def envelope_schema(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "ERR-STATUS-CODE-MATCH",
-    Level.MUST,
-    "`status_code` in an error body, when present, equals the HTTP status.",
-    f"{ERROR_BODY}/properties/status_code",
-    "A status_code that contradicts the HTTP status misleads every client that reads it (ruling).",
+    id="ERR-STATUS-CODE-MATCH",
+    level=Level.MUST,
+    statement="`status_code` in an error body, when present, equals the HTTP status.",
+    pointer=f"{ERROR_BODY}/properties/status_code",
+    rationale="A status_code that contradicts the HTTP status misleads every client that reads it "
+    "(ruling).",
 )
 def status_code_match(ctx: ExchangeContext) -> list[Problem] | None:
     body = ctx.body
@@ -158,12 +160,12 @@ def status_code_match(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "ERR-MESSAGE",
-    Level.SHOULD,
-    "An error body carries a non-empty `error.message`.",
-    f"{ERROR_BODY}/properties/error/properties/message",
-    "The envelope's fields are all optional in the schema, so a missing message is a warning "
-    "(ruling), though a caller needs it to act on the error.",
+    id="ERR-MESSAGE",
+    level=Level.SHOULD,
+    statement="An error body carries a non-empty `error.message`.",
+    pointer=f"{ERROR_BODY}/properties/error/properties/message",
+    rationale="The envelope's fields are all optional in the schema, so a missing message is a "
+    "warning (ruling), though a caller needs it to act on the error.",
 )
 def message(ctx: ExchangeContext) -> list[Problem] | None:
     if not _error_answer(ctx):
@@ -183,11 +185,11 @@ def message(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "ERR-UNKNOWN-FIELDS-ACCEPTED",
-    Level.SHOULD,
-    "A valid request carrying fields the spec does not name is not rejected.",
-    "requestBody/content/application~1json/schema",
-    "The schema sets no additionalProperties: false, so unknown fields are valid input; "
+    id="ERR-UNKNOWN-FIELDS-ACCEPTED",
+    level=Level.SHOULD,
+    statement="A valid request carrying fields the spec does not name is not rejected.",
+    pointer="requestBody/content/application~1json/schema",
+    rationale="The schema sets no additionalProperties: false, so unknown fields are valid input; "
     "rejecting them is a warning, not a failure (ruling).",
     applies_to=("unknown-fields",),
 )
@@ -210,12 +212,12 @@ def unknown_fields_accepted(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "ERR-EMPTY-PROMPT",
-    Level.MAY,
-    "An empty prompt is answered with 200 or 400; either is recorded as conforming.",
-    "requestBody/content/application~1json/schema/properties/prompt",
-    "An empty prompt is schema-valid but no provider can draw nothing, so both 200 and 400 "
-    "conform (ruling); other answers are only an observation.",
+    id="ERR-EMPTY-PROMPT",
+    level=Level.MAY,
+    statement="An empty prompt is answered with 200 or 400; either is recorded as conforming.",
+    pointer="requestBody/content/application~1json/schema/properties/prompt",
+    rationale="An empty prompt is schema-valid but no provider can draw nothing, so both 200 and "
+    "400 conform (ruling); other answers are only an observation.",
     applies_to=("empty-prompt",),
 )
 def empty_prompt(ctx: ExchangeContext) -> list[Problem] | None:
@@ -233,13 +235,13 @@ def empty_prompt(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "ERR-PARAM-NAMES-FIELD",
-    Level.SHOULD,
-    "On a request that breaks one field, an `error.param` that is present names that field (as "
-    "its name, a dotted path or a JSON pointer).",
-    f"{ERROR_BODY}/properties/error/properties/param",
-    "`param` is optional and the spec does not say how it names a field, so naming it any "
-    "common way passes; naming another field misleads the caller, a warning since the "
+    id="ERR-PARAM-NAMES-FIELD",
+    level=Level.SHOULD,
+    statement="On a request that breaks one field, an `error.param` that is present names that "
+    "field (as its name, a dotted path or a JSON pointer).",
+    pointer=f"{ERROR_BODY}/properties/error/properties/param",
+    rationale="`param` is optional and the spec does not say how it names a field, so naming it "
+    "any common way passes; naming another field misleads the caller, a warning since the "
     "envelope's fields are all optional (ruling).",
 )
 def param_names_field(ctx: ExchangeContext) -> list[Problem] | None:
@@ -282,12 +284,13 @@ def _first_token(param: str) -> str:
 
 
 @check(
-    "ERR-MODEL-REQUESTED",
-    Level.SHOULD,
-    "Bifrost's `extra_fields.model_requested`, when present, is the model the request asked for.",
-    f"{ERROR_BODY}/properties/extra_fields/properties/model_requested",
-    "The envelope describes the request it answers; another model there misleads whoever "
-    "debugs the error, a warning since the field is optional and its meaning only named "
+    id="ERR-MODEL-REQUESTED",
+    level=Level.SHOULD,
+    statement="Bifrost's `extra_fields.model_requested`, when present, is the model the request "
+    "asked for.",
+    pointer=f"{ERROR_BODY}/properties/extra_fields/properties/model_requested",
+    rationale="The envelope describes the request it answers; another model there misleads "
+    "whoever debugs the error, a warning since the field is optional and its meaning only named "
     "(ruling). The `provider` enum is ERR-ENVELOPE-SCHEMA's.",
 )
 def model_requested(ctx: ExchangeContext) -> list[Problem] | None:

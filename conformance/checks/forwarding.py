@@ -83,12 +83,12 @@ def _nested(body: Any, name: str, path: str = "") -> str | None:
 
 
 @check(
-    "FWD-FIELDS",
-    Level.MUST,
-    "Every field of the request body (but the prompt, judged apart, and the gateway-only "
-    "`fallbacks`) reaches the upstream unchanged, at the top level of its body.",
-    REQUEST,
-    f"A dropped, changed or wrapped parameter silently changes what is generated; only "
+    id="FWD-FIELDS",
+    level=Level.MUST,
+    statement="Every field of the request body (but the prompt, judged apart, and the "
+    "gateway-only `fallbacks`) reaches the upstream unchanged, at the top level of its body.",
+    pointer=REQUEST,
+    rationale=f"A dropped, changed or wrapped parameter silently changes what is generated; only "
     f"`fallbacks` is the gateway's own ({RULING}).",
 )
 def fields(ctx: ExchangeContext) -> list[Problem] | None:
@@ -134,11 +134,12 @@ def fields(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "FWD-PROMPT",
-    Level.MUST,
-    "The prompt reaches the upstream exactly as sent (no trimming, rewriting or prefixing).",
-    f"{REQUEST}/properties/prompt",
-    f"The prompt is the request; a gateway forwards what the client sent ({RULING}).",
+    id="FWD-PROMPT",
+    level=Level.MUST,
+    statement="The prompt reaches the upstream exactly as sent (no trimming, rewriting or "
+    "prefixing).",
+    pointer=f"{REQUEST}/properties/prompt",
+    rationale=f"The prompt is the request; a gateway forwards what the client sent ({RULING}).",
 )
 def prompt(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
@@ -162,13 +163,13 @@ def prompt(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "FWD-DEPLOYMENT",
-    Level.MUST,
-    "The deployment in the path selects the upstream deployment, and the body's model reaches "
-    "the upstream as sent: neither is substituted for the other.",
-    "parameters",
-    f"Sending the deployment name as the model, or the model as the deployment, calls another "
-    f"model than the client chose ({RULING}).",
+    id="FWD-DEPLOYMENT",
+    level=Level.MUST,
+    statement="The deployment in the path selects the upstream deployment, and the body's model "
+    "reaches the upstream as sent: neither is substituted for the other.",
+    pointer="parameters",
+    rationale="Sending the deployment name as the model, or the model as the deployment, calls "
+    f"another model than the client chose ({RULING}).",
 )
 def deployment(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
@@ -199,12 +200,12 @@ def deployment(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "FWD-API-VERSION",
-    Level.MUST,
-    "The api-version the client sent reaches the upstream (Azure route) unchanged.",
-    "parameters",
-    f"The api-version selects the provider's API contract; the client chose it, the gateway "
-    f"forwards what the client sent ({RULING}).",
+    id="FWD-API-VERSION",
+    level=Level.MUST,
+    statement="The api-version the client sent reaches the upstream (Azure route) unchanged.",
+    pointer="parameters",
+    rationale="The api-version selects the provider's API contract; the client chose it, the "
+    f"gateway forwards what the client sent ({RULING}).",
 )
 def api_version(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
@@ -224,12 +225,13 @@ def api_version(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "FWD-NO-CLIENT-CREDENTIAL",
-    Level.MUST,
-    "The client's credential (api-key, Authorization, ...) is never forwarded to the upstream.",
-    "parameters",
-    f"The client's key authenticates it to the gateway; passing it on leaks it to a third "
-    f"party ({RULING}).",
+    id="FWD-NO-CLIENT-CREDENTIAL",
+    level=Level.MUST,
+    statement="The client's credential (api-key, Authorization, ...) is never forwarded to the "
+    "upstream.",
+    pointer="parameters",
+    rationale="The client's key authenticates it to the gateway; passing it on leaks it to a "
+    f"third party ({RULING}).",
 )
 def no_client_credential(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
@@ -297,13 +299,13 @@ def _strings(value: Any) -> list[str]:
 
 
 @check(
-    "MAP-UPSTREAM-4XX",
-    Level.MUST,
-    "An upstream 4xx (content policy, 429 included) keeps its status, and the provider's error "
-    "code (429 aside) appears in the answer.",
-    "responses/400",
-    f"The client's request was refused upstream; a 500 tells it to retry what will fail again "
-    f"and hides the provider's reason ({RULING}).",
+    id="MAP-UPSTREAM-4XX",
+    level=Level.MUST,
+    statement="An upstream 4xx (content policy, 429 included) keeps its status, and the "
+    "provider's error code (429 aside) appears in the answer.",
+    pointer="responses/400",
+    rationale="The client's request was refused upstream; a 500 tells it to retry what will fail "
+    f"again and hides the provider's reason ({RULING}).",
 )
 def upstream_4xx(ctx: ExchangeContext) -> list[Problem] | None:
     view, final = _final(ctx)
@@ -330,11 +332,11 @@ def upstream_4xx(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "MAP-UPSTREAM-429",
-    Level.SHOULD,
-    "An upstream 429 is answered with its Retry-After header kept.",
-    "responses",
-    f"Retry-After tells the client when to come back; keeping it is a SHOULD ({RULING}).",
+    id="MAP-UPSTREAM-429",
+    level=Level.SHOULD,
+    statement="An upstream 429 is answered with its Retry-After header kept.",
+    pointer="responses",
+    rationale=f"Retry-After tells the client when to come back; keeping it is a SHOULD ({RULING}).",
 )
 def upstream_429(ctx: ExchangeContext) -> list[Problem] | None:
     view, final = _final(ctx)
@@ -356,12 +358,13 @@ def upstream_429(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "MAP-UPSTREAM-5XX",
-    Level.MUST,
-    "An upstream 5xx (or a body that is not JSON) is answered with a 5xx and the error envelope.",
-    "responses/500",
-    f"The failure is the provider's, not the client's: a 4xx or 2xx misleads it, a bare body "
-    f"gives it nothing to act on ({RULING}).",
+    id="MAP-UPSTREAM-5XX",
+    level=Level.MUST,
+    statement="An upstream 5xx (or a body that is not JSON) is answered with a 5xx and the error "
+    "envelope.",
+    pointer="responses/500",
+    rationale="The failure is the provider's, not the client's: a 4xx or 2xx misleads it, a bare "
+    f"body gives it nothing to act on ({RULING}).",
 )
 def upstream_5xx(ctx: ExchangeContext) -> list[Problem] | None:
     view, final = _final(ctx)
@@ -381,13 +384,13 @@ def upstream_5xx(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "FALLBACK-ORDER",
-    Level.MUST,
-    "With `fallbacks`, after a failed upstream call the fallbacks are tried in order, no more, "
-    "and the answer comes from the first that succeeds.",
-    f"{REQUEST}/properties/fallbacks",
-    f"`fallbacks` are 'Fallback models to try if primary model fails' (spec); in order, and no "
-    f"more ({RULING}).",
+    id="FALLBACK-ORDER",
+    level=Level.MUST,
+    statement="With `fallbacks`, after a failed upstream call the fallbacks are tried in order, "
+    "no more, and the answer comes from the first that succeeds.",
+    pointer=f"{REQUEST}/properties/fallbacks",
+    rationale="`fallbacks` are 'Fallback models to try if primary model fails' (spec); in order, "
+    f"and no more ({RULING}).",
 )
 def fallback_order(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
@@ -450,13 +453,13 @@ def fallback_order(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "UPSTREAM-CALLS",
-    Level.MUST,
-    "A request without `fallbacks` reaches the upstream, and causes at most the target "
+    id="UPSTREAM-CALLS",
+    level=Level.MUST,
+    statement="A request without `fallbacks` reaches the upstream, and causes at most the target "
     "profile's number of upstream calls (default one: no retry storm).",
-    "",
-    f"Retries the caller did not ask for multiply the provider's cost and load; the profile "
-    f"declares a gateway's retries ({RULING}).",
+    pointer="",
+    rationale="Retries the caller did not ask for multiply the provider's cost and load; the "
+    f"profile declares a gateway's retries ({RULING}).",
 )
 def upstream_calls(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
@@ -485,13 +488,13 @@ def upstream_calls(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "STREAM-NOT-BUFFERED",
-    Level.MUST,
-    "A streamed upstream answer reaches the client as a stream, event by event: not replaced "
-    "by JSON, not held back and sent at once.",
-    "responses/200/content/text~1event-stream",
-    "`stream: true` sends images 'as base64 chunks via SSE' (spec); a buffered stream gives the "
-    "caller nothing until the end, which is what streaming exists to avoid.",
+    id="STREAM-NOT-BUFFERED",
+    level=Level.MUST,
+    statement="A streamed upstream answer reaches the client as a stream, event by event: not "
+    "replaced by JSON, not held back and sent at once.",
+    pointer="responses/200/content/text~1event-stream",
+    rationale="`stream: true` sends images 'as base64 chunks via SSE' (spec); a buffered stream "
+    "gives the caller nothing until the end, which is what streaming exists to avoid.",
 )
 def stream_not_buffered(ctx: ExchangeContext) -> list[Problem] | None:
     """Held back means both: the first event came after the upstream sent its last (the

@@ -41,12 +41,12 @@ def _urls(ctx: ExchangeContext) -> list[tuple[int, Any]]:
 
 
 @check(
-    "IMG-B64-DECODES",
-    Level.MUST,
-    "Every `b64_json` is plain base64 (no data: prefix) of a PNG, JPEG or WebP image.",
-    f"{ITEMS}/b64_json",
-    "The spec calls the field base64-encoded image data; a data: URI, broken base64 or bytes "
-    "that are no image cannot be used as delivered.",
+    id="IMG-B64-DECODES",
+    level=Level.MUST,
+    statement="Every `b64_json` is plain base64 (no data: prefix) of a PNG, JPEG or WebP image.",
+    pointer=f"{ITEMS}/b64_json",
+    rationale="The spec calls the field base64-encoded image data; a data: URI, broken base64 or "
+    "bytes that are no image cannot be used as delivered.",
     applies_to=("json",),
 )
 def b64_decodes(ctx: ExchangeContext) -> list[Problem] | None:
@@ -69,13 +69,13 @@ def b64_decodes(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "IMG-WHOLE",
-    Level.MUST,
-    "Every `b64_json` image decodes completely (no truncated PNG, JPEG without its end marker or "
-    "short WebP), within the decoding pixel cap.",
-    f"{ITEMS}/b64_json",
-    "A valid header over truncated data is no usable image (ruling: every delivered image "
-    "decodes whole); an image that declares more pixels than the cap is not decoded, so a "
+    id="IMG-WHOLE",
+    level=Level.MUST,
+    statement="Every `b64_json` image decodes completely (no truncated PNG, JPEG without its end "
+    "marker or short WebP), within the decoding pixel cap.",
+    pointer=f"{ITEMS}/b64_json",
+    rationale="A valid header over truncated data is no usable image (ruling: every delivered "
+    "image decodes whole); an image that declares more pixels than the cap is not decoded, so a "
     "decompression bomb fails instead of exhausting the test host.",
 )
 def b64_whole(ctx: ExchangeContext) -> list[Problem] | None:
@@ -89,12 +89,12 @@ def b64_whole(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "IMG-SIZE",
-    Level.MUST,
-    "Each decoded image has the requested width x height (for `auto`, any listed size).",
-    "requestBody/content/application~1json/schema/properties/size",
-    "`size` is the size of the generated image; an image of another size ignores the request; "
-    "`auto` lets the gateway choose among the listed sizes (ruling).",
+    id="IMG-SIZE",
+    level=Level.MUST,
+    statement="Each decoded image has the requested width x height (for `auto`, any listed size).",
+    pointer="requestBody/content/application~1json/schema/properties/size",
+    rationale="`size` is the size of the generated image; an image of another size ignores the "
+    "request; `auto` lets the gateway choose among the listed sizes (ruling).",
     applies_to=("json",),
 )
 def image_size(ctx: ExchangeContext) -> list[Problem] | None:
@@ -109,12 +109,12 @@ def image_size(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "IMG-URL-ABSOLUTE",
-    Level.MUST,
-    "Every `url` is an absolute http(s) URI.",
-    f"{ITEMS}/url",
-    "The field is declared `format: uri` and is handed to clients to fetch; a relative or "
-    "non-http URL cannot be fetched.",
+    id="IMG-URL-ABSOLUTE",
+    level=Level.MUST,
+    statement="Every `url` is an absolute http(s) URI.",
+    pointer=f"{ITEMS}/url",
+    rationale="The field is declared `format: uri` and is handed to clients to fetch; a relative "
+    "or non-http URL cannot be fetched.",
     applies_to=("json",),
 )
 def url_absolute(ctx: ExchangeContext) -> list[Problem] | None:
@@ -135,13 +135,13 @@ def url_absolute(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "IMG-URL-FETCH",
-    Level.SHOULD,
-    "Every image URL can be fetched from the test host (200).",
-    f"{ITEMS}/url",
-    "A URL may be reachable only from the caller's network or expire quickly, so failing to "
-    "fetch it from the test host (network error, 4xx/5xx) is a warning, not proof of a defect "
-    "(ruling); what a 200 serves is judged by IMG-URL-CONTENT.",
+    id="IMG-URL-FETCH",
+    level=Level.SHOULD,
+    statement="Every image URL can be fetched from the test host (200).",
+    pointer=f"{ITEMS}/url",
+    rationale="A URL may be reachable only from the caller's network or expire quickly, so "
+    "failing to fetch it from the test host (network error, 4xx/5xx) is a warning, not proof of a "
+    "defect (ruling); what a 200 serves is judged by IMG-URL-CONTENT.",
     applies_to=("json",),
 )
 def url_fetch(ctx: ExchangeContext) -> list[Problem] | None:
@@ -153,12 +153,13 @@ def url_fetch(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "IMG-URL-CONTENT",
-    Level.MUST,
-    "An image URL fetched with 200 serves a whole PNG, JPEG or WebP image of the requested size.",
-    f"{ITEMS}/url",
-    "The field is the URL of the generated image: a 200 that serves an HTML page, a broken "
-    "image or one of another size is the gateway's own answer, not the network's (ruling).",
+    id="IMG-URL-CONTENT",
+    level=Level.MUST,
+    statement="An image URL fetched with 200 serves a whole PNG, JPEG or WebP image of the "
+    "requested size.",
+    pointer=f"{ITEMS}/url",
+    rationale="The field is the URL of the generated image: a 200 that serves an HTML page, a "
+    "broken image or one of another size is the gateway's own answer, not the network's (ruling).",
 )
 def url_content(ctx: ExchangeContext) -> list[Problem] | None:
     judged = [(i, got.image) for i, got in _fetched_urls(ctx) or [] if got.image is not None]
@@ -224,12 +225,13 @@ def delivered(ctx: ExchangeContext) -> list[tuple[str, DecodedImage]]:
 
 
 @check(
-    "IMG-OUTPUT-FORMAT",
-    Level.MUST,
-    "A reported `output_format` (png, jpeg, webp) names the format of every delivered image.",
-    "responses/200/content/application~1json/schema/properties/output_format",
-    "The spec calls it the output format used: the response describes its own images, so a "
-    "format other than the bytes' misleads every client that stores or serves them (ruling).",
+    id="IMG-OUTPUT-FORMAT",
+    level=Level.MUST,
+    statement="A reported `output_format` (png, jpeg, webp) names the format of every delivered "
+    "image.",
+    pointer="responses/200/content/application~1json/schema/properties/output_format",
+    rationale="The spec calls it the output format used: the response describes its own images, "
+    "so a format other than the bytes' misleads every client that stores or serves them (ruling).",
 )
 def output_format(ctx: ExchangeContext) -> list[Problem] | None:
     body = ctx.body
@@ -247,12 +249,12 @@ def output_format(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "IMG-BACKGROUND-ALPHA",
-    Level.SHOULD,
-    "A reported `background: transparent` goes with images that have an alpha channel.",
-    "responses/200/content/application~1json/schema/properties/background",
-    "The spec calls it the background type used, but names no values and no image mode: a "
-    "transparent background without alpha contradicts the report, and whether a format keeps "
+    id="IMG-BACKGROUND-ALPHA",
+    level=Level.SHOULD,
+    statement="A reported `background: transparent` goes with images that have an alpha channel.",
+    pointer="responses/200/content/application~1json/schema/properties/background",
+    rationale="The spec calls it the background type used, but names no values and no image mode: "
+    "a transparent background without alpha contradicts the report, and whether a format keeps "
     "transparency is the provider's, so it is a warning (ruling).",
 )
 def background_alpha(ctx: ExchangeContext) -> list[Problem] | None:
@@ -267,13 +269,13 @@ def background_alpha(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "IMG-EXTENSIONS-HONOURED",
-    Level.SHOULD,
-    "OpenAI's `output_format` and `background: transparent`, when sent, take effect: the "
-    "images are of that format, and have an alpha channel.",
-    "requestBody/content/application~1json/schema",
-    "The fields are not in the spec, so valid input a gateway should accept; the spec does not "
-    "promise their effect, so ignoring them is a warning (ruling).",
+    id="IMG-EXTENSIONS-HONOURED",
+    level=Level.SHOULD,
+    statement="OpenAI's `output_format` and `background: transparent`, when sent, take effect: "
+    "the images are of that format, and have an alpha channel.",
+    pointer="requestBody/content/application~1json/schema",
+    rationale="The fields are not in the spec, so valid input a gateway should accept; the spec "
+    "does not promise their effect, so ignoring them is a warning (ruling).",
 )
 def extensions_honoured(ctx: ExchangeContext) -> list[Problem] | None:
     wanted = asked(ctx)

@@ -19,13 +19,13 @@ INCOMPLETE_KINDS = {
 
 
 @check(
-    "PROTO-RESPONDS",
-    Level.MUST,
-    "Every request gets a complete HTTP response: no timeout, reset, protocol or decoding "
-    "error, no endless or oversized body.",
-    "responses",
-    "The operation declares a response for every request; a broken or endless answer gives "
-    "the caller nothing to act on.",
+    id="PROTO-RESPONDS",
+    level=Level.MUST,
+    statement="Every request gets a complete HTTP response: no timeout, reset, protocol or "
+    "decoding error, no endless or oversized body.",
+    pointer="responses",
+    rationale="The operation declares a response for every request; a broken or endless answer "
+    "gives the caller nothing to act on.",
 )
 def responds(ctx: ExchangeContext) -> list[Problem] | None:
     kind = ctx.exchange.transport_error
@@ -44,13 +44,13 @@ def responds(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "PROTO-NO-5XX",
-    Level.MUST,
-    "No request, valid or invalid, is answered with a 5xx status.",
-    "responses",
-    "The spec answers invalid input with 400 (`Bad request`) and valid input with 200; its "
-    "declared 500 (`Internal server error`) documents a failure, not a conforming answer, so a "
-    "5xx is a defect whatever was sent.",
+    id="PROTO-NO-5XX",
+    level=Level.MUST,
+    statement="No request, valid or invalid, is answered with a 5xx status.",
+    pointer="responses",
+    rationale="The spec answers invalid input with 400 (`Bad request`) and valid input with 200; "
+    "its declared 500 (`Internal server error`) documents a failure, not a conforming answer, so "
+    "a 5xx is a defect whatever was sent.",
 )
 def no_5xx(ctx: ExchangeContext) -> list[Problem] | None:
     if not ctx.answered or ctx.provoked_upstream_failure:
@@ -62,12 +62,13 @@ def no_5xx(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "PROTO-STATUS-DECLARED",
-    Level.SHOULD,
-    "The response status is one the operation declares (401, 403 and 429 are environment).",
-    "responses",
-    "OpenAPI response lists are not exhaustive by rule, so an undeclared status is a warning; "
-    "401/403/429 describe credentials or quota (ruling), not conformance.",
+    id="PROTO-STATUS-DECLARED",
+    level=Level.SHOULD,
+    statement="The response status is one the operation declares (401, 403 and 429 are "
+    "environment).",
+    pointer="responses",
+    rationale="OpenAPI response lists are not exhaustive by rule, so an undeclared status is a "
+    "warning; 401/403/429 describe credentials or quota (ruling), not conformance.",
 )
 def status_declared(ctx: ExchangeContext) -> list[Problem] | None:
     if not ctx.answered or ctx.status in ENVIRONMENT_STATUSES:
@@ -86,13 +87,13 @@ def status_declared(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "PROTO-CONTENT-TYPE",
-    Level.MUST,
-    "The Content-Type is one the spec declares for the status (parameters such as charset "
-    "allowed); a non-streamed request is not answered with a stream.",
-    "responses/200/content",
-    "The media types under `content` are what a client parses by; charset and compression are "
-    "transport details (ruling); streamed answers are judged by SSE-CONTENT-TYPE.",
+    id="PROTO-CONTENT-TYPE",
+    level=Level.MUST,
+    statement="The Content-Type is one the spec declares for the status (parameters such as "
+    "charset allowed); a non-streamed request is not answered with a stream.",
+    pointer="responses/200/content",
+    rationale="The media types under `content` are what a client parses by; charset and "
+    "compression are transport details (ruling); streamed answers are judged by SSE-CONTENT-TYPE.",
 )
 def content_type(ctx: ExchangeContext) -> list[Problem] | None:
     if not ctx.answered or ctx.status in ENVIRONMENT_STATUSES:
@@ -121,12 +122,12 @@ def content_type(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "PROTO-BODY-PARSES",
-    Level.MUST,
-    "A body sent as JSON is UTF-8 JSON that parses.",
-    "responses/200/content/application~1json",
-    "The spec declares application/json bodies for 200, 400 and 500; a body so labelled that "
-    "does not parse cannot be read by any client.",
+    id="PROTO-BODY-PARSES",
+    level=Level.MUST,
+    statement="A body sent as JSON is UTF-8 JSON that parses.",
+    pointer="responses/200/content/application~1json",
+    rationale="The spec declares application/json bodies for 200, 400 and 500; a body so labelled "
+    "that does not parse cannot be read by any client.",
 )
 def body_parses(ctx: ExchangeContext) -> list[Problem] | None:
     if not ctx.answered or ctx.exchange.is_stream or not _is_json_type(ctx.exchange.media_type):

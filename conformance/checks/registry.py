@@ -199,6 +199,7 @@ REGISTRY: dict[str, Check] = {}
 
 
 def check(
+    *,
     id: str,
     level: Level,
     statement: str,

@@ -7,13 +7,13 @@ from conformance.model import Exchange, Level
 
 
 @check(
-    "SDK-COMPAT",
-    Level.SHOULD,
-    "Requests made through the official openai SDK (b64_json, url, n=2, stream) come back "
-    "as results the SDK can use.",
-    "responses/200",
-    "Most callers use the official SDK; an answer it cannot parse breaks them even where the "
-    "spec is silent, so this is a SHOULD (not installed: not judged).",
+    id="SDK-COMPAT",
+    level=Level.SHOULD,
+    statement="Requests made through the official openai SDK (b64_json, url, n=2, stream) come "
+    "back as results the SDK can use.",
+    pointer="responses/200",
+    rationale="Most callers use the official SDK; an answer it cannot parse breaks them even "
+    "where the spec is silent, so this is a SHOULD (not installed: not judged).",
     scope="run",
 )
 def sdk_compat(ctx: RunContext) -> list[tuple[Exchange, list[Problem]]] | None:

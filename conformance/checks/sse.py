@@ -150,12 +150,12 @@ def _where(frame: Frame) -> str:
 
 
 @check(
-    "SSE-CONTENT-TYPE",
-    Level.MUST,
-    "A valid `stream: true` request answered 200 gets Content-Type text/event-stream.",
-    "responses/200/content/text~1event-stream",
-    "`stream: true` asks for images as chunks via SSE, and text/event-stream is the media type "
-    "the spec declares for them.",
+    id="SSE-CONTENT-TYPE",
+    level=Level.MUST,
+    statement="A valid `stream: true` request answered 200 gets Content-Type text/event-stream.",
+    pointer="responses/200/content/text~1event-stream",
+    rationale="`stream: true` asks for images as chunks via SSE, and text/event-stream is the "
+    "media type the spec declares for them.",
     applies_to=("stream",),
 )
 def sse_content_type(ctx: ExchangeContext) -> list[Problem] | None:
@@ -174,13 +174,13 @@ def sse_content_type(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "SSE-EVENT-SCHEMA",
-    Level.MUST,
-    "Each event's data is JSON valid against the stream event schema, `type` in its enum "
-    "(a final `data: [DONE]` is tolerated).",
-    STREAM,
-    "The schema declares the event payload; the OpenAI-style [DONE] sentinel and SSE framing "
-    "(comments, id, retry, multi-line data) are legal (ruling).",
+    id="SSE-EVENT-SCHEMA",
+    level=Level.MUST,
+    statement="Each event's data is JSON valid against the stream event schema, `type` in its "
+    "enum (a final `data: [DONE]` is tolerated).",
+    pointer=STREAM,
+    rationale="The schema declares the event payload; the OpenAI-style [DONE] sentinel and SSE "
+    "framing (comments, id, retry, multi-line data) are legal (ruling).",
     applies_to=("stream",),
 )
 def event_schema(ctx: ExchangeContext) -> list[Problem] | None:
@@ -205,12 +205,12 @@ def event_schema(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "SSE-SEQUENCE",
-    Level.MUST,
-    "`sequence_number`, when present, strictly increases across the stream.",
-    f"{STREAM}/properties/sequence_number",
-    "The spec names it the ordering index of the chunks; a repeat or step back makes the "
-    "order unknowable.",
+    id="SSE-SEQUENCE",
+    level=Level.MUST,
+    statement="`sequence_number`, when present, strictly increases across the stream.",
+    pointer=f"{STREAM}/properties/sequence_number",
+    rationale="The spec names it the ordering index of the chunks; a repeat or step back makes "
+    "the order unknowable.",
     applies_to=("stream",),
 )
 def sequence(ctx: ExchangeContext) -> list[Problem] | None:
@@ -234,14 +234,14 @@ def sequence(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "SSE-COMPLETED-COUNT",
-    Level.MUST,
-    "The stream carries exactly one completed event (`type` from the spec's enum) per "
+    id="SSE-COMPLETED-COUNT",
+    level=Level.MUST,
+    statement="The stream carries exactly one completed event (`type` from the spec's enum) per "
     "requested image.",
-    f"{STREAM}/properties/type",
-    "One completed event ends each image; a 200 stream without n completed images fails "
-    "(ruling). `type` is optional in the event schema, so an object without it is typed by "
-    "its SSE `event:` name.",
+    pointer=f"{STREAM}/properties/type",
+    rationale="One completed event ends each image; a 200 stream without n completed images fails "
+    "(ruling). `type` is optional in the event schema, so an object without it is typed by its "
+    "SSE `event:` name.",
     applies_to=("stream",),
 )
 def completed_count(ctx: ExchangeContext) -> list[Problem] | None:
@@ -257,12 +257,13 @@ def completed_count(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "SSE-NOTHING-AFTER-END",
-    Level.MUST,
-    "No event follows the last expected completed event or an error event ([DONE] excepted).",
-    f"{STREAM}/properties/type",
-    "The last completed event ends the stream and an error event ends it early; anything "
-    "after them would be read by no client (ruling).",
+    id="SSE-NOTHING-AFTER-END",
+    level=Level.MUST,
+    statement="No event follows the last expected completed event or an error event ([DONE] "
+    "excepted).",
+    pointer=f"{STREAM}/properties/type",
+    rationale="The last completed event ends the stream and an error event ends it early; "
+    "anything after them would be read by no client (ruling).",
     applies_to=("stream",),
 )
 def nothing_after_end(ctx: ExchangeContext) -> list[Problem] | None:
@@ -295,12 +296,12 @@ def nothing_after_end(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "SSE-TERMINATES",
-    Level.MUST,
-    "The stream ends by itself within the run's bounds (time and event count).",
-    "responses/200/content/text~1event-stream",
-    "Nothing follows the last completed event (ruling), so the stream ends there; one that "
-    "never ends holds the client's connection forever.",
+    id="SSE-TERMINATES",
+    level=Level.MUST,
+    statement="The stream ends by itself within the run's bounds (time and event count).",
+    pointer="responses/200/content/text~1event-stream",
+    rationale="Nothing follows the last completed event (ruling), so the stream ends there; one "
+    "that never ends holds the client's connection forever.",
 )
 def terminates(ctx: ExchangeContext) -> list[Problem] | None:
     if not ctx.exchange.is_stream:
@@ -319,12 +320,12 @@ def terminates(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "SSE-NO-ERROR-EVENT",
-    Level.MUST,
-    "A valid streamed request is not answered with an `error` event.",
-    f"{STREAM}/properties/type",
-    "The `type` enum names an `error` event; for a valid request it means the n images the "
-    "200 stream owes (ruling) were not served.",
+    id="SSE-NO-ERROR-EVENT",
+    level=Level.MUST,
+    statement="A valid streamed request is not answered with an `error` event.",
+    pointer=f"{STREAM}/properties/type",
+    rationale="The `type` enum names an `error` event; for a valid request it means the n images "
+    "the 200 stream owes (ruling) were not served.",
     applies_to=("stream",),
 )
 def no_error_event(ctx: ExchangeContext) -> list[Problem] | None:
@@ -344,12 +345,13 @@ def no_error_event(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "SSE-IMAGE-SIZE",
-    Level.MUST,
-    "Each completed event carries a base64 image of the requested size (auto: any listed size).",
-    f"{STREAM}/properties/b64_json",
-    "The stream carries each image as base64 and `size` applies to it as to a JSON answer; "
-    "`auto` lets the gateway choose among the listed sizes (ruling).",
+    id="SSE-IMAGE-SIZE",
+    level=Level.MUST,
+    statement="Each completed event carries a base64 image of the requested size (auto: any "
+    "listed size).",
+    pointer=f"{STREAM}/properties/b64_json",
+    rationale="The stream carries each image as base64 and `size` applies to it as to a JSON "
+    "answer; `auto` lets the gateway choose among the listed sizes (ruling).",
     applies_to=("stream",),
 )
 def image_size(ctx: ExchangeContext) -> list[Problem] | None:
@@ -380,13 +382,13 @@ def image_size(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "SSE-IMAGE-WHOLE",
-    Level.MUST,
-    "Each completed event's image decodes completely (no truncated PNG, JPEG without its end "
-    "marker or short WebP), within the decoding pixel cap.",
-    f"{STREAM}/properties/b64_json",
-    "A completed event delivers the image (ruling: every delivered image decodes whole); a "
-    "valid header over truncated data is no usable image.",
+    id="SSE-IMAGE-WHOLE",
+    level=Level.MUST,
+    statement="Each completed event's image decodes completely (no truncated PNG, JPEG without "
+    "its end marker or short WebP), within the decoding pixel cap.",
+    pointer=f"{STREAM}/properties/b64_json",
+    rationale="A completed event delivers the image (ruling: every delivered image decodes "
+    "whole); a valid header over truncated data is no usable image.",
 )
 def image_whole(ctx: ExchangeContext) -> list[Problem] | None:
     if not stream_answer(ctx):
@@ -400,13 +402,13 @@ def image_whole(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "SSE-PARTIAL-IMAGE",
-    Level.MUST,
-    "A partial image that decodes whole has the requested size (auto: any listed size); one "
-    "that is not a whole image is not judged.",
-    f"{STREAM}/properties/b64_json",
-    "The spec calls a partial's b64_json a chunk of image data, so it need not be a whole "
-    "image (a chunk of a PNG still starts with a PNG header); one that decodes whole is an "
+    id="SSE-PARTIAL-IMAGE",
+    level=Level.MUST,
+    statement="A partial image that decodes whole has the requested size (auto: any listed size); "
+    "one that is not a whole image is not judged.",
+    pointer=f"{STREAM}/properties/b64_json",
+    rationale="The spec calls a partial's b64_json a chunk of image data, so it need not be a "
+    "whole image (a chunk of a PNG still starts with a PNG header); one that decodes whole is an "
     "image and `size` applies to it like to any other (ruling).",
 )
 def partial_image(ctx: ExchangeContext) -> list[Problem] | None:
@@ -434,12 +436,13 @@ def _reported_images(ctx: ExchangeContext, name: str) -> list[tuple[Frame, Decod
 
 
 @check(
-    "SSE-OUTPUT-FORMAT",
-    Level.MUST,
-    "An event's reported `output_format` (png, jpeg, webp) names the format of its image.",
-    f"{STREAM}/properties/output_format",
-    "The spec calls it the output format used: an event describes its own image, so another "
-    "format misleads every client that stores it (ruling).",
+    id="SSE-OUTPUT-FORMAT",
+    level=Level.MUST,
+    statement="An event's reported `output_format` (png, jpeg, webp) names the format of its "
+    "image.",
+    pointer=f"{STREAM}/properties/output_format",
+    rationale="The spec calls it the output format used: an event describes its own image, so "
+    "another format misleads every client that stores it (ruling).",
 )
 def output_format(ctx: ExchangeContext) -> list[Problem] | None:
     images = [
@@ -457,12 +460,13 @@ def output_format(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "SSE-BACKGROUND-ALPHA",
-    Level.SHOULD,
-    "An event that reports `background: transparent` carries an image with an alpha channel.",
-    f"{STREAM}/properties/background",
-    "The spec calls it the background type used, but names no values and no image mode: a "
-    "transparent background without alpha contradicts the report, a warning (ruling).",
+    id="SSE-BACKGROUND-ALPHA",
+    level=Level.SHOULD,
+    statement="An event that reports `background: transparent` carries an image with an alpha "
+    "channel.",
+    pointer=f"{STREAM}/properties/background",
+    rationale="The spec calls it the background type used, but names no values and no image mode: "
+    "a transparent background without alpha contradicts the report, a warning (ruling).",
 )
 def background_alpha(ctx: ExchangeContext) -> list[Problem] | None:
     images = [
@@ -477,14 +481,14 @@ def background_alpha(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "SSE-EXTENSIONS-HONOURED",
-    Level.SHOULD,
-    "OpenAI's `output_format`, `background: transparent` and `partial_images: k`, when sent "
-    "with a stream, take effect: images of that format, with alpha, at most k partial events "
+    id="SSE-EXTENSIONS-HONOURED",
+    level=Level.SHOULD,
+    statement="OpenAI's `output_format`, `background: transparent` and `partial_images: k`, when "
+    "sent with a stream, take effect: images of that format, with alpha, at most k partial events "
     "per image with `partial_image_index` 0..k-1.",
-    "requestBody/content/application~1json/schema",
-    "The fields are not in the spec, so valid input a gateway should accept; the spec does not "
-    "promise their effect, so ignoring them is a warning (ruling).",
+    pointer="requestBody/content/application~1json/schema",
+    rationale="The fields are not in the spec, so valid input a gateway should accept; the spec "
+    "does not promise their effect, so ignoring them is a warning (ruling).",
 )
 def extensions_honoured(ctx: ExchangeContext) -> list[Problem] | None:
     if not stream_answer(ctx):
@@ -531,13 +535,13 @@ def _partial_problems(ctx: ExchangeContext, limit: int) -> list[Problem]:
 
 
 @check(
-    "SSE-ECHO",
-    Level.MUST,
-    "`size` and `quality` reported in events match the request (auto: any listed size; a "
-    "`quality` outside the request's enum is not compared).",
-    f"{STREAM}/properties/size",
-    "As in the JSON answer (IMG-ECHO), a reported setting that differs from the request says "
-    "it was not applied; `auto` lets the gateway choose among the listed sizes (ruling).",
+    id="SSE-ECHO",
+    level=Level.MUST,
+    statement="`size` and `quality` reported in events match the request (auto: any listed size; "
+    "a `quality` outside the request's enum is not compared).",
+    pointer=f"{STREAM}/properties/size",
+    rationale="As in the JSON answer (IMG-ECHO), a reported setting that differs from the request "
+    "says it was not applied; `auto` lets the gateway choose among the listed sizes (ruling).",
 )
 def echo(ctx: ExchangeContext) -> list[Problem] | None:
     if not stream_answer(ctx):
@@ -551,13 +555,14 @@ def echo(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "SSE-EVENT-NAME",
-    Level.MUST,
-    "An `event:` line, when present (other than the default `message`), names the same type "
-    "as the event data's `type`.",
-    f"{STREAM}/properties/type",
-    "Both are optional; when both are present they name the same type (ruling), since a client "
-    "may dispatch on either. `message` is what SSE calls an unnamed event, so it names nothing.",
+    id="SSE-EVENT-NAME",
+    level=Level.MUST,
+    statement="An `event:` line, when present (other than the default `message`), names the same "
+    "type as the event data's `type`.",
+    pointer=f"{STREAM}/properties/type",
+    rationale="Both are optional; when both are present they name the same type (ruling), since a "
+    "client may dispatch on either. `message` is what SSE calls an unnamed event, so it names "
+    "nothing.",
 )
 def event_name(ctx: ExchangeContext) -> list[Problem] | None:
     if not stream_answer(ctx):
@@ -582,11 +587,12 @@ def event_name(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "SSE-USAGE-SUM",
-    Level.MUST,
-    "`usage` in an event, when present, adds up: total = input + output; details sum to totals.",
-    f"{STREAM}/properties/usage",
-    "As in the JSON body, `total_tokens` is the total used (input plus output) and each "
+    id="SSE-USAGE-SUM",
+    level=Level.MUST,
+    statement="`usage` in an event, when present, adds up: total = input + output; details sum to "
+    "totals.",
+    pointer=f"{STREAM}/properties/usage",
+    rationale="As in the JSON body, `total_tokens` is the total used (input plus output) and each "
     "`*_details` splits its count into image and text tokens; absent counts are allowed.",
     applies_to=("stream",),
 )
@@ -605,14 +611,14 @@ def usage_sum(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "SSE-CREATED-AT-SECONDS",
-    Level.MUST,
-    "`created_at`, when present, is a unix timestamp in seconds: not in the future (a day of "
-    "clock skew allowed), not before 2020.",
-    f"{STREAM}/properties/created_at",
-    "The spec calls `created_at` the timestamp when the chunk was created (`format: int64`, "
-    "like `created`); milliseconds, zero or a future time are wrong data, while a replayed "
-    "cached stream may carry an old time.",
+    id="SSE-CREATED-AT-SECONDS",
+    level=Level.MUST,
+    statement="`created_at`, when present, is a unix timestamp in seconds: not in the future (a "
+    "day of clock skew allowed), not before 2020.",
+    pointer=f"{STREAM}/properties/created_at",
+    rationale="The spec calls `created_at` the timestamp when the chunk was created (`format: "
+    "int64`, like `created`); milliseconds, zero or a future time are wrong data, while a "
+    "replayed cached stream may carry an old time.",
     applies_to=("stream",),
 )
 def created_at_seconds(ctx: ExchangeContext) -> list[Problem] | None:
@@ -626,12 +632,13 @@ def created_at_seconds(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
-    "SSE-PARITY",
-    Level.MUST,
-    "The same request streamed and not streamed yields the same number of images of the same size.",
-    "requestBody/content/application~1json/schema/properties/stream",
-    "The spec's `stream` says only how images are sent (`as base64 chunks via SSE`), not "
-    "which; a difference means one mode ignores part of the request (size auto excepted: the "
+    id="SSE-PARITY",
+    level=Level.MUST,
+    statement="The same request streamed and not streamed yields the same number of images of the "
+    "same size.",
+    pointer="requestBody/content/application~1json/schema/properties/stream",
+    rationale="The spec's `stream` says only how images are sent (`as base64 chunks via SSE`), "
+    "not which; a difference means one mode ignores part of the request (size auto excepted: the "
     "gateway may choose each time, ruling).",
     scope="run",
     applies_to=("parity",),
