@@ -230,10 +230,14 @@ def _counts(
         parts.append(_plural(len(crashed), "check error", "check errors"))
     if expired:
         parts.append(_plural(len(expired), "expired baseline entry", "expired baseline entries"))
-    for level in Level:
-        n = sum(1 for c in warnings if c.level == level)
-        if n:
-            parts.append(f"{n} {level.value}")
+    warned = [
+        f"{n} {level.value}"
+        for level in Level
+        if (n := sum(1 for c in warnings if c.level == level))
+    ]
+    if warned:
+        # Beside what fails the gate, say that these only warn (`--strict` would fail them).
+        parts.append(("warnings: " if parts else "") + ", ".join(warned))
     if known:
         parts.append(_plural(len(known), "known failure", "known failures") + ", see baseline")
     return "; ".join(parts)

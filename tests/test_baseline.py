@@ -130,3 +130,10 @@ def test_write_baseline_accepts_the_run_it_was_written_from(tmp_path: Path) -> N
 def test_toml_string_round_trips() -> None:
     value = 'a"b\\c\td\ne\x00f\x7fg é 😀'
     assert tomllib.loads(f"v = {toml_string(value)}")["v"] == value
+
+
+def test_headline_tells_gate_failures_from_warnings() -> None:
+    gate = decide(sample_result(errored=False), today=TODAY)
+    assert gate.headline == "NOT CONFORMANT (1 MUST; warnings: 1 SHOULD)"
+    warned = decide(sample_result(must_fails=False), today=TODAY)
+    assert warned.headline == "CONFORMANT WITH WARNINGS (1 SHOULD)"

@@ -35,6 +35,12 @@ def test_status_declared() -> None:
         assert run("PROTO-STATUS-DECLARED", exchange(status=environment, json_body={})) is None
 
 
+def test_status_declared_leaves_provoked_upstream_failures_to_the_mapping_checks() -> None:
+    provoked = case({"prompt": "x [[upstream:500]]"}, tags=("upstream-fault:500",))
+    assert run("PROTO-STATUS-DECLARED", exchange(provoked, status=502, json_body={})) is None
+    assert fails(run("PROTO-STATUS-DECLARED", exchange(status=502, json_body={})))
+
+
 def test_content_type_allows_parameters_and_flags_undeclared_types() -> None:
     ok = exchange(json_body=image_body(), content_type="application/json; charset=utf-8")
     assert passes(run("PROTO-CONTENT-TYPE", ok))
