@@ -122,6 +122,11 @@ def test_fallbacks_in_order_and_calls_bounded() -> None:
     assert passes(judge("FALLBACK-ORDER", ex, good))
     assert fails(judge("FALLBACK-ORDER", ex, [good[0], good[2]]))  # f1 skipped
     assert fails(judge("FALLBACK-ORDER", sent(exchange(c, status=500)), good[:1]))  # not tried
+    retried = [good[0], good[0], good[1], good[2]]  # the primary retried once
+    assert fails(judge("FALLBACK-ORDER", ex, retried))
+    assert passes(judge("FALLBACK-ORDER", ex, retried, max_calls=2))  # declared retries
+    assert fails(judge("FALLBACK-ORDER", ex, [good[1], good[0], good[2]]))  # order reversed
+    assert fails(judge("FALLBACK-ORDER", ex, good[1:], max_calls=3))  # the primary skipped
     plain = sent(exchange(two_sided()))
     assert passes(judge("UPSTREAM-CALLS", plain, good[2:]))
     assert fails(judge("UPSTREAM-CALLS", plain, good[2:] * 2))

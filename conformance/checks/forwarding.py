@@ -403,27 +403,29 @@ def fallback_order(ctx: ExchangeContext) -> list[Problem] | None:
         return None
     primary = (_client_deployment(ctx), _sent_body(ctx).get("model"))
     expected = [primary, *[(f, f) for f in fallbacks]]
-    problems = []
+    problems: list[Problem] = []
+    target, calls = 0, 0  # the target being called, and how often so far
     for number, record in enumerate(records):
-        if number >= len(expected):
-            problems.append(
-                Problem(
-                    f"{len(records)} upstream calls for a primary and {len(fallbacks)} fallbacks",
-                    f"at most {len(expected)}",
-                    str(len(records)),
-                )
-            )
-            break
         names = {record.get("deployment"), record.get("model")}
-        if not names & set(expected[number]):
-            wanted = "the primary" if number == 0 else f"fallback {fallbacks[number - 1]}"
+        if names & set(expected[target]) and calls < view.max_calls:
+            calls += 1  # the first call, or a retry the target profile declares
+        elif calls and target + 1 < len(expected) and names & set(expected[target + 1]):
+            target, calls = target + 1, 1
+        else:
+            wanted = (
+                "the primary"
+                if target == 0 and calls == 0
+                else (f"fallback {fallbacks[target]}" if target < len(fallbacks) else "none")
+            )
             problems.append(
                 Problem(
-                    f"upstream call {number + 1} was not {wanted}",
-                    str(expected[number][1]),
+                    f"upstream call {number + 1} was not {wanted} (at most {view.max_calls} "
+                    f"calls per target, {len(fallbacks)} fallbacks)",
+                    str(expected[min(target + 1, len(expected) - 1)][1]),
                     short(sorted(map(str, names))),
                 )
             )
+            break
         if record.get("status") not in FAILED and number < len(records) - 1:
             problems.append(
                 Problem(
@@ -431,9 +433,10 @@ def fallback_order(ctx: ExchangeContext) -> list[Problem] | None:
                     f"{record.get('status')} and yet more calls followed"
                 )
             )
+            break
     last = records[-1].get("status")
-    if last in FAILED and len(records) < len(expected):
-        untried = ", ".join(str(f) for f in fallbacks[len(records) - 1 :])
+    if last in FAILED and target < len(fallbacks) and not problems:
+        untried = ", ".join(str(f) for f in fallbacks[target:])
         problems.append(
             Problem(
                 f"the upstream answered {last} and fallbacks were not tried: {untried}",
