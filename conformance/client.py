@@ -132,7 +132,7 @@ class Client:
             headers["authorization"] = f"Bearer {self.target.api_key}"
         elif self.target.api_key:
             headers["api-key"] = self.target.api_key
-        for name, value in self.target.headers:
+        for name, value in (*self.target.profile_headers, *self.target.headers):
             # profile headers may name the request's deployment and api-version
             text = value.replace("{deployment}", deployment)
             headers[name.lower()] = text.replace("{api_version}", version or "")

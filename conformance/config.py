@@ -65,8 +65,11 @@ class Target:
     bearer: bool = False
     """Send the key as `Authorization: Bearer` instead of `api-key`."""
     send_api_version: bool = True
+    profile_headers: tuple[tuple[str, str], ...] = ()
+    """Headers the target profile adds (provider, upstream host): settings, not secrets."""
 
     def secrets(self) -> list[str]:
+        """The api key and every `--header` value (a profile's own headers are no secret)."""
         values = [v for _, v in self.headers]
         if self.api_key:
             values.append(self.api_key)

@@ -44,7 +44,8 @@ def probe(
         timeout=bounds.total_timeout, trust_env=False, event_hooks={"response": [note]}
     )
     key = target.api_key or "unused"
-    headers = {name: value for name, value in target.headers if "{" not in value}
+    every = (*target.profile_headers, *target.headers)
+    headers = {name: value for name, value in every if "{" not in value}
     base = target.base_url.rstrip("/")
     client: Any
     if target.path is not None and AZURE_MARKER not in target.path:

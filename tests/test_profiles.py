@@ -23,7 +23,7 @@ def built(
         base_url="http://gw",
         deployment="dep",
         api_key="secret-key",
-        headers=profile.header_values(upstream),
+        profile_headers=profile.header_values(upstream),
         path=profile.path,
         bearer=profile.auth == "bearer",
         send_api_version=profile.api_version,
@@ -99,3 +99,12 @@ def test_a_preset_run_is_named_in_the_report(tmp_path: object) -> None:
     assert "model preset dall-e-3" in results["target"]
     assert "n<=1" in results["spec_source"]
     assert code == 0, [c["check_id"] for c in results["checks"] if c["status"] == "failed"]
+
+
+def test_a_profiles_own_headers_are_sent_but_not_secrets() -> None:
+    from conformance.config import Target
+
+    headers = PROFILES["portkey"].header_values("http://127.0.0.1:9")
+    target = Target("http://127.0.0.1:8", api_key="sk-portkey-key", profile_headers=headers)
+    assert target.secrets() == ["sk-portkey-key"]
+    assert dict(headers)["x-portkey-custom-host"] == "http://127.0.0.1:9/openai"
