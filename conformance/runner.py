@@ -65,7 +65,7 @@ SLOW_EXCHANGE_S = 2.0  # failures slower than this are reported as sent, not shr
 MAX_SHRINK_S = 10.0  # per shrink
 MAX_SHRINK_REQUESTS = 1000  # per run, whatever the budget preset allows
 MAX_STORED_FAILURES = 50  # per check: the rest are counted, not stored (reports stay small)
-ROUTE_PREFLIGHT = 3  # valid requests answered 404/405 (or failing TLS) before the run stops
+ROUTE_PREFLIGHT = 3  # requests answered 404/405 (or failing TLS) before the run stops
 ROUTE_MISS_STATUSES = frozenset({404, 405})
 STOP_POLL_S = 0.1  # how soon a stop or the run deadline cuts what is in flight
 TLS_FAILED = "TLS handshake failed"
@@ -313,7 +313,10 @@ class _Run:
         two_sided: list[Case] = []
         if self.upstream:
             nonce = uuid.uuid4().hex[:8]
-            two_sided = upstream_cases(self.op, model=self.config.model, nonce=nonce)
+            # A shard sends its part of these too, so merged shards count each case once.
+            two_sided = in_shard(
+                upstream_cases(self.op, model=self.config.model, nonce=nonce), self.config.shard
+            )
         cases = [*plan.cases, *two_sided]
         with (
             Client(self.target, self.op, self.config.bounds) as client,
@@ -523,13 +526,15 @@ class _Run:
     # -- what came back ------------------------------------------------------------------
 
     def _arrived(self, exchange: Exchange) -> None:
-        """Judge an exchange, after the route preflight: until one valid request got an answer
-        that shows the route exists, answers are held; `ROUTE_PREFLIGHT` valid requests all
-        answered 404/405 (or failing TLS) stop the run, with the URL tried and likely causes."""
+        """Judge an exchange, after the route preflight: until one request got an answer that
+        shows the route exists, answers are held; `ROUTE_PREFLIGHT` requests all answered
+        404/405 (or failing TLS) stop the run, with the URL tried and likely causes."""
         self._count_timeouts(exchange)
         if not self.route_checked:
             miss = _route_miss(exchange)
-            if exchange.case.expect == "success" and (exchange.status is not None or miss):
+            # Any case counts: negatives go out first, and a refused body (400) shows the route
+            # exists as well as an image does; 404/405 on every one of the first few does not.
+            if exchange.status is not None or miss:
                 if miss:
                     self.route_misses += 1
                 else:
@@ -722,6 +727,9 @@ class _Run:
         within the request budget."""
         if self._should_stop() or not self.answered_2xx:
             self.sdk_note = "not run: the run was stopped, or no request was answered 2xx"
+            return
+        if self.config.shard is not None and self.config.shard.index != 1:
+            self.sdk_note = "not run: the first shard probes the SDK"
             return
         if self.budget.cap is not None and self.budget.sent >= self.budget.cap:
             self.sdk_note = "not run: request budget (--max-requests) spent"

@@ -67,7 +67,7 @@ def test_benign_variation_is_not_flagged(spec: Spec, fault_id: str) -> None:
 @pytest.mark.parametrize("fault_id", SMOKE_SEES)
 def test_smoke_flags_the_defect_with_its_check(spec: Spec, fault_id: str) -> None:
     fault = FAULTS[fault_id]
-    failed = failed_checks(spec, fault, budget=SMOKE.name)
+    failed = failed_checks(spec, fault, paired=fault_id in PAIRED, budget=SMOKE.name)
     assert fault.expected_check in failed, (
         f"{fault_id} not flagged by {fault.expected_check} under smoke; failed: {failed}. "
         "If smoke cannot see it, declare it in SMOKE.blind_faults with the case that would."
@@ -79,10 +79,11 @@ def test_smoke_blind_spots_are_real(spec: Spec, fault_id: str) -> None:
     """A fault declared invisible to smoke is indeed not flagged by its check there (the
     list holds no padding); the standard matrix above proves standard sees it."""
     fault = FAULTS[fault_id]
-    failed = failed_checks(spec, fault, budget=SMOKE.name)
+    failed = failed_checks(spec, fault, paired=fault_id in PAIRED, budget=SMOKE.name)
     assert fault.expected_check not in failed, f"{fault_id} is seen by smoke: drop it from the list"
 
 
 @pytest.mark.parametrize("fault_id", BENIGN)
 def test_smoke_flags_no_benign_variation(spec: Spec, fault_id: str) -> None:
-    assert failed_checks(spec, FAULTS.get(fault_id), budget=SMOKE.name) == {}
+    paired = fault_id in PAIRED
+    assert failed_checks(spec, FAULTS.get(fault_id), paired=paired, budget=SMOKE.name) == {}

@@ -121,11 +121,11 @@ def test_retry_after_is_capped(spec: Spec, monkeypatch: pytest.MonkeyPatch) -> N
 @pytest.fixture
 def crashing_check() -> Iterator[str]:
     @registry.check(
-        CRASH_ID,
-        Level.MUST,
-        "A check that always crashes.",
-        "responses",
-        "Exercises the runner's handling of a crashing check.",
+        id=CRASH_ID,
+        level=Level.MUST,
+        statement="A check that always crashes.",
+        pointer="responses",
+        rationale="Exercises the runner's handling of a crashing check.",
     )
     def crashes(ctx: ExchangeContext) -> list[Problem] | None:
         raise RuntimeError("boom")

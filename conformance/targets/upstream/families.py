@@ -109,13 +109,18 @@ class Family:
         completed event; sequence numbers run on."""
         wanted = req.field("partial_images", self.default_partials)
         count = wanted if isinstance(wanted, int) and not isinstance(wanted, bool) else 1
-        base = payload.stream_frames(req, images)
         frames: list[Frame] = []
-        for partial, completed in zip(base[::2], base[1::2], strict=True):
-            for index in range(max(0, min(count, MAX_PARTIAL_IMAGES))):
-                data = {**(partial.payload or {}), "partial_image_index": index}
-                frames.append(Frame(data=data, event=partial.event))
-            frames.append(completed)
+        partial: Frame | None = None  # the reference's partial event of the current image
+        for frame in payload.stream_frames(req, images):
+            if (frame.payload or {}).get("type") != payload.COMPLETED:
+                partial = partial or frame
+                continue
+            if partial is not None:
+                for index in range(max(0, min(count, MAX_PARTIAL_IMAGES))):
+                    data = {**(partial.payload or {}), "partial_image_index": index}
+                    frames.append(Frame(data=data, event=partial.event))
+            frames.append(frame)
+            partial = None
         for number, frame in enumerate(frames):
             if frame.payload is not None:
                 frame.payload["sequence_number"] = number
