@@ -95,5 +95,28 @@ def bench_hostile() -> bool:
     return ok
 
 
+def hostile_rows() -> list[dict[str, object]]:
+    """The same measurements as rows of `make bench`'s table."""
+    hb.stacked_gzip_body()
+    rows: list[dict[str, object]] = []
+    for name, (behaviour, _) in WORST.items():
+        wall, rss_mb, code, size = measure(behaviour)
+        note = f"exit {code}, reports {size / 1024:.0f} KiB"
+        rows.append(_row(f"{name}: wall", wall, "s", f"<= {WALL_TARGET_S:.0f}", note))
+        rows.append(_row(f"{name}: peak RSS", rss_mb, "MB", f"<= {RSS_TARGET_MB:.0f}", note))
+    return rows
+
+
+def _row(metric: str, value: float, unit: str, target: str, note: str) -> dict[str, object]:
+    return {
+        "bench": "hostile",
+        "metric": metric,
+        "value": round(value, 3),
+        "unit": unit,
+        "target": target,
+        "note": note,
+    }
+
+
 if __name__ == "__main__":
     sys.exit(0 if bench_hostile() else 1)

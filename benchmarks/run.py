@@ -38,7 +38,15 @@ def benches(args: argparse.Namespace) -> dict[str, Callable[[], list[dict[str, A
         "default": measure.default_run,
         "latency": lambda: measure.latency_scaling(args.latency_budget),
         "faults": measure.fault_sweep,
+        "hostile": _hostile,
     }
+
+
+def _hostile() -> list[dict[str, Any]]:
+    """Peak RSS and wall time against the worst hostile gateways (benchmarks/hostile_bench.py)."""
+    from hostile_bench import hostile_rows
+
+    return hostile_rows()
 
 
 def machine() -> dict[str, Any]:
