@@ -14,6 +14,7 @@ from conformance.config import RunConfig
 from conformance.plan import build_plan
 from conformance.plan.domains import columns
 from conformance.plan.presets import DEEP, PRESETS, SMOKE, STANDARD
+from conformance.plan.prompts import TEXT_PROMPTS
 from conformance.report import write_reports
 from conformance.report.jsonreport import schema_errors
 from conformance.runner import dry_run_summary, make_plan, run
@@ -33,6 +34,26 @@ def images(op: Operation, budget: str) -> int:
 def test_smoke_stays_within_its_image_budget(op: Operation) -> None:
     assert SMOKE.max_images is not None
     assert images(op, "smoke") <= SMOKE.max_images < images(op, "standard")
+
+
+@pytest.mark.parametrize("budget", sorted(PRESETS))
+def test_every_budget_sends_every_named_prompt_once(op: Operation, budget: str) -> None:
+    cases = build_plan(op, budget_name=budget).cases
+    for name, prompt in TEXT_PROMPTS.items():
+        carriers = [c for c in cases if f"text:{name}" in c.tags]
+        assert len(carriers) == 1, (name, [c.id for c in carriers])
+        assert carriers[0].body["prompt"] == prompt
+        assert carriers[0].body.get("stream") is not True
+
+
+def test_smoke_carries_the_named_prompts_on_its_value_rows(op: Operation) -> None:
+    smoke = build_plan(op, budget_name="smoke").cases
+    ids = {c.id for c in smoke}
+    assert not {f"prompt-{name}" for name in TEXT_PROMPTS} & ids
+    carriers = [c for c in smoke if any(t.startswith("text:") for t in c.tags)]
+    assert {c.id.split("-")[0] for c in carriers} == {"pair"}
+    standard = {c.id for c in build_plan(op).cases}
+    assert {f"prompt-{name}" for name in TEXT_PROMPTS} <= standard
 
 
 def test_smoke_sends_every_enum_and_boolean_value(op: Operation) -> None:

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from conformance.model import RANDOM, Case
+from conformance.model import PROMPT_FIELD, RANDOM, Case
 from conformance.plan import budget
 from conformance.plan.cheap import ImageCost
 from conformance.plan.coverage import plan_coverage, reached
@@ -18,11 +18,13 @@ from conformance.plan.positive import (
     boundary_cases,
     pairwise_cases,
     positive_case,
+    rows_prompts,
     special_cases,
     value_cases,
 )
 from conformance.plan.presets import DEFAULT_PRESET, STANDARD, Preset, preset
 from conformance.plan.prices import PriceTable, estimate, load_price_table
+from conformance.plan.prompts import TEXT_PROMPTS
 from conformance.plan.strategies import body_key, draw_bodies
 from conformance.spec import Operation
 
@@ -80,12 +82,22 @@ def build_plan(
     chosen = preset(budget_name)
     cost = ImageCost(op, model, prices or load_price_table())
     cheapest = cost.cheapest()
-    rows = value_cases if chosen.rows == "values" else pairwise_cases
-    pairs = rows(op, model, cost)
+    if chosen.rows == "values":
+        prompts = TEXT_PROMPTS if chosen.prompts_on_rows and PROMPT_FIELD in op.properties else {}
+        pairs = value_cases(op, model, cost, prompts)
+    else:
+        pairs = pairwise_cases(op, model, cost)
     families = 1 if chosen.parity_families == "cheapest" else None
     named = [
         *boundary_cases(op, model, cheapest, count_maximum=chosen.count_maximum),
-        *special_cases(op, model, cheapest, parity_families=families, cost=cost),
+        *special_cases(
+            op,
+            model,
+            cheapest,
+            parity_families=families,
+            cost=cost,
+            prompts_sent=rows_prompts(pairs),
+        ),
     ]
     explicit = [*pairs, *named]
     seen = frozenset(body_key(c.body) for c in explicit if _plain(c))

@@ -107,9 +107,12 @@ def pairwise_cases(op: Operation, model: str, cost: Cost = no_cost) -> list[Case
     return _row_cases(op, model, covering_array(columns(op), stream_compatible(op), cost))
 
 
-def value_cases(op: Operation, model: str, cost: Cost = no_cost) -> list[Case]:
+def value_cases(
+    op: Operation, model: str, cost: Cost = no_cost, prompts: dict[str, str] | None = None
+) -> list[Case]:
     """One case per row of a covering of single values: every enum and boolean value (and
-    absence) once; a bounded number field only at its cheapest point."""
+    absence) once; a bounded number field only at its cheapest point. `prompts` (name ->
+    text) are carried by the JSON rows, one each, tagged as the named prompt cases are."""
     domains = columns(op)
     for name, values in domains.items():
         schema = op.field_schema(name)
@@ -117,17 +120,33 @@ def value_cases(op: Operation, model: str, cost: Cost = no_cost) -> list[Case]:
             listed = [v for v in values if v is not ABSENT]
             cheapest = min(listed, key=partial(cost, name))
             domains[name] = [cheapest, ABSENT]
-    return _row_cases(op, model, covering_values(domains, stream_compatible(op), cost))
+    rows = covering_values(domains, stream_compatible(op), cost)
+    return _row_cases(op, model, rows, prompts or {})
 
 
-def _row_cases(op: Operation, model: str, rows: list[dict[str, Any]]) -> list[Case]:
+def _row_cases(
+    op: Operation, model: str, rows: list[dict[str, Any]], prompts: dict[str, str] | None = None
+) -> list[Case]:
+    """A case per row; the `prompts` go to the rows that do not stream (a stream is judged by
+    checks of its own, which a prompt's failure would cloud), in order."""
+    waiting = list((prompts or {}).items())
     cases = []
     for number, row in enumerate(rows, start=1):
         chosen = {name: value for name, value in row.items() if value is not ABSENT}
         shown = ", ".join(f"{name}={value}" for name, value in chosen.items()) or "defaults"
         body = {**base_body(op, model), **chosen}
-        cases.append(positive_case(f"pair-{number:03d}", f"pairwise: {shown}", body, op))
+        title, tags = f"pairwise: {shown}", ()
+        if waiting and PROMPT_FIELD in body and chosen.get(STREAM_FIELD) is not True:
+            name, prompt = waiting.pop(0)
+            body[PROMPT_FIELD] = prompt
+            title, tags = f"{title}; {name} prompt ({len(prompt)} chars)", (TEXT_PREFIX + name,)
+        cases.append(positive_case(f"pair-{number:03d}", title, body, op, tags=tags))
     return cases
+
+
+def rows_prompts(cases: list[Case]) -> set[str]:
+    """The named prompts that rows already carry (by name)."""
+    return {t.removeprefix(TEXT_PREFIX) for c in cases for t in c.tags if t.startswith(TEXT_PREFIX)}
 
 
 def boundary_cases(
@@ -157,9 +176,11 @@ def special_cases(
     cheapest: dict[str, Any] | None = None,
     parity_families: int | None = None,
     cost: Cost = no_cost,
+    prompts_sent: frozenset[str] | set[str] = frozenset(),
 ) -> list[Case]:
-    """Named situations: parameters, unknown fields, empty and unusual prompts, streaming
-    (parity for the first `parity_families` size families, cheapest first; None: all)."""
+    """Named situations: parameters, unknown fields, empty and unusual prompts (but those in
+    `prompts_sent`, carried by other cases), streaming (parity for the first
+    `parity_families` size families, cheapest first; None: all)."""
     base = cheap_body(op, model, cheapest)
     cases = []
     api_version = op.parameter(API_VERSION_PARAM)
@@ -191,6 +212,8 @@ def special_cases(
         empty = {**base, PROMPT_FIELD: ""}
         cases.append(positive_case("empty-prompt", "empty prompt", empty, op))
         for name, prompt in TEXT_PROMPTS.items():
+            if name in prompts_sent:
+                continue
             body = {**base, PROMPT_FIELD: prompt}
             title = f"{name} prompt ({len(prompt)} chars)"
             cases.append(
