@@ -51,7 +51,7 @@ def main() -> None:
     result = {
         "baseline_mb": round(before, 1),
         "peak_mb": round(peak_mb(), 1),
-        "body_mb": round(len(exchange.body) / 2**20, 1),
+        "body_mb": round(exchange.body_size / 2**20, 1),
         "events": len(exchange.events or []),
         "stream_mb": round(sum(len(e.data) for e in exchange.events or []) / 2**20, 1),
         "parsed": parsed is not None and kind == "json",

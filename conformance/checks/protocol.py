@@ -140,7 +140,7 @@ def body_parses(ctx: ExchangeContext) -> list[Problem] | None:
     why = ctx.exchange.json_problem
     return [
         Problem(
-            f"expected a UTF-8 JSON body, got {len(ctx.exchange.body)} bytes that do not parse "
+            f"expected a UTF-8 JSON body, got {ctx.exchange.body_size} bytes that do not parse "
             f"(starting {sample!r})"
             if not why
             else f"expected a UTF-8 JSON body the suite can judge, got {why}",

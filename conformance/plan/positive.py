@@ -135,7 +135,8 @@ def _row_cases(
         chosen = {name: value for name, value in row.items() if value is not ABSENT}
         shown = ", ".join(f"{name}={value}" for name, value in chosen.items()) or "defaults"
         body = {**base_body(op, model), **chosen}
-        title, tags = f"pairwise: {shown}", ()
+        title = f"pairwise: {shown}"
+        tags: tuple[str, ...] = ()
         if waiting and PROMPT_FIELD in body and chosen.get(STREAM_FIELD) is not True:
             name, prompt = waiting.pop(0)
             body[PROMPT_FIELD] = prompt
