@@ -49,6 +49,7 @@ from conformance.model import TransportErrorKind as Kind
 from conformance.plan import Plan, build_plan
 from conformance.plan.coverage import plan_coverage
 from conformance.plan.presets import preset
+from conformance.plan.prices import estimate, load_price_table
 from conformance.plan.upstream import upstream_cases
 from conformance.profiles import PROFILES
 from conformance.redaction import Redactor
@@ -144,24 +145,73 @@ def _full_plan(config: RunConfig) -> Plan:
 
 
 def dry_run_summary(config: RunConfig) -> dict[str, object]:
-    """What a run with `config` would send: the plan's summary, plus the image URLs a
-    conforming gateway's answers would make the suite fetch (each one request)."""
+    """What a run with `config` would send: the plan's summary, plus the two-sided cases (when
+    an upstream is watched), the official SDK's probes and the image URLs a conforming
+    gateway's answers would make the suite fetch (each one request). `images_requested` and
+    the cost count what a paid provider behind the gateway would generate: the plan's images
+    and the SDK's; the two-sided cases' images come from the fake upstream."""
     op = config.spec.operation
     plan = make_plan(config)
+    two_sided = in_shard(upstream_cases(op, model=config.model, nonce="dry-run"), config.shard)
+    if not _watches_upstream(config):
+        two_sided = []
+    sdk = _sdk_cases(config)
+    sent = [*plan.cases, *two_sided, *sdk]
     fetches = sum(
         case.images_requested(op)
-        for case in plan.cases
+        for case in sent
         if not case.streamed(op) and case.field("response_format", op) == URL_FORMAT
     )
     summary = dict(plan.summary())
-    summary["cost_estimate"] = plan.cost(config.price_table)
+    paid = [*plan.cases, *sdk]
+    summary["images_requested"] = sum(case.images_requested(op) for case in paid)
+    summary["requests_by_source"] = {
+        "plan": len(plan.cases),
+        "two_sided": len(two_sided),
+        "sdk_probe": len(sdk),
+        "image_url_fetches": fetches,
+    }
+    summary["images_by_source"] = {
+        "plan": sum(case.images_requested(op) for case in plan.cases),
+        "sdk_probe": sum(case.images_requested(op) for case in sdk),
+        "two_sided_at_fake_upstream": sum(case.images_requested(op) for case in two_sided),
+    }
+    summary["cost_estimate"] = estimate(
+        paid, op, config.model, config.price_table or load_price_table()
+    )
     summary["image_url_fetches"] = fetches
-    summary["requests_estimate"] = int(str(summary["requests"])) + fetches
+    summary["requests_estimate"] = len(sent) + fetches
     summary["requests_note"] = (
-        "cases plus the image URLs of a conforming gateway; re-fetches for the parity check "
-        "and the shrinking of failures come on top; --max-requests caps them all"
+        "cases, two-sided cases, the SDK's probes and the image URLs of a conforming gateway; "
+        "re-fetches for the parity check and the shrinking of failures come on top; "
+        "--max-requests caps them all"
     )
     return summary
+
+
+def _watches_upstream(config: RunConfig) -> bool:
+    """Whether a run with `config` reads an upstream's records (and so sends the two-sided
+    cases): one given with --upstream, or the embedded pair (see `_target`)."""
+    if config.upstream is not None:
+        return True
+    if config.base_url:
+        return False
+    from conformance.targets.faults import resolve_fault
+
+    fault = resolve_fault(config.fault)
+    return fault is None or fault.family == "forwarding"
+
+
+def _sdk_cases(config: RunConfig) -> list[Case]:
+    """The official SDK's probes a run with `config` would send (if the gateway answers)."""
+    from conformance.sdk_probe import probe_cases, sdk_installed
+
+    if not sdk_installed() or (config.shard is not None and config.shard.index != 1):
+        return []
+    validator = config.spec.operation.request_validator()
+    names = preset(config.budget).sdk_probes
+    cases = probe_cases(config.deployment, names)
+    return [c for c in cases if isinstance(c.body, dict) and validator.is_valid(c.body)]
 
 
 _PLANS: dict[tuple[object, ...], Plan] = {}
@@ -200,7 +250,7 @@ def _target(config: RunConfig) -> Iterator[tuple[str, str | None, RunConfig]]:
     from conformance.targets.upstream import running_upstream
 
     fault = resolve_fault(config.fault)
-    if fault is not None and fault.family != "forwarding" and config.upstream is None:
+    if not _watches_upstream(config):
         with running_gateway(config.spec, fault=fault) as url:
             yield url, None, config
         return
@@ -342,10 +392,12 @@ class _Run:
             coverage["not_fetched"] = dict(list(self.not_fetched.items())[:50])
         if self.sdk_note:
             coverage["sdk"] = self.sdk_note
+        probes = [outcome.exchange.case for outcome in self.sdk or []]
+        table = self.config.price_table or load_price_table()
         coverage["cost_estimate"] = {
-            **plan.cost(self.config.price_table),
-            "note": "the planned cases at a paid provider's list prices; shrinking attempts "
-            "and retries come on top",
+            **estimate([*plan.cases, *probes], self.op, self.config.model, table),
+            "note": "the planned cases and the SDK's probes at a paid provider's list prices; "
+            "shrinking attempts and retries come on top",
         }
         if self.unsent:
             coverage["unsent"] = {
@@ -697,7 +749,7 @@ class _Run:
 
     def _shrunk(self, chk: Check, exchange: Exchange) -> tuple[Exchange, list[Problem]] | None:
         """Reduce a failing random case to a minimal body that still fails `chk`."""
-        from conformance.plan import shrink
+        from conformance.plan.shrink import shrink
 
         found: dict[str, tuple[Exchange, list[Problem]]] = {}
 
@@ -741,7 +793,9 @@ class _Run:
         def allowed(body: dict[str, object]) -> bool:
             return validator.is_valid(body) and self.budget.take()
 
-        self.sdk, self.sdk_note = probe(self.target, self.op, self.config.bounds, allowed)
+        names = preset(self.config.budget).sdk_probes
+        self.sdk, self.sdk_note = probe(self.target, self.op, self.config.bounds, allowed, names)
+        self.images += sum(o.exchange.case.images_requested(self.op) for o in self.sdk or [])
 
     def _run_scope_checks(self) -> None:
         ctx = RunContext(self.spec, self.op, self.retained, self._fetch, sdk=self.sdk)

@@ -8,8 +8,9 @@ saw them) so a failure is reported like any other.
 
 from __future__ import annotations
 
+import importlib.util
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from conformance.checks.registry import SdkOutcome
@@ -27,10 +28,29 @@ PROBES: tuple[tuple[str, dict[str, Any]], ...] = (
 PROMPT = "A lighthouse at dusk, drawn through the official SDK"
 
 
+def sdk_installed() -> bool:
+    """Whether the optional `openai` package is there to probe with."""
+    return importlib.util.find_spec("openai") is not None
+
+
+def probe_cases(deployment: str, names: Collection[str] | None = None) -> list[Case]:
+    """The probes as cases (`names`: those of `PROBES` to send; None: all), in order."""
+    return [
+        _probe_case(name, {"model": deployment, "prompt": PROMPT, **fields})
+        for name, fields in PROBES
+        if names is None or name in names
+    ]
+
+
 def probe(
-    target: Target, op: Operation, bounds: Bounds, allowed: Callable[[dict[str, Any]], bool]
+    target: Target,
+    op: Operation,
+    bounds: Bounds,
+    allowed: Callable[[dict[str, Any]], bool],
+    names: Collection[str] | None = None,
 ) -> tuple[list[SdkOutcome] | None, str]:
-    """Outcomes of the probes the spec allows (`allowed(body)`), or None and the reason."""
+    """Outcomes of the probes (`names`; None: all) the spec allows (`allowed(body)`), or None
+    and the reason."""
     try:
         import openai
     except ImportError:
@@ -68,13 +88,12 @@ def probe(
         )
     outcomes = []
     with http:
-        for name, fields in PROBES:
-            body = {"model": target.deployment, "prompt": PROMPT, **fields}
-            if not allowed(body):
+        for case in probe_cases(target.deployment, names):
+            if not isinstance(case.body, dict) or not allowed(case.body):
                 continue
             seen.clear()
-            error = _attempt(client, body)
-            outcomes.append(SdkOutcome(_exchange(name, body, target, seen), error))
+            error = _attempt(client, case.body)
+            outcomes.append(SdkOutcome(_exchange(case, target, seen), error))
     return outcomes, ""
 
 
@@ -97,8 +116,8 @@ def _attempt(client: Any, body: dict[str, Any]) -> str | None:
     return f"result.data[{missing[0]}].{field} is not a string" if missing else None
 
 
-def _exchange(name: str, body: dict[str, Any], target: Target, seen: dict[str, Any]) -> Exchange:
-    case = Case(
+def _probe_case(name: str, body: dict[str, Any]) -> Case:
+    return Case(
         id=f"sdk-{name}",
         kind="positive",
         title=f"openai SDK: {name}",
@@ -106,7 +125,10 @@ def _exchange(name: str, body: dict[str, Any], target: Target, seen: dict[str, A
         body=body,
         tags=("sdk",),
     )
-    request = SentRequest("POST", target.base_url, {}, json.dumps(body).encode())
+
+
+def _exchange(case: Case, target: Target, seen: dict[str, Any]) -> Exchange:
+    request = SentRequest("POST", target.base_url, {}, json.dumps(case.body).encode())
     return Exchange(
         case=case, request=request, status=seen.get("status"), headers=seen.get("headers", {})
     )

@@ -129,6 +129,9 @@ def test_smoke_exercises_every_must_check(spec: Spec, tmp_path: Path) -> None:
     free = upstream_cases(spec.operation, model="dall-e-3", nonce="count")
     paid = result.stats.images - sum(c.images_requested(spec.operation) for c in free)
     assert paid <= (SMOKE.max_images or 0)
+    # The dry run said so beforehand: the plan's images and the SDK's probes.
+    assert result.coverage.get("sdk", "") == ""  # the probes ran (the SDK is a dev dependency)
+    assert dry_run_summary(RunConfig(spec=spec, budget="smoke"))["images_requested"] == paid
     plan = result.coverage["plan"]
     assert plan["budget"] == "smoke"
     assert {f["fault"] for f in plan["faults_not_seen"]} == set(SMOKE.blind_faults)

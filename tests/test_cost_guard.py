@@ -65,7 +65,11 @@ def test_dry_run_sends_nothing_and_prints_the_plan(
     assert not list(tmp_path.iterdir())
     summary = json.loads(done.stdout.split("\n", 1)[1])
     assert summary["requests"] > 0 and summary["images_requested"] > 0
-    assert summary["requests_estimate"] == summary["requests"] + summary["image_url_fetches"]
+    by_source = summary["requests_by_source"]
+    assert by_source["plan"] == summary["requests"]
+    assert by_source["two_sided"] == 0  # no upstream is watched behind a given --base-url
+    assert by_source["sdk_probe"] > 0
+    assert summary["requests_estimate"] == sum(by_source.values())
     assert summary["image_url_fetches"] > 0
 
 

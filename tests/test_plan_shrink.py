@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance.model import Case
-from conformance.plan import MAX_SHRINK_ATTEMPTS, shrink
+from conformance.plan.shrink import MAX_SHRINK_ATTEMPTS, shrink
 from conformance.spec import Spec
 
 

@@ -89,7 +89,13 @@ def build_plan(
         pairs = pairwise_cases(op, model, cost)
     families = 1 if chosen.parity_families == "cheapest" else None
     named = [
-        *boundary_cases(op, model, cheapest, count_maximum=chosen.count_maximum),
+        *boundary_cases(
+            op,
+            model,
+            cheapest,
+            count_maximum=chosen.count_maximum,
+            sent=pairs if chosen.boundaries_once else (),
+        ),
         *special_cases(
             op,
             model,

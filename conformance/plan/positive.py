@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from typing import Any, Final
 
@@ -151,10 +152,15 @@ def rows_prompts(cases: list[Case]) -> set[str]:
 
 
 def boundary_cases(
-    op: Operation, model: str, cheapest: dict[str, Any] | None = None, count_maximum: bool = True
+    op: Operation,
+    model: str,
+    cheapest: dict[str, Any] | None = None,
+    count_maximum: bool = True,
+    sent: Sequence[Case] = (),
 ) -> list[Case]:
     """Each bounded numeric field alone at its minimum and at its maximum (the count field's
-    maximum only with `count_maximum`: it asks for that many images)."""
+    maximum only with `count_maximum`: it asks for that many images), but those values that
+    a case of `sent` already sends."""
     cases = []
     for name, schema in op.properties.items():
         if not {"integer", "number"} & set(schema_types(schema)) or schema.get("enum"):
@@ -162,6 +168,8 @@ def boundary_cases(
         low, high = numeric_bounds(schema)
         for label, value in (("min", low), ("max", high)):
             if value is None or (label == "max" and name == COUNT_FIELD and not count_maximum):
+                continue
+            if any(name in case.body and case.body[name] == value for case in sent):
                 continue
             body = {**cheap_body(op, model, cheapest), name: value}
             title = f"{name} at its {label}imum ({value})"

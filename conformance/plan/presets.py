@@ -67,6 +67,11 @@ class Preset:
     prompts_on_rows: bool = False
     """Send the named text prompts in the value rows (which need some prompt anyway) rather
     than as cases of their own: the same prompts reach the gateway for fewer images."""
+    boundaries_once: bool = False
+    """Leave out a boundary case whose value a row already sends (smoke's rows send the
+    count's minimum)."""
+    sdk_probes: tuple[str, ...] | None = None
+    """The official SDK's probes (`conformance.sdk_probe.PROBES` names) to send; None: all."""
     omits: dict[str, str] = field(default_factory=dict)
     blind_faults: dict[str, Blind] = field(default_factory=dict)
 
@@ -94,6 +99,7 @@ _PAIRS = "pairs"
 _COUNTS = "counts"
 _PARITY = "parity"
 _RANDOM = "random"
+_SDK_COUNT = "sdk-count"
 
 SMOKE: Final = Preset(
     name="smoke",
@@ -104,8 +110,10 @@ SMOKE: Final = Preset(
     count_maximum=False,
     shrink_all=False,
     max_shrink_requests=50,
-    max_images=25,
+    max_images=25,  # the plan's images and the SDK's probes
     prompts_on_rows=True,
+    boundaries_once=True,
+    sdk_probes=("b64_json", "url", "stream"),
     omits={
         _PAIRS: "values are sent one at a time, not in every pair: a defect that needs two "
         "values together shows only where smoke happens to combine them",
@@ -113,6 +121,7 @@ SMOKE: Final = Preset(
         "n=10 alone would cost 15 images)",
         _PARITY: "streamed/JSON parity is compared for one size family (the cheapest), not each",
         _RANDOM: "no random bodies",
+        _SDK_COUNT: "the official SDK is not asked for n=2 (the parity pair sends n=2)",
     },
     blind_faults={
         "n-capped-at-four": Blind(_COUNTS, {"n": tuple(range(5, 11))}),
