@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,16 +63,46 @@ def child(cmd: list[str], timeout_s: float = 600) -> tuple[float, str]:
     return time.perf_counter() - started, done.stdout
 
 
-def child_rss(cmd: list[str], timeout_s: float = 600) -> tuple[float, float]:
-    """Run `cmd` (output discarded); return (wall seconds, the child's own peak RSS in MB)."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env())
-    deadline = time.monotonic() + timeout_s
-    while True:
-        pid, _, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            proc.returncode = 0
-            return time.perf_counter() - started, usage.ru_maxrss / 1024
-        if time.monotonic() > deadline:
-            proc.kill()
-        time.sleep(0.02)
+PEAK_RSS_CHILD = (
+    "import os, sys\n"
+    "from harness import write_peak_rss\n"
+    "from conformance.cli import main\n"
+    "try:\n"
+    "    code = main(sys.argv[1:])\n"
+    "finally:\n"
+    "    write_peak_rss(os.environ['PEAK_RSS_FILE'])\n"
+    "sys.exit(code)\n"
+)
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS in MB: VmHWM, which starts afresh at exec. (`ru_maxrss`
+    does not: Linux carries the high-water mark of the process that forked over an exec, so
+    a child of a large benchmark process would report the parent's size.)"""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status: peak RSS cannot be measured here")
+
+
+def write_peak_rss(path: str) -> None:
+    Path(path).write_text(str(peak_rss_mb()))
+
+
+def conformance_peak(args: list[str], timeout_s: float = 600) -> tuple[float, float, int, str]:
+    """Run `conformance ARGS` in a child process; return (wall seconds, its own peak RSS in
+    MB, exit code, stdout)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        peak_file = Path(tmp) / "peak"
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", PEAK_RSS_CHILD, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            env={**env(), "PEAK_RSS_FILE": str(peak_file)},
+            cwd=HERE,
+        )
+        wall = time.perf_counter() - started
+        return wall, float(peak_file.read_text()), done.returncode, done.stdout

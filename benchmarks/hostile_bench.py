@@ -9,11 +9,8 @@ wall time `WALL_TARGET_S` (generous: these are ceilings, measured, not timed uni
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -22,20 +19,13 @@ from hostile import behaviours as hb  # noqa: E402 - the test servers live besid
 from hostile import serving  # noqa: E402
 from hostile.server import Behaviour  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import conformance_peak  # noqa: E402
+
 RSS_TARGET_MB = 600.0
 """The default body cap is 96 MiB: the suite may hold a few bodies at once, and its baseline."""
 WALL_TARGET_S = 120.0
 MAX_REQUESTS = 20
-CHILD = (
-    "import os, resource, sys\n"
-    "from conformance.cli import main\n"
-    "try:\n"
-    "    code = main(sys.argv[1:])\n"
-    "finally:\n"
-    "    with open(os.environ['RSS_FILE'], 'w') as f:\n"
-    "        f.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
-    "sys.exit(code)\n"
-)
 WORST: dict[str, tuple[Behaviour, str]] = {
     "stacked gzip bomb (256 MiB from 3 KiB)": (hb.stacked_gzip_bomb, ""),
     "pixel bomb (900 Mpx PNG header)": (hb.pixel_bomb, ""),
@@ -49,34 +39,23 @@ WORST: dict[str, tuple[Behaviour, str]] = {
 def measure(behaviour: Behaviour) -> tuple[float, float, int, int]:
     """Wall time (s), peak RSS (MB), exit code and report size (bytes) of one CLI run."""
     with tempfile.TemporaryDirectory() as tmp, serving(behaviour) as server:
-        rss = Path(tmp) / "rss"
-        command = [
-            sys.executable,
-            "-c",
-            CHILD,
-            "run",
-            "--base-url",
-            server.url,
-            "--report-dir",
-            str(Path(tmp) / "reports"),
-            "--max-requests",
-            str(MAX_REQUESTS),
-            "--workers",
-            "2",
-        ]
-        started = time.perf_counter()
-        done = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            env={**os.environ, "RSS_FILE": str(rss)},
-        )
-        wall = time.perf_counter() - started
         reports = Path(tmp) / "reports"
+        wall, rss_mb, code, _ = conformance_peak(
+            [
+                "run",
+                "--base-url",
+                server.url,
+                "--report-dir",
+                str(reports),
+                "--max-requests",
+                str(MAX_REQUESTS),
+                "--workers",
+                "2",
+            ]
+        )
         size = sum(p.stat().st_size for p in reports.iterdir()) if reports.is_dir() else 0
         json.loads((reports / "results.json").read_text())  # written, and readable
-        return wall, int(rss.read_text()) / 1024, done.returncode, size
+        return wall, rss_mb, code, size
 
 
 def bench_hostile() -> bool:

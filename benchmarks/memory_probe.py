@@ -11,9 +11,7 @@ import resource
 import sys
 import time
 
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from harness import peak_rss_mb
 
 
 def current_mb() -> float:
@@ -22,7 +20,7 @@ def current_mb() -> float:
         with open("/proc/self/statm") as statm:
             pages = int(statm.read().split()[1])
     except OSError:
-        return peak_mb()
+        return peak_rss_mb()
     return pages * resource.getpagesize() / 2**20
 
 
@@ -50,7 +48,7 @@ def main() -> None:
         parsed = exchange.json_body if kind == "json" else None
     result = {
         "baseline_mb": round(before, 1),
-        "peak_mb": round(peak_mb(), 1),
+        "peak_mb": round(peak_rss_mb(), 1),
         "body_mb": round(exchange.body_size / 2**20, 1),
         "events": len(exchange.events or []),
         "stream_mb": round(sum(len(e.data) for e in exchange.events or []) / 2**20, 1),

@@ -1,9 +1,10 @@
 """`make bench`: measurements of the suite's cost in time and memory, written to
 `reports/bench/latest.json` and `reports/bench/latest.md` (with the machine they ran on).
 
-Benchmarks are measurements: a missed target is printed in the table, never a test failure.
-`--only NAME` runs some of them; `--latency-budget standard` measures the worker scaling on a
-standard run (minutes) instead of smoke.
+Benchmarks are measurements: a missed target is printed in the table, never a test failure;
+a benchmark that breaks is a FAILED row and a non-zero exit. `--only NAME` runs some of them;
+`--latency-budget smoke` measures the worker scaling on a smoke run instead of a standard one
+(which takes about four minutes).
 """
 
 from __future__ import annotations
@@ -77,16 +78,30 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", action="append", help="run only these benchmarks")
     parser.add_argument("--peer-budget-s", type=float, default=20.0)
-    parser.add_argument("--latency-budget", default="smoke", choices=["smoke", "standard"])
+    parser.add_argument("--latency-budget", default="standard", choices=["smoke", "standard"])
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     chosen = benches(args)
     names = args.only or list(chosen)
     rows: list[dict[str, Any]] = []
     timings = {}
+    failed: list[str] = []
     for name in names:
         started = time.perf_counter()
-        found = chosen[name]()
+        try:
+            found = chosen[name]()
+        except Exception as exc:  # a broken bench is a row that says so, and a failed exit
+            failed.append(name)
+            found = [
+                {
+                    "bench": name,
+                    "metric": "FAILED",
+                    "value": 0,
+                    "unit": "",
+                    "target": "",
+                    "note": f"{exc.__class__.__name__}: {exc}"[:300],
+                }
+            ]
         timings[name] = round(time.perf_counter() - started, 1)
         for r in found:
             print(
@@ -99,7 +114,9 @@ def main() -> int:
     (args.out / "latest.json").write_text(json.dumps(document, indent=2) + "\n")
     (args.out / "latest.md").write_text(markdown(rows, host))
     print(f"written: {args.out / 'latest.json'}, {args.out / 'latest.md'}")
-    return 0
+    if failed:
+        print(f"benchmarks that failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -91,16 +91,12 @@ def _limited(plan: Plan, config: RunConfig) -> Plan:
     op = config.spec.operation
     cases, coverage = plan.cases, dict(plan.coverage)
     if config.checks or config.exclude_checks:
-        checks = selected_checks(config)
-        kept = judgeable(cases, checks, op)
-        coverage.update(plan_coverage(op, kept))
         coverage["selection"] = {
-            "checks": [c.id for c in checks],
-            "planned": len(cases),
-            "kept": len(kept),
-            "note": "only the cases the selected checks can judge are sent",
+            "checks": [c.id for c in selected_checks(config)],
+            **coverage.get("selection", {}),
+            "note": "only the cases the selected checks can judge are planned (and then "
+            "capped by --max-requests)",
         }
-        cases = kept
     if config.shard:
         part = in_shard(cases, config.shard)
         whole = {k: v for k, v in coverage.items() if k not in ("cut", "plan", "selection")}
@@ -125,6 +121,8 @@ def _full_plan(config: RunConfig) -> Plan:
         config.max_requests,
         config.budget,
         id(config.price_table),
+        config.checks,
+        config.exclude_checks,
     )
     with _PLANS_LOCK:
         plan = _PLANS.get(key)
@@ -139,6 +137,10 @@ def _full_plan(config: RunConfig) -> Plan:
                 kwargs["max_examples"] = config.max_examples
             if config.max_requests is not None:
                 kwargs["max_requests"] = config.max_requests
+            if config.checks or config.exclude_checks:
+                checks = selected_checks(config)
+                op = config.spec.operation
+                kwargs["keep"] = lambda case: bool(judgeable([case], checks, op))
             plan = build_plan(config.spec.operation, **kwargs)  # type: ignore[arg-type]
             _PLANS[key] = plan
         return plan

@@ -68,6 +68,19 @@ def test_selection_sends_fewer_requests_and_reports_only_the_chosen_checks(
     assert result.coverage["selection"]["kept"] == result.stats.cases < len(full_plan)
 
 
+def test_the_request_cap_counts_the_selected_cases_only(spec: Spec) -> None:
+    chosen = ("SSE-SEQUENCE",)
+    selected = make_plan(RunConfig(spec=spec, checks=chosen)).cases
+    assert len(selected) > 4
+    capped = make_plan(RunConfig(spec=spec, checks=chosen, max_requests=4))
+    # The cap applies to the cases the selection keeps, not to the whole plan before it.
+    assert len(capped.cases) == 4
+    assert {c.id for c in capped.cases} <= {c.id for c in selected}
+    assert capped.coverage["cut"]["planned"] == len(selected)
+    assert capped.coverage["selection"]["kept"] == len(selected)
+    assert capped.coverage["selection"]["checks"] == list(chosen)
+
+
 def test_excluded_checks_are_absent_and_do_not_gate(spec: Spec) -> None:
     config = run_config({"fault": "n-capped-at-four", "exclude_checks": ["IMG-COUNT"]})
     result = run(config)

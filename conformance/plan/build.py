@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -72,12 +73,15 @@ def build_plan(
     max_requests: int | None = None,
     budget_name: str = DEFAULT_PRESET,
     prices: PriceTable | None = None,
+    keep: Callable[[Case], bool] | None = None,
 ) -> Plan:
     """Every case the budget preset calls for: negatives first (a conforming gateway refuses
     them, so they cost no image), then pairwise rows (smoke: single values), boundaries,
     named cases, and `max_examples` random bodies drawn from `seed` (default: the preset's).
     Cases that vary neither size nor quality ask for the cheapest of both (by `prices`).
-    With `max_requests`, at most that many cases are kept, coverage-critical ones first.
+    Only the cases `keep` accepts are planned (a selection of checks keeps those its checks
+    can judge); then, with `max_requests`, at most that many are kept, coverage-critical
+    ones first.
     """
     chosen = preset(budget_name)
     cost = ImageCost(op, model, prices or load_price_table())
@@ -117,8 +121,11 @@ def build_plan(
         **_negative_tiers(negatives),
         **{c.id: budget.RANDOM for c in randoms},
     }
-    kept, cut = budget.apply_budget(cases, tiers, max_requests)
+    selected = cases if keep is None else [c for c in cases if keep(c)]
+    kept, cut = budget.apply_budget(selected, tiers, max_requests)
     coverage = plan_coverage(op, kept)
+    if keep is not None:
+        coverage["selection"] = {"planned": len(cases), "kept": len(selected)}
     coverage["plan"] = {
         "seed": seed,
         "max_examples": examples,
@@ -128,7 +135,7 @@ def build_plan(
     }
     coverage["cut"] = {
         "max_requests": max_requests,
-        "planned": len(cases),
+        "planned": len(selected),
         "kept": len(kept),
         "cases": [c.id for c in cut],
         "by_reason": dict(Counter(budget.TIER_NAMES[tiers[c.id]] for c in cut)),
