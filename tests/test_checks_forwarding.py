@@ -86,6 +86,14 @@ def test_api_version_and_client_credential() -> None:
     assert passes(judge("FWD-API-VERSION", ex, [record(dict(c.body))]))
     assert fails(judge("FWD-API-VERSION", ex, [record(dict(c.body), api_version="2023-05-15")]))
     assert passes(judge("FWD-NO-CLIENT-CREDENTIAL", ex, [record(dict(c.body))]))
+    # A profile that sends the api-version as a header (Portkey's) is judged by that header.
+    by_header = sent(exchange(c), {"x-portkey-azure-api-version": "2024-10-21"})
+    by_header.request.url = URL.split("?")[0]
+    assert passes(judge("FWD-API-VERSION", by_header, [record(dict(c.body))]))
+    changed = record(dict(c.body), api_version="2023-05-15")
+    assert fails(judge("FWD-API-VERSION", by_header, [changed]))
+    by_header.request.headers.pop("x-portkey-azure-api-version")
+    assert judge("FWD-API-VERSION", by_header, [changed]) is None
     leaked = record(dict(c.body), headers={"authorization": "Bearer client-secret-1"})
     assert fails(judge("FWD-NO-CLIENT-CREDENTIAL", ex, [leaked]))
     assert judge("FWD-NO-CLIENT-CREDENTIAL", ex, [leaked], credential_passes=True) is None

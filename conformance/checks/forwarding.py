@@ -64,8 +64,13 @@ def _client_deployment(ctx: ExchangeContext) -> str | None:
 
 
 def _client_api_version(ctx: ExchangeContext) -> str | None:
+    """The api-version the client chose: the query parameter, or else a header that names it
+    (a profile may carry it so, e.g. Portkey's `x-portkey-azure-api-version`)."""
     values = parse_qs(urlsplit(ctx.exchange.request.url).query).get("api-version")
-    return values[0] if values else None
+    if values:
+        return values[0]
+    headers = ctx.exchange.request.headers
+    return next((v for k, v in headers.items() if k.lower().endswith("api-version")), None)
 
 
 def _nested(body: Any, name: str, path: str = "") -> str | None:
