@@ -50,6 +50,18 @@ def _cpu(action: Callable[[], None], repeat: int = 3) -> float:
     return min(times)
 
 
+def _cpu_interleaved(actions: list[Callable[[], None]], repeat: int = 5) -> list[float]:
+    """The least process CPU time of each action over `repeat` rounds, the actions taking
+    turns within a round (so a drift of the machine's speed reaches all of them alike)."""
+    times: list[list[float]] = [[] for _ in actions]
+    for _ in range(repeat):
+        for spent, action in zip(times, actions, strict=True):
+            started = time.process_time()
+            action()
+            spent.append(time.process_time() - started)
+    return [min(spent) for spent in times]
+
+
 def _count(url: str) -> int:
     return int(httpx.get(url + "/__bench/count", timeout=5).json()["requests"])
 
@@ -86,9 +98,7 @@ def client_overhead() -> list[Row]:
                 for case in cases:
                     _ = fresh.send(case).json_body
 
-        fresh_conn = _cpu(bare(False))
-        keepalive = _cpu(bare(True))
-        ours = _cpu(suite)
+        fresh_conn, keepalive, ours = _cpu_interleaved([bare(False), bare(True), suite])
         full = _cpu(lambda: run(RunConfig(spec=spec, base_url=url, shrink=False)), repeat=1)
         client.close()
     n = len(cases)
