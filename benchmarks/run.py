@@ -56,11 +56,12 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(terse=True),
         "processor": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "date": _now(),
     }
 
 
-def markdown(rows: list[dict[str, Any]], host: dict[str, Any]) -> str:
+def markdown(benches: dict[str, dict[str, Any]], host: dict[str, Any]) -> str:
+    """The table; a bench measured at another time than the last run (`--only`) says when."""
     lines = [
         f"Measured {host['date']} on {host['platform']}, {host['cpus']} CPUs, "
         f"Python {host['python']} (`make bench`).",
@@ -68,10 +69,27 @@ def markdown(rows: list[dict[str, Any]], host: dict[str, Any]) -> str:
         "| bench | metric | value | target | note |",
         "|---|---|---|---|---|",
     ]
-    for r in rows:
-        value = f"{r['value']:g} {r['unit']}"
-        lines.append(f"| {r['bench']} | {r['metric']} | {value} | {r['target']} | {r['note']} |")
+    for part in benches.values():
+        when = "" if part["date"][:13] == host["date"][:13] else f" (measured {part['date']})"
+        for r in part["rows"]:
+            value = f"{r['value']:g} {r['unit']}"
+            note = f"{r['note']}{when}".strip()
+            lines.append(f"| {r['bench']} | {r['metric']} | {value} | {r['target']} | {note} |")
     return "\n".join(lines) + "\n"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _previous(out: Path) -> dict[str, dict[str, Any]]:
+    """The benches of the last written table (`--only` replaces just the ones it runs)."""
+    try:
+        document = json.loads((out / "latest.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    benches = document.get("benches")
+    return dict(benches) if isinstance(benches, dict) else {}
 
 
 def main() -> int:
@@ -83,8 +101,7 @@ def main() -> int:
     args = parser.parse_args()
     chosen = benches(args)
     names = args.only or list(chosen)
-    rows: list[dict[str, Any]] = []
-    timings = {}
+    measured = _previous(args.out) if args.only else {}
     failed: list[str] = []
     for name in names:
         started = time.perf_counter()
@@ -92,6 +109,7 @@ def main() -> int:
             found = chosen[name]()
         except Exception as exc:  # a broken bench is a row that says so, and a failed exit
             failed.append(name)
+            note = f"{exc.__class__.__name__}: {exc}"[:300]
             found = [
                 {
                     "bench": name,
@@ -99,20 +117,27 @@ def main() -> int:
                     "value": 0,
                     "unit": "",
                     "target": "",
-                    "note": f"{exc.__class__.__name__}: {exc}"[:300],
+                    "note": note,
                 }
             ]
-        timings[name] = round(time.perf_counter() - started, 1)
+        seconds = round(time.perf_counter() - started, 1)
         for r in found:
             print(
                 f"{r['bench']:16} {r['metric']:58} {r['value']:>10g} {r['unit']:15} {r['target']}"
             )
-        rows.extend(found)
+        measured[name] = {"date": _now(), "seconds": seconds, "rows": found}
     host = machine()
+    ordered = {name: measured[name] for name in chosen if name in measured}
+    rows = [r for part in ordered.values() for r in part["rows"]]
     args.out.mkdir(parents=True, exist_ok=True)
-    document = {"machine": host, "seconds_per_bench": timings, "rows": rows}
+    document = {
+        "machine": host,
+        "seconds_per_bench": {name: part["seconds"] for name, part in ordered.items()},
+        "benches": ordered,
+        "rows": rows,
+    }
     (args.out / "latest.json").write_text(json.dumps(document, indent=2) + "\n")
-    (args.out / "latest.md").write_text(markdown(rows, host))
+    (args.out / "latest.md").write_text(markdown(ordered, host))
     print(f"written: {args.out / 'latest.json'}, {args.out / 'latest.md'}")
     if failed:
         print(f"benchmarks that failed: {', '.join(failed)}", file=sys.stderr)
