@@ -1,8 +1,9 @@
 """Budget presets (`--budget`): how much of the plan a run sends, and what each leaves out.
 
 - `smoke`: every value of every enum and boolean once (not every pair), the count boundary at
-  its minimum only, one streamed/JSON parity pair, every named case, every negative (a refused
-  request generates no image), no random bodies: a few dozen images at most.
+  its minimum only (a row sends it), one streamed/JSON parity pair, every named case (the
+  named prompts carried by the value rows), every negative (a refused request generates no
+  image), no random bodies, the SDK probed without n=2: at most 25 paid images.
 - `standard` (the default): all pairs, both boundaries, parity for every size family, random
   bodies; the first failure of each check shrunk.
 - `deep`: standard with four times the random bodies, and every failure shrunk.
