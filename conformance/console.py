@@ -26,6 +26,7 @@ from rich.progress import (
 from rich.table import Table
 
 from conformance.model import Status, Verdict
+from conformance.plan.prices import estimate_line
 from conformance.redaction import Redactor
 from conformance.results import RunResult
 from conformance.spec import Spec
@@ -159,7 +160,7 @@ class Console:
             f"{passed} checks passed, {failed} failed, {skipped} not applicable; "
             f"{stats.requests} requests, {stats.images} images requested, {stats.duration_s:.1f}s"
         )
-        cost_line = _cost_line(result.coverage)
+        cost_line = estimate_line(result.coverage)
         if cost_line:
             self._say(cost_line)
         if result.environment_problems:
@@ -178,20 +179,6 @@ class Console:
         self._say(line, style=_VERDICT_STYLE.get(verdict))
         for name, path in paths.items():
             self._say(f"{name}: {path}")
-
-
-def _cost_line(coverage: dict[str, Any]) -> str:
-    """The budget preset and the plan's estimated price (as results.json has them)."""
-    plan, cost = coverage.get("plan") or {}, coverage.get("cost_estimate") or {}
-    if not plan.get("budget") or "total" not in cost:
-        return ""
-    total = f"{cost['total']:.2f} {cost['currency']}"
-    line = f"budget {plan['budget']}: the planned images cost about {total} at list prices"
-    if cost.get("images_unpriced"):
-        bound = cost.get("upper_bound")
-        most = f", at most {bound:.2f} in all" if isinstance(bound, (int, float)) else ""
-        line += f" ({cost['images_unpriced']} images unpriced{most})"
-    return line
 
 
 PROGRESS_EVERY_S = 5.0

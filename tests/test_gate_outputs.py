@@ -62,6 +62,11 @@ def assert_one_story(o: Outputs, headline: str, code: int) -> None:
     assert banner and f"Gate:</strong> {headline} · exit code" in html.unescape(banner.group(1))
     assert re.search(r'id="verdict-label">([^<]*)<', o.html).group(1) == gate["verdict"]  # type: ignore[union-attr]
     assert o.summary.splitlines()[0] == f"## Gateway conformance: {headline}"
+    # The estimated cost is the same sentence on the terminal and in summary.md.
+    total = o.results["coverage"]["cost_estimate"]["total"]
+    cost = next(line for line in o.stdout.splitlines() if line.startswith("budget "))
+    assert f"about {total:.2f} USD" in cost
+    assert cost[0].upper() + cost[1:] in o.summary.splitlines()
     # CI panels agree with the exit code: a <failure> exactly when the gate fails on it.
     failures = [c for c in o.junit.iter("testcase") if c.find("failure") is not None]
     assert bool(failures) == (code == 1)

@@ -151,3 +151,18 @@ def _is_price(value: Any) -> bool:
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def estimate_line(coverage: dict[str, Any]) -> str:
+    """The budget preset and the run's estimated price in one sentence, from the `coverage`
+    of results.json (the terminal and summary.md print the same); "" without an estimate."""
+    plan, cost = coverage.get("plan") or {}, coverage.get("cost_estimate") or {}
+    if not plan.get("budget") or "total" not in cost:
+        return ""
+    total = f"{cost['total']:.2f} {cost['currency']}"
+    line = f"budget {plan['budget']}: the planned images cost about {total} at list prices"
+    if cost.get("images_unpriced"):
+        bound = cost.get("upper_bound")
+        most = f", at most {bound:.2f} in all" if isinstance(bound, (int, float)) else ""
+        line += f" ({cost['images_unpriced']} images unpriced{most})"
+    return line

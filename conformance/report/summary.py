@@ -14,6 +14,7 @@ from pathlib import Path
 
 from conformance.gate import BaselineEntry, Disposition
 from conformance.model import Status
+from conformance.plan.prices import estimate_line
 from conformance.redaction import Redactor
 from conformance.report.atomic import write_atomic
 from conformance.results import CheckResult, RunResult
@@ -67,6 +68,9 @@ def render_summary(result: RunResult, html_path: Path | str | None = None) -> st
         f"{counts[Status.ERROR]} errors, {counts[Status.SKIPPED]} not applicable; "
         f"{stats.requests} requests, {stats.images} images requested, {stats.duration_s:.1f}s"
     )
+    cost = estimate_line(result.coverage)
+    if cost:
+        lines.append(cost[0].upper() + cost[1:])
     if result.environment_problems:
         lines.append(
             f"{len(result.environment_problems)} answers were 401/403/429 "
