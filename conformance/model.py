@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -205,6 +206,9 @@ more than 4300 digits, and no field of the spec holds one; the checks judge the 
 
 KEPT_BODY_BYTES: Final = 256 * 1024
 """How much of a large JSON body an exchange keeps once it is parsed (see `json_body`)."""
+_LARGE_BODY_LOCK: Final = threading.Lock()
+"""Large bodies are parsed one at a time: a second reader waits for the value instead of
+reading a body already cut, and answers in flight do not multiply the parse's peak."""
 
 
 def parse_json(text: str | bytes) -> Any:
@@ -316,10 +320,14 @@ class Exchange:
         before the parse (more than any excerpt shows): the parsed value, not the bytes, is
         what the checks read, and the parse would otherwise hold body, text and value at once
         (3x the answer at its peak instead of 2x). A body that does not parse is kept whole."""
-        body = self.body
-        if len(body) <= KEPT_BODY_BYTES:
-            value, problem = parse_json_bounded(body)
-        else:
+        if len(self.body) <= KEPT_BODY_BYTES:
+            value, problem = parse_json_bounded(self.body)
+            self.__dict__["json_problem"] = problem
+            return value
+        with _LARGE_BODY_LOCK:  # one large parse at a time, and never of a body already cut
+            if "json_body" in self.__dict__:
+                return self.__dict__["json_body"]
+            body = self.body
             try:
                 text = body.decode("utf-8")
             except UnicodeDecodeError:
@@ -330,8 +338,9 @@ class Exchange:
             value, problem = parse_json_bounded(text) if text else (NOT_JSON, "")
             if value is NOT_JSON and text:
                 self.body, self._cut_from = text.encode("utf-8"), 0
-        self.__dict__["json_problem"] = problem
-        return value
+            self.__dict__["json_problem"] = problem
+            self.__dict__["json_body"] = value
+            return value
 
     @cached_property
     def json_problem(self) -> str:
