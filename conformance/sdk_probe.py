@@ -54,7 +54,7 @@ def probe(
     try:
         import openai
     except ImportError:
-        return None, "the openai SDK is not installed (pip install openai)"
+        return None, "the openai SDK is not installed (pip install 'gateway-conformance[sdk]')"
     seen: dict[str, Any] = {}
 
     def note(response: Any) -> None:  # the SDK's own HTTP client's response
