@@ -461,8 +461,9 @@ def _with_config_file(
     """`args` with the settings of the configuration file filled in where no flag was given
     (flags win; a repeatable flag given replaces the file's list)."""
     from conformance.configfile import settings
+    from conformance.profiles import PROFILES_KEY
 
-    wanted = set(names or (o.name for o in OPTIONS))
+    wanted = {*(names or (o.name for o in OPTIONS)), PROFILES_KEY}
     from_file = {k: v for k, v in settings(args.config).items() if k in wanted}
     if not from_file:
         return args

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance.errors import UsageError
-from conformance.profiles import PROFILES, Profile, ProfileError, preset_rules
+from conformance.profiles import (
+    PROFILES,
+    PROFILES_KEY,
+    Profile,
+    ProfileError,
+    preset_rules,
+    resolve_profile,
+)
 
 if TYPE_CHECKING:
     from conformance.plan.prices import PriceTable
@@ -292,7 +299,8 @@ OPTIONS: tuple[Option, ...] = (
         "profile",
         TARGET,
         "how the target mounts the route and takes its key: bifrost (the spec's path, "
-        "api-key), azure, openai, litellm, portkey",
+        "api-key), azure, openai, litellm, portkey, or one of the configuration file's "
+        "[profiles.NAME]",
         default="bifrost",
     ),
     Option(
@@ -413,9 +421,8 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
     select_checks(catalogue(), include, exclude)  # unknown IDs are a usage error, now
     shard = parse_shard(v["shard"]) if v["shard"] else None
     try:
-        chosen, rules = PROFILES.get(v["profile"]), preset_rules(v["model_profile"])
-        if chosen is None:
-            raise ProfileError(f"unknown profile {v['profile']!r}; known: {', '.join(PROFILES)}")
+        chosen = resolve_profile(v["profile"], v.get(PROFILES_KEY))
+        rules = preset_rules(v["model_profile"])
         if v["base_url"]:
             chosen.header_values(v["upstream"])  # a profile that names the upstream needs it
     except ProfileError as exc:

@@ -2,6 +2,8 @@
 
 The keys are the names of the `OPTIONS` table (`base_url`, `narrow`, `max_requests`, ...; a
 dash may stand for the underscore), so a file says what the flags say and flags win over it.
+`[profiles.NAME]` tables define target profiles of one's own (`conformance.profiles`), which
+`profile = "NAME"` or `--profile NAME` then chooses.
 An unknown key or a value of the wrong type is a usage error naming the key. Relative paths
 (`spec`, `baseline`) are read from the file's directory. The CLI (`--config FILE`, else the
 current directory) and the pytest plugin (`--gateway-config FILE`, else the current directory)
@@ -18,6 +20,7 @@ from typing import Any
 
 from conformance.config import OPTIONS, Option
 from conformance.errors import UsageError
+from conformance.profiles import PROFILES_KEY, Profile, ProfileError, custom_profile
 
 CONFIG_FILE = "conformance.toml"
 PYPROJECT = "pyproject.toml"
@@ -52,6 +55,9 @@ def load_config(path: Path) -> dict[str, Any]:
         raise UsageError(f"{where}: expected a table of settings")
     values: dict[str, Any] = {}
     for key, value in table.items():
+        if key == PROFILES_KEY:
+            values[PROFILES_KEY] = _profiles(value, where)
+            continue
         name = key.replace("-", "_")
         option = _BY_NAME.get(name)
         if option is None:
@@ -62,6 +68,16 @@ def load_config(path: Path) -> dict[str, Any]:
         if name in _PATHS and isinstance(values[name], str | Path):
             values[name] = _relative_to(path.parent, values[name])
     return values
+
+
+def _profiles(table: Any, where: str) -> dict[str, Profile]:
+    """The custom profiles of a `[profiles.NAME]` table, by name."""
+    if not isinstance(table, dict) or not all(isinstance(t, dict) for t in table.values()):
+        raise UsageError(f"{where}: [{PROFILES_KEY}] must hold one table per profile")
+    try:
+        return {name: custom_profile(name, entry) for name, entry in table.items()}
+    except ProfileError as exc:
+        raise UsageError(f"{where}: {exc}") from None
 
 
 def settings(explicit: Path | str | None = None, cwd: Path | None = None) -> dict[str, Any]:

@@ -51,6 +51,10 @@ def test_a_large_body_beyond_the_json_bounds_is_kept_whole() -> None:
     assert exchange.body == raw
 
 
+def _read_json(exchange: Exchange) -> object:
+    return exchange.json_body
+
+
 def test_readers_in_several_threads_all_get_the_parsed_value() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
@@ -58,6 +62,6 @@ def test_readers_in_several_threads_all_get_the_parsed_value() -> None:
     for _ in range(5):
         exchange = _exchange(raw)
         with ThreadPoolExecutor(8) as pool:
-            values = list(pool.map(lambda _: exchange.json_body, range(8)))
+            values = list(pool.map(_read_json, [exchange] * 8))
         assert all(v is not NOT_JSON and v["created"] == 1 for v in values)
         assert exchange.body_size == len(raw)

@@ -3,14 +3,21 @@ narrow the spec; both are named in the report."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from conformance.cli import main
 from conformance.client import Client
-from conformance.config import Target
+from conformance.config import Target, run_config
+from conformance.configfile import load_config
+from conformance.errors import UsageError
 from conformance.model import Case
 from conformance.profiles import PROFILES, ProfileError, preset_rules
 from conformance.spec import Spec
+from conformance.targets.server import running_app
 
 CASE = Case(id="c", kind="positive", title="t", expect="success", body={"prompt": "x"})
 
@@ -108,3 +115,83 @@ def test_a_profiles_own_headers_are_sent_but_not_secrets() -> None:
     target = Target("http://127.0.0.1:8", api_key="sk-portkey-key", profile_headers=headers)
     assert target.secrets() == ["sk-portkey-key"]
     assert dict(headers)["x-portkey-custom-host"] == "http://127.0.0.1:9/openai"
+
+
+def test_a_profile_of_ones_own_from_the_configuration_file(tmp_path: Path) -> None:
+    seen: list[tuple[str, str, dict[str, str]]] = []
+
+    async def recording(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        seen.append((scope["path"], scope["query_string"].decode(), headers))
+        body = b'{"error": {"message": "no", "type": "invalid_request_error"}}'
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 400,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    config = tmp_path / "conformance.toml"
+    config.write_text(
+        'profile = "kong"\n'
+        "[profiles.kong]\n"
+        'path = "/ai/{deployment}/images"\n'
+        'auth = "bearer"\n'
+        "api-version = false\n"
+        'headers = { "X-Route" = "images-{deployment}" }\n'
+    )
+    with running_app(recording) as url:
+        code = main(
+            [
+                "run",
+                "--config",
+                str(config),
+                "--base-url",
+                url,
+                "--api-key",
+                "k-123",
+                "--max-requests",
+                "3",
+                "--report-dir",
+                str(tmp_path / "r"),
+            ]
+        )
+    assert code in (1, 2) and len(seen) == 3
+    for path, query, headers in seen:
+        assert path == "/ai/dall-e-3/images" and "api-version" not in query
+        assert headers["authorization"] == "Bearer k-123" and "api-key" not in headers
+        assert headers["x-route"] == "images-dall-e-3"
+    results = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert "kong" in results["target"]
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('[profiles.portkey]\nauth = "bearer"\n', "built-in profile"),
+        ('[profiles.mine]\nauth = "basic"\n', "auth must be api-key or bearer"),
+        ('[profiles.mine]\npath = "v1/images"\n', "path must be a path starting with /"),
+        ("[profiles.mine]\nretries = 2\n", "unknown key 'retries'"),
+        ("[profiles.mine]\nmax-upstream-calls = 0\n", "max_upstream_calls must be"),
+        ('[profiles.mine]\nheaders = { "x" = 1 }\n', "headers must be"),
+    ],
+)
+def test_a_wrong_profile_table_is_a_usage_error_naming_it(
+    tmp_path: Path, table: str, message: str
+) -> None:
+    config = tmp_path / "conformance.toml"
+    config.write_text(table)
+    with pytest.raises(UsageError, match=message):
+        load_config(config)
+
+
+def test_an_unknown_profile_lists_the_custom_ones_too(tmp_path: Path) -> None:
+    config = tmp_path / "conformance.toml"
+    config.write_text('[profiles.mine]\npath = "/x"\n')
+    values = {**load_config(config), "profile": "theirs", "base_url": "http://gw"}
+    with pytest.raises(UsageError, match=r"unknown profile 'theirs'; known: .*portkey, mine"):
+        run_config(values)
