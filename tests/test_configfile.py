@@ -62,6 +62,13 @@ def test_pyproject_table_and_explicit_file(tmp_path: Path, monkeypatch: pytest.M
         ("narrow = [1, true]\n", "narrow: expected a string or a list"),
         ("seed = [1]\n", "seed: expected a single value"),
         ("seed = \n", "not valid TOML"),
+        ('[profiles.portkey]\nauth = "bearer"\n', "built-in profile"),
+        ('[profiles.mine]\nauth = "basic"\n', "auth must be api-key or bearer"),
+        ('[profiles.mine]\npath = "v1/images"\n', "path must be a path starting with /"),
+        ("[profiles.mine]\nretries = 2\n", "unknown key 'retries'"),
+        ("[profiles.mine]\nmax-upstream-calls = 0\n", "max_upstream_calls must be"),
+        ('[profiles.mine]\nheaders = { "x" = 1 }\n', "headers must be"),
+        ('profiles = "kong"\n', "one table per profile"),
     ],
 )
 def test_bad_settings_are_usage_errors_naming_the_key(

@@ -169,26 +169,6 @@ def test_a_profile_of_ones_own_from_the_configuration_file(tmp_path: Path) -> No
     assert "kong" in results["target"]
 
 
-@pytest.mark.parametrize(
-    ("table", "message"),
-    [
-        ('[profiles.portkey]\nauth = "bearer"\n', "built-in profile"),
-        ('[profiles.mine]\nauth = "basic"\n', "auth must be api-key or bearer"),
-        ('[profiles.mine]\npath = "v1/images"\n', "path must be a path starting with /"),
-        ("[profiles.mine]\nretries = 2\n", "unknown key 'retries'"),
-        ("[profiles.mine]\nmax-upstream-calls = 0\n", "max_upstream_calls must be"),
-        ('[profiles.mine]\nheaders = { "x" = 1 }\n', "headers must be"),
-    ],
-)
-def test_a_wrong_profile_table_is_a_usage_error_naming_it(
-    tmp_path: Path, table: str, message: str
-) -> None:
-    config = tmp_path / "conformance.toml"
-    config.write_text(table)
-    with pytest.raises(UsageError, match=message):
-        load_config(config)
-
-
 def test_an_unknown_profile_lists_the_custom_ones_too(tmp_path: Path) -> None:
     config = tmp_path / "conformance.toml"
     config.write_text('[profiles.mine]\npath = "/x"\n')
