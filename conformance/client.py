@@ -20,7 +20,7 @@ from urllib.parse import quote
 import httpx
 
 from conformance import __version__
-from conformance.config import Bounds, Target
+from conformance.config import Bounds, Target, tls_verify
 from conformance.decoding import BoundedDecoder, DecodeError, encodings
 from conformance.model import (
     Case,
@@ -34,11 +34,12 @@ from conformance.model import (
 )
 from conformance.spec import SSE, Operation
 from conformance.sse_framing import FramedEvent, SSEFraming
+from conformance.urlpolicy import Admission
 
 StreamEnd = Callable[[StreamEvent], bool]
-Admit = Callable[[str], str | None]
-"""Asked before each request of a fetch (every redirect hop): None to send it, else the
-reason it is not sent (the request budget is spent, the address is not allowed)."""
+Admit = Callable[[str], Admission]
+"""Asked before each request of a fetch (every redirect hop): whether to send it (else why
+not: the request budget is spent, the address is not allowed), and to which addresses."""
 MAX_REDIRECTS = 5
 ACCEPT_ENCODING = "gzip, deflate"
 """The codings `conformance.decoding` undoes within bounds (sent explicitly: httpx would
@@ -75,6 +76,7 @@ class Client:
             follow_redirects=False,
             trust_env=False,
             cookies=_no_cookies(),
+            verify=tls_verify(target.ca_bundle),
         )
         self._in_flight: set[_Watchdog] = set()
         self._in_flight_lock = threading.Lock()
@@ -180,10 +182,13 @@ class Client:
         are followed up to `MAX_REDIRECTS` hops; `admit` is asked before every hop."""
         started = time.monotonic()
         for _hop in range(MAX_REDIRECTS + 1):
-            refusal = admit(url) if admit else None
-            if refusal:
-                return FetchResult(error=Kind.NOT_FETCHED, detail=f"{url} not fetched: {refusal}")
-            result, url_next = self._fetch_once(url, method, started)
+            admission = admit(url) if admit else Admission()
+            if admission.refusal:
+                detail = f"{url} not fetched: {admission.refusal}"
+                return FetchResult(error=Kind.NOT_FETCHED, detail=detail)
+            if admission.unresolved:
+                return FetchResult(error=Kind.CONNECT, detail=admission.unresolved)
+            result, url_next = self._fetch_pinned(url, method, started, admission.addresses)
             if url_next is None:
                 return result
             url = url_next
@@ -191,21 +196,47 @@ class Client:
             error=Kind.TOO_MANY_REDIRECTS, detail=f"more than {MAX_REDIRECTS} redirects; stopped"
         )
 
-    def _fetch_once(self, url: str, method: str, started: float) -> tuple[FetchResult, str | None]:
-        """One hop: the result, and the next URL when the answer is a redirect."""
+    def _fetch_pinned(
+        self, url: str, method: str, started: float, addresses: tuple[str, ...]
+    ) -> tuple[FetchResult, str | None]:
+        """One hop to the first of `addresses` that takes the connection (none: the URL's
+        own host, an address itself)."""
+        result, url_next = FetchResult(error=Kind.CONNECT), None
+        for address in addresses or (None,):
+            result, url_next = self._fetch_once(url, method, started, address)
+            if result.error != Kind.CONNECT:
+                break
+        return result, url_next
+
+    def _fetch_once(
+        self, url: str, method: str, started: float, address: str | None = None
+    ) -> tuple[FetchResult, str | None]:
+        """One hop: the result, and the next URL when the answer is a redirect. With
+        `address`, the connection goes there; the URL's name stays in the Host header and is
+        the TLS server name (so the certificate is checked against it)."""
+        wanted = httpx.URL(url)
+        headers = {"accept-encoding": ACCEPT_ENCODING}
+        extensions: dict[str, Any] = {}
+        target = wanted
+        if address is not None:
+            target = wanted.copy_with(host=address)
+            headers["host"] = wanted.netloc.decode("ascii")
+            if wanted.scheme == "https":
+                extensions["sni_hostname"] = wanted.host
         try:
             with (
                 self._watch(self.bounds.total_timeout) as watchdog,
                 watchdog.unless_aborted(),
                 self._http.stream(
                     method,
-                    url,
-                    headers={"accept-encoding": ACCEPT_ENCODING},
-                    extensions={"trace": watchdog.trace},
+                    target,
+                    headers=headers,
+                    extensions={**extensions, "trace": watchdog.trace},
                 ) as response,
             ):
-                if response.has_redirect_location and response.next_request is not None:
-                    return FetchResult(response.status_code), str(response.next_request.url)
+                location = response.headers.get("location")
+                if response.has_redirect_location and location is not None:
+                    return FetchResult(response.status_code), str(wanted.join(location))
                 body = self._read_body(response, started)
                 watchdog.raise_if_fired()
                 headers = _flat_headers(response.headers)

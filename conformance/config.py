@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import ssl
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -66,6 +67,8 @@ class Target:
     api_key: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
     model: str = "dall-e-3"
+    ca_bundle: str | None = None
+    """CA certificates (PEM file) to trust instead of the default bundle."""
     path: str | None = None
     """The route as the target profile mounts it (`{deployment}` for the deployment);
     None: the spec's path."""
@@ -109,6 +112,8 @@ class RunConfig:
     run stops sending; None: as many as there are workers (one wave)."""
     allow_private_urls: bool = False
     """Fetch image URLs on private or loopback addresses even when the gateway is not on one."""
+    ca_bundle: str | None = None
+    """A PEM file of CA certificates to trust instead of the certifi bundle (`--ca-bundle`)."""
     budget: str = "standard"
     """The budget preset (`conformance.plan.presets`): smoke, standard or deep."""
     price_table: PriceTable | None = None
@@ -279,6 +284,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("model", TARGET, "the body's `model`", default="dall-e-3"),
     Option("api_key", TARGET, f"sent as `api-key` (default: env {API_KEY_ENV})"),
     Option("header", TARGET, "extra header, repeatable", action="append", metavar="'Name: value'"),
+    Option(
+        "ca_bundle",
+        TARGET,
+        "PEM file of the CA certificates to trust for the gateway and its image URLs "
+        "(default: the certifi bundle)",
+        metavar="FILE",
+    ),
     Option("fault", TARGET, "embedded target only: switch on a fault (default: none)"),
     Option(
         "narrow",
@@ -460,6 +472,7 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         fault=v["fault"] or None,
         max_timeouts=v["max_timeouts"],
         allow_private_urls=bool(v["allow_private_urls"]),
+        ca_bundle=_ca_bundle(v["ca_bundle"]),
         upstream=v["upstream"] or None,
         max_upstream_calls=v["max_upstream_calls"],
         credential_passes=bool(v["credential_passes"]),
@@ -472,6 +485,22 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         exclude_checks=exclude,
         shard=shard,
     )
+
+
+def _ca_bundle(path: Any) -> str | None:
+    if not path:
+        return None
+    try:
+        tls_verify(str(path))
+    except (OSError, ssl.SSLError) as exc:
+        why = f"not a readable PEM file of certificates ({exc})"
+        raise UsageError(f"--ca-bundle {path}: {why}") from None
+    return str(path)
+
+
+def tls_verify(ca_bundle: str | None) -> ssl.SSLContext | bool:
+    """What httpx verifies TLS with: the CA certificates of `ca_bundle`, else its default."""
+    return ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
 
 
 def _price_table(path: Any) -> PriceTable | None:

@@ -33,7 +33,7 @@ from conformance.checks.registry import (
 )
 from conformance.checks.sse import completion_watch
 from conformance.client import Client, StreamEnd
-from conformance.config import RunConfig, Target
+from conformance.config import RunConfig, Target, tls_verify
 from conformance.errors import TargetUnreachable
 from conformance.evidence import failure_record
 from conformance.model import (
@@ -55,7 +55,7 @@ from conformance.profiles import PROFILES
 from conformance.redaction import Redactor
 from conformance.results import CheckResult, EnvironmentProblem, RunResult, Stats
 from conformance.select import in_shard, judgeable, select_checks
-from conformance.urlpolicy import FetchPolicy
+from conformance.urlpolicy import Admission, FetchPolicy
 from conformance.wait import wait_for_gateway
 
 MAX_429_RETRIES = 2
@@ -308,6 +308,7 @@ class _Run:
             headers=config.headers,
             profile_headers=profile.header_values(self.upstream),
             model=config.model,
+            ca_bundle=config.ca_bundle,
             path=profile.path,
             bearer=profile.auth == "bearer",
             send_api_version=profile.api_version,
@@ -453,6 +454,7 @@ class _Run:
                     self.config.wait_for,
                     connect_timeout=self.config.bounds.connect_timeout,
                     stop=self.config.stop,
+                    verify=tls_verify(self.target.ca_bundle),
                 )
             except TargetUnreachable as exc:
                 raise TargetUnreachable(self.redactor.text(str(exc))) from exc
@@ -566,16 +568,17 @@ class _Run:
     def _fetch(self, url: str) -> FetchResult:
         return self.client.fetch(url, admit=self._admit)
 
-    def _admit(self, url: str) -> str | None:
-        """Whether a fetch (or one of its redirect hops) may be sent: the address policy, then
-        the request budget (every request on the wire counts against --max-requests)."""
-        refusal = self.policy.refusal(url)
-        if refusal:
-            self.not_fetched.setdefault(self.redactor.text(url)[:500], refusal)
-            return refusal
+    def _admit(self, url: str) -> Admission:
+        """Whether a fetch (or one of its redirect hops) may be sent, and where: the address
+        policy, then the request budget (every request on the wire counts against
+        --max-requests)."""
+        admission = self.policy.admission(url)
+        if admission.refusal:
+            self.not_fetched.setdefault(self.redactor.text(url)[:500], admission.refusal)
+            return admission
         if not self.budget.take():
-            return "request budget (--max-requests) spent"
-        return None
+            return Admission(refusal="request budget (--max-requests) spent")
+        return admission
 
     # -- what came back ------------------------------------------------------------------
 

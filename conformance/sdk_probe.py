@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from conformance.checks.registry import SdkOutcome
-from conformance.config import Bounds, Target
+from conformance.config import Bounds, Target, tls_verify
 from conformance.model import Case, Exchange, SentRequest
 from conformance.spec import Operation
 
@@ -61,7 +61,10 @@ def probe(
         seen.update(status=response.status_code, headers=dict(response.headers))
 
     http = openai.DefaultHttpxClient(
-        timeout=bounds.total_timeout, trust_env=False, event_hooks={"response": [note]}
+        timeout=bounds.total_timeout,
+        trust_env=False,
+        event_hooks={"response": [note]},
+        verify=tls_verify(target.ca_bundle),
     )
     key = target.api_key or "unused"
     every = (*target.profile_headers, *target.headers)

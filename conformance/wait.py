@@ -8,6 +8,7 @@ resets or stalls instead. The GET generates nothing and carries no credentials.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 
@@ -25,6 +26,7 @@ def wait_for_gateway(
     connect_timeout: float,
     stop: threading.Event | None = None,
     shown_url: str | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> float:
     """Poll `route_url` until it answers, for at most `seconds`; return how long it took.
 
@@ -33,7 +35,7 @@ def wait_for_gateway(
     deadline = started + seconds
     stop = stop or threading.Event()
     last = "no attempt made"
-    with httpx.Client(follow_redirects=False) as http:
+    with httpx.Client(follow_redirects=False, verify=verify) as http:
         while True:
             remaining = deadline - time.monotonic()
             timeout = max(0.1, min(connect_timeout, remaining))
