@@ -134,10 +134,7 @@ class Client:
             headers["authorization"] = f"Bearer {self.target.api_key}"
         elif self.target.api_key:
             headers["api-key"] = self.target.api_key
-        for name, value in (*self.target.profile_headers, *self.target.headers):
-            # profile headers may name the request's deployment and api-version
-            text = value.replace("{deployment}", deployment)
-            headers[name.lower()] = text.replace("{api_version}", version or "")
+        headers.update(self.target.extra_headers(deployment, version))
         return SentRequest(self.op.method.upper(), url, headers, body)
 
     def send(self, case: Case, stream_end: StreamEnd | None = None) -> Exchange:

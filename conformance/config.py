@@ -78,6 +78,16 @@ class Target:
     profile_headers: tuple[tuple[str, str], ...] = ()
     """Headers the target profile adds (provider, upstream host): settings, not secrets."""
 
+    def extra_headers(self, deployment: str, api_version: str | None) -> dict[str, str]:
+        """The profile's headers and every `--header`, their `{deployment}` and `{api_version}`
+        filled in for one request (names lowercased)."""
+        return {
+            name.lower(): value.replace("{deployment}", deployment).replace(
+                "{api_version}", api_version or ""
+            )
+            for name, value in (*self.profile_headers, *self.headers)
+        }
+
     def secrets(self) -> list[str]:
         """The api key and every `--header` value (a profile's own headers are no secret)."""
         values = [v for _, v in self.headers]

@@ -26,6 +26,8 @@ PROBES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("stream", {"stream": True}),
 )
 PROMPT = "A lighthouse at dusk, drawn through the official SDK"
+DEFAULT_API_VERSION = "2024-02-01"
+"""The api-version the SDK is given when the run has none (the AzureOpenAI client needs one)."""
 
 
 def sdk_installed() -> bool:
@@ -67,8 +69,8 @@ def probe(
         verify=tls_verify(target.ca_bundle),
     )
     key = target.api_key or "unused"
-    every = (*target.profile_headers, *target.headers)
-    headers = {name: value for name, value in every if "{" not in value}
+    api_version = target.api_version or DEFAULT_API_VERSION
+    headers = target.extra_headers(target.deployment, api_version)
     base = target.base_url.rstrip("/")
     client: Any
     if target.path is not None and AZURE_MARKER not in target.path:
@@ -84,7 +86,7 @@ def probe(
         client = openai.AzureOpenAI(
             azure_endpoint=base + prefix,
             api_key=key,
-            api_version=target.api_version or "2024-02-01",
+            api_version=api_version,
             http_client=http,
             max_retries=0,
             default_headers=headers,

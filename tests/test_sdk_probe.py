@@ -4,6 +4,7 @@ the SDK."""
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import pytest
 from exchanges import case, exchange, spec
@@ -50,3 +51,38 @@ def test_probe_against_the_reference_gateway(gateway_url: str) -> None:
     assert outcomes is not None and [o.error for o in outcomes] == [None] * 4
     assert [o.exchange.status for o in outcomes] == [200] * 4
     assert {b.get("response_format") for b in sent} == {"b64_json", "url", None}
+
+
+def test_the_probes_send_the_profiles_headers_filled_in() -> None:
+    """A profile that carries the deployment and api-version in headers (Portkey's) gets them
+    from the SDK too, filled in as the suite's own requests have them."""
+    pytest.importorskip("openai")
+    from conformance.profiles import PROFILES
+    from conformance.targets.server import running_app
+
+    seen: list[dict[str, str]] = []
+
+    async def recording(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        seen.append({k.decode(): v.decode() for k, v in scope["headers"]})
+        await send({"type": "http.response.start", "status": 400, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    portkey = PROFILES["portkey"]
+    with running_app(recording) as url:
+        target = Target(
+            url,
+            deployment="dep-1",
+            api_version="2024-10-21",
+            api_key="k",
+            profile_headers=portkey.header_values("http://up:9"),
+            path=portkey.path,
+            bearer=True,
+            send_api_version=False,
+        )
+        probe(target, spec().operation, Bounds(total_timeout=10), lambda body: True, ["b64_json"])
+    assert seen, "the SDK sent nothing"
+    assert seen[0]["x-portkey-azure-deployment-id"] == "dep-1"
+    assert seen[0]["x-portkey-azure-api-version"] == "2024-10-21"
+    assert seen[0]["x-portkey-custom-host"] == "http://up:9/openai"
