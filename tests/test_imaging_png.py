@@ -141,3 +141,15 @@ def test_a_palette_image_without_its_palette_is_not_whole() -> None:
     (length,) = struct.unpack(">I", data[pos : pos + 4])
     stripped = data[:pos] + data[pos + 12 + length :]
     assert "PLTE" in (png_data_whole(stripped)[0] or "")
+
+
+def test_a_second_ihdr_cannot_declare_a_bigger_canvas() -> None:
+    # A small first IHDR passes the pixel cap; a huge second one must not size the inflate.
+    data = _png("RGB")
+    huge = _chunk(b"IHDR", struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0))
+    bomb = zlib.compress(b"\x00" * 50_000_000)
+    sneaky = data[:33] + huge + _chunk(b"IDAT", bomb) + _chunk(b"IEND", b"")
+    assert "more than one IHDR" in (png_data_whole(sneaky)[0] or "")
+    assert not read_image(sneaky).whole
+    alone = b"\x89PNG\r\n\x1a\n" + huge + _chunk(b"IDAT", bomb) + _chunk(b"IEND", b"")
+    assert "over the decoding cap" in (png_data_whole(alone)[0] or "")

@@ -136,6 +136,8 @@ def png_data_whole(data: bytes) -> tuple[str | None, bool]:
         if zlib.crc32(view[pos + 4 : end]) != crc:
             return f"the PNG chunk {kind!r} at byte {pos} fails its CRC (corrupt)", alpha
         if kind == b"IHDR":
+            if header:  # the size was read (and capped) from the first one
+                return "the PNG has more than one IHDR chunk (corrupt)", alpha
             header = bytes(view[pos + 8 : end])
         elif kind == b"IDAT":
             idat.append(view[pos + 8 : end])
@@ -149,6 +151,8 @@ def png_data_whole(data: bytes) -> tuple[str | None, bool]:
     if len(header) != 13:
         return "the PNG has no readable IHDR chunk", alpha
     width, height = int.from_bytes(header[0:4], "big"), int.from_bytes(header[4:8], "big")
+    if width * height > MAX_PIXELS:  # never inflate what the cap would not decode
+        return f"the PNG declares {width}x{height}, over the decoding cap", alpha
     depth, colour, interlaced = header[8], header[9], header[12] == 1
     if colour not in _PNG_CHANNELS or depth not in (1, 2, 4, 8, 16):
         return f"the PNG declares colour type {colour} at bit depth {depth}", alpha
