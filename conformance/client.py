@@ -211,7 +211,10 @@ class Client:
         """One hop: the result, and the next URL when the answer is a redirect. With
         `address`, the connection goes there; the URL's name stays in the Host header and is
         the TLS server name (so the certificate is checked against it)."""
-        wanted = httpx.URL(url)
+        try:
+            wanted = httpx.URL(url)
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            return FetchResult(error=Kind.PROTOCOL, detail=f"not a valid URL: {exc}"), None
         headers = {"accept-encoding": ACCEPT_ENCODING}
         extensions: dict[str, Any] = {}
         target = wanted
@@ -233,7 +236,12 @@ class Client:
             ):
                 location = response.headers.get("location")
                 if response.has_redirect_location and location is not None:
-                    return FetchResult(response.status_code), str(wanted.join(location))
+                    try:
+                        next_url = str(wanted.join(location))
+                    except (httpx.InvalidURL, UnicodeError) as exc:
+                        detail = f"redirect to an invalid URL: {exc}"
+                        return FetchResult(error=Kind.PROTOCOL, detail=detail), None
+                    return FetchResult(response.status_code), next_url
                 body = self._read_body(response, started)
                 watchdog.raise_if_fired()
                 headers = _flat_headers(response.headers)

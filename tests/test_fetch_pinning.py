@@ -157,3 +157,25 @@ def test_ca_bundle_must_be_a_pem_file(tmp_path: Path) -> None:
         run_config({"ca_bundle": str(junk)})
     with pytest.raises(UsageError, match="--ca-bundle"):
         run_config({"ca_bundle": str(tmp_path / "missing.pem")})
+
+
+def test_an_invalid_url_or_redirect_is_a_failure_of_the_fetch_not_a_crash(spec: Spec) -> None:
+    class _Redirecting(_Handler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            self.send_response(302)
+            self.send_header("location", "//[::1")
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with _client(spec) as client:
+            redirected = client.fetch(f"http://127.0.0.1:{server.server_address[1]}/x.png")
+            invalid = client.fetch("http://\x00/x.png")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert redirected.error == TransportErrorKind.PROTOCOL
+    assert "invalid url" in redirected.detail.lower()
+    assert invalid.error == TransportErrorKind.PROTOCOL and "not a valid URL" in invalid.detail
