@@ -320,7 +320,7 @@ class Exchange:
         before the parse (more than any excerpt shows): the parsed value, not the bytes, is
         what the checks read, and the parse would otherwise hold body, text and value at once
         (3x the answer at its peak instead of 2x). A body that does not parse is kept whole."""
-        if len(self.body) <= KEPT_BODY_BYTES:
+        if len(self.body) <= KEPT_BODY_BYTES and not self._cut_from:  # cut: another reader
             value, problem = parse_json_bounded(self.body)
             self.__dict__["json_problem"] = problem
             return value
