@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import replace
 from typing import Any
 
 from conformance.errors import SpecError
 from conformance.spec.document import Spec
-from conformance.spec.load import spec_from_dict
-from conformance.spec.resolve import resolve
 
 
 def narrow(spec: Spec, rules: list[str]) -> Spec:
@@ -21,16 +20,23 @@ def narrow(spec: Spec, rules: list[str]) -> Spec:
     """
     if not rules:
         return spec
-    raw = copy.deepcopy(spec.raw)
     op = spec.operation
-    item = raw["paths"][op.path][op.method]
-    schema = resolve(item["requestBody"]["content"][op.request_media_type]["schema"], raw)
-    item["requestBody"]["content"][op.request_media_type]["schema"] = schema
+    schema = copy.deepcopy(op.request_schema)
     properties = schema.get("properties", {})
     for rule in rules:
         _apply_narrowing(rule, properties)
+    raw = copy.deepcopy(spec.raw)
+    item = (raw.get("paths") or {}).get(op.path)
+    entry = item.get(op.method) if isinstance(item, dict) and "$ref" not in item else None
+    if isinstance(entry, dict) and "$ref" not in entry:
+        # What the embedded gateway serves follows the narrowed schema too.
+        entry["requestBody"] = {
+            "required": op.request_required,
+            "content": {op.request_media_type: {"schema": schema}},
+        }
+    narrowed = replace(op, request_schema=schema, _validators={})
     source = f"{spec.source} (narrowed: {'; '.join(rules)})"
-    return spec_from_dict(raw, source=source)
+    return spec.with_operation(narrowed, raw, source)
 
 
 def _apply_narrowing(rule: str, properties: dict[str, Any]) -> None:

@@ -6,8 +6,10 @@ checks and the validators read one shape whatever the document's style.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from conformance.spec.pointer import escape_pointer
 
@@ -16,6 +18,16 @@ if TYPE_CHECKING:
 
 JSON = "application/json"
 SSE = "text/event-stream"
+
+
+@dataclass(frozen=True)
+class KeyPlacement:
+    """Where the document's security scheme puts the API key: a header (`name`), a query
+    parameter (`name`) or `Authorization: Bearer`."""
+
+    location: str = "header"
+    """"header", "query" or "bearer"."""
+    name: str = "api-key"
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,12 @@ class Operation:
     request_required: bool
     responses: dict[str, dict[str, dict[str, Any]]]
     pointer: str
+    dialect: str = "3.1"
+    """The document's OpenAPI version ("3.0" or "3.1"); the schemas here are 2020-12 either way."""
+    base_path: str = ""
+    """The path of the document's first server (variables at their defaults), e.g. `/v1`."""
+    key: KeyPlacement = field(default_factory=KeyPlacement)
+    """Where `--api-key` goes, as the operation's security scheme says."""
     _validators: dict[str, Draft202012Validator] = field(default_factory=dict, repr=False)
 
     @property
@@ -60,6 +78,29 @@ class Operation:
 
     def parameter(self, name: str) -> Parameter | None:
         return next((p for p in self.parameters if p.name == name), None)
+
+    @property
+    def path_parameters(self) -> list[str]:
+        """The names in the path template, in order (`{deployment-id}`, `{model}`, ...)."""
+        return re.findall(r"\{([^{}]+)\}", self.path)
+
+    def render_path(self, value: str, template: str | None = None) -> str:
+        """`template` (default: the operation's path) with every parameter set to `value`
+        (the deployment), percent-encoded."""
+        quoted = quote(value, safe="")
+        return re.sub(r"\{[^{}]+\}", lambda _m: quoted, template or self.path)
+
+    def path_regex(self) -> str:
+        """A regular expression for the path; its first parameter is the group `deployment`."""
+        parts = re.split(r"(\{[^{}]+\})", self.path)
+        out, named = [], False
+        for part in parts:
+            if part.startswith("{") and part.endswith("}"):
+                out.append("(?P<deployment>[^/]*)" if not named else "[^/]*")
+                named = True
+            else:
+                out.append(re.escape(part))
+        return "".join(out)
 
     @property
     def declared_statuses(self) -> list[str]:
