@@ -32,8 +32,11 @@ MAX_FILES = 500
 
 SCHEMA_ROOTS = ("schema", "itemSchema")
 """Keys of OpenAPI objects whose value is a schema (media types, parameters, headers)."""
-LITERAL = frozenset({"example", "value", "const", "default", "enum", "examples"})
-"""Keys whose values are data, never walked for `$ref`s (in schemas and in Example objects)."""
+LITERAL = frozenset({"example", "value"})
+"""Keys of OpenAPI objects whose values are data, never walked for `$ref`s (an Example's
+`value`); `examples` maps names to Example objects, which may be `$ref`s."""
+SCHEMA_LITERAL = frozenset({"example", "examples", "const", "default", "enum"})
+"""Schema keywords whose values are data."""
 _IN_PLACE_ONE = ("not", "if", "then", "else")
 _IN_PLACE_LIST = ("allOf", "anyOf", "oneOf")
 _IN_PLACE_MAP = ("dependentSchemas",)
@@ -154,8 +157,8 @@ class Inliner:
         out: dict[str, Any] = {}
         for key, value in node.items():
             here = f"{where}/{escape_pointer(str(key))}"
-            if key in _DROPPED or key in LITERAL:
-                if key in LITERAL:
+            if key in _DROPPED or key in SCHEMA_LITERAL:
+                if key in SCHEMA_LITERAL:
                     out[key] = value
                 continue
             child = key in _CHILD_ONE or key in _CHILD_LIST or key in _CHILD_MAP
@@ -251,7 +254,9 @@ class Inliner:
         except SpecError:
             raise
         except Unresolvable as exc:
-            cause = exc.__cause__
+            cause: BaseException | None = exc
+            while cause is not None and not isinstance(cause, SpecError):
+                cause = cause.__cause__
             if isinstance(cause, SpecError):
                 raise SpecError(f"{cause} (from $ref {ref!r} at {_display(where)})") from None
             why = "points to nothing" if _is_pointer_miss(exc) else "cannot be resolved"

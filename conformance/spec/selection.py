@@ -45,13 +45,16 @@ class Candidate:
         return f"#/paths/{escape_pointer(self.path)}/{self.method}"
 
 
-def operations(raw: dict[str, Any], where: str) -> list[Candidate]:
-    """Every operation of the document (at most `MAX_OPERATIONS`)."""
+def operations(raw: dict[str, Any], where: str, inliner: Inliner | None = None) -> list[Candidate]:
+    """Every operation of the document (at most `MAX_OPERATIONS`); path items that are `$ref`s
+    (to other files) are followed when `inliner` is given."""
     paths = raw.get("paths") or {}
     if not isinstance(paths, dict):
         raise SpecError(f"spec {where}: #/paths: not an object")
     found: list[Candidate] = []
     for path, item in paths.items():
+        if inliner is not None and isinstance(item, dict) and "$ref" in item:
+            item = inliner.follow(item)[0]
         if not isinstance(item, dict):
             continue
         for method in METHODS:
@@ -69,7 +72,7 @@ def operations(raw: dict[str, Any], where: str) -> list[Candidate]:
 
 def choose(raw: dict[str, Any], where: str, selector: str | None, inliner: Inliner) -> Candidate:
     """The operation `selector` names, or the one image operation of the document."""
-    found = operations(raw, where)
+    found = operations(raw, where, inliner)
     if selector:
         return _named(found, selector, where)
     images = [c for c in found if c.method == "post" and _is_image_operation(c, inliner)]
@@ -107,7 +110,8 @@ def _named(found: list[Candidate], selector: str, where: str) -> Candidate:
 
 
 def _is_image_operation(c: Candidate, inliner: Inliner) -> bool:
-    op, resolver = inliner.follow(inliner.raw_at(c.pointer))
+    item, resolver = inliner.follow(inliner.raw_at(f"#/paths/{escape_pointer(c.path)}"))
+    op, resolver = inliner.follow((item or {}).get(c.method), resolver)
     if not isinstance(op, dict):
         return False
     body, body_resolver = inliner.follow(op.get("requestBody"), resolver)
