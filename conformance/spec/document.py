@@ -92,9 +92,12 @@ class Spec:
 
         raw = self.raw
         inliner = Inliner(raw, self.base_uri, _retriever(read_bytes), dialect_of(raw))
-        chosen = choose(raw, self.source, self.selector, inliner)
+        skipped: list[str] = []
+        chosen = choose(raw, self.source, self.selector, inliner, skipped)
         op = build_operation(raw, chosen, inliner)
-        notes = self._check(raw, op, inliner.visited, chosen.pointer) if self.validate else []
+        notes = [f"spec {self.source}: {why}" for why in skipped]
+        if self.validate:
+            notes += self._check(raw, op, inliner.visited, chosen.pointer)
         from conformance.spec import cache
 
         files = {uri: cache.file_hash(uri) or "" for uri in sorted(inliner.files)}

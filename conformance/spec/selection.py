@@ -45,16 +45,26 @@ class Candidate:
         return f"#/paths/{escape_pointer(self.path)}/{self.method}"
 
 
-def operations(raw: dict[str, Any], where: str, inliner: Inliner | None = None) -> list[Candidate]:
-    """Every operation of the document (at most `MAX_OPERATIONS`); path items that are `$ref`s
-    (to other files) are followed when `inliner` is given."""
+def operations(
+    raw: dict[str, Any],
+    where: str,
+    inliner: Inliner | None = None,
+    skipped: list[str] | None = None,
+) -> list[Candidate]:
+    """Every operation of the document (at most `MAX_OPERATIONS`). Path items that are `$ref`s
+    (to other files) are followed when `inliner` is given; one that cannot be followed is left
+    out and named in `skipped`."""
     paths = raw.get("paths") or {}
     if not isinstance(paths, dict):
         raise SpecError(f"spec {where}: #/paths: not an object")
     found: list[Candidate] = []
     for path, item in paths.items():
-        if inliner is not None and isinstance(item, dict) and "$ref" in item:
-            item = inliner.follow(item)[0]
+        if inliner is not None and isinstance(item, dict) and isinstance(item.get("$ref"), str):
+            followed = inliner.follow(item)[0]
+            if not followed and skipped is not None:
+                at = f"#/paths/{escape_pointer(str(path))}"
+                skipped.append(f"{at}: $ref {item['$ref']!r} cannot be resolved; path left out")
+            item = followed
         if not isinstance(item, dict):
             continue
         for method in METHODS:
@@ -70,9 +80,16 @@ def operations(raw: dict[str, Any], where: str, inliner: Inliner | None = None) 
     return found
 
 
-def choose(raw: dict[str, Any], where: str, selector: str | None, inliner: Inliner) -> Candidate:
-    """The operation `selector` names, or the one image operation of the document."""
-    found = operations(raw, where, inliner)
+def choose(
+    raw: dict[str, Any],
+    where: str,
+    selector: str | None,
+    inliner: Inliner,
+    skipped: list[str] | None = None,
+) -> Candidate:
+    """The operation `selector` names, or the one image operation of the document; path items
+    that cannot be read are named in `skipped`."""
+    found = operations(raw, where, inliner, skipped)
     if selector:
         return _named(found, selector, where)
     images = [c for c in found if c.method == "post" and _is_image_operation(c, inliner)]
@@ -111,7 +128,7 @@ def _named(found: list[Candidate], selector: str, where: str) -> Candidate:
 
 def _is_image_operation(c: Candidate, inliner: Inliner) -> bool:
     item, resolver = inliner.follow(inliner.raw_at(f"#/paths/{escape_pointer(c.path)}"))
-    op, resolver = inliner.follow((item or {}).get(c.method), resolver)
+    op, resolver = inliner.follow(item.get(c.method) if isinstance(item, dict) else None, resolver)
     if not isinstance(op, dict):
         return False
     body, body_resolver = inliner.follow(op.get("requestBody"), resolver)
