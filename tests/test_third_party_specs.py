@@ -164,3 +164,14 @@ def test_bifrost_several_image_routes_need_operation(tmp_path: Path) -> None:
 def test_the_cli_reads_bifrost_docs(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["checks", "--spec", str(BIFROST), "--operation", "imageGeneration"]) == 0
     assert "IMG" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("document", [AZURE, BIFROST], ids=["azure-3.0", "bifrost-multi-file"])
+def test_the_operation_stands_alone_as_a_valid_31_document(document: Path) -> None:
+    from openapi_spec_validator import validate
+
+    spec = load_spec(str(document))
+    alone = spec.standalone()
+    validate(alone)  # raises on any finding
+    assert alone["openapi"] == "3.1.0" and list(alone["paths"]) == [spec.operation.path]
+    assert "$ref" not in json.dumps(alone)
