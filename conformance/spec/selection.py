@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.errors import SpecError
+from conformance.spec.load import MAX_OPERATIONS
 from conformance.spec.operation import JSON, KeyPlacement, Operation, Parameter
 from conformance.spec.pointer import escape_pointer
 from conformance.spec.resolve import Inliner
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-MAX_OPERATIONS = 5000
-"""More operations than this is no API description the suite can test; refused unread."""
 IMAGE_FIELDS = ("data", "b64_json", "url")
 INPUT_IMAGE = ("image", "mask")
 """Required request fields that make an operation an edit of a given image, not a generation."""
