@@ -24,7 +24,7 @@ from referencing import Registry, Resource, Specification
 from referencing.exceptions import Unresolvable
 
 from conformance.errors import SpecError
-from conformance.spec.dialect import normalise_schema
+from conformance.spec.dialect import ANNOTATIONS, normalise_schema
 from conformance.spec.pointer import escape_pointer
 
 MAX_NODES = 2_000_000
@@ -211,11 +211,13 @@ class Inliner:
                 if target in root.names:
                     root.defs[root.names[target]] = resolved
         siblings = {k: v for k, v in node.items() if k != "$ref"}
-        if not siblings or self.dialect == "3.0":  # 3.0 ignores what stands beside a $ref
+        # 3.0 ignores what stands beside a $ref. In 3.1 the siblings apply too: merged when
+        # they share only annotations with the target, else both, as an `allOf`.
+        if not siblings or self.dialect == "3.0":
             return resolved
         extra = self._schema(siblings, resolver, where)
-        if isinstance(resolved, dict) and not set(extra) & set(resolved):
-            return {**resolved, **extra}
+        if isinstance(resolved, dict) and set(extra) & set(resolved) <= set(ANNOTATIONS):
+            return {**resolved, **extra}  # a sibling annotation (description...) wins
         return {"allOf": [resolved], **extra}
 
     def _recursive(self, target: str) -> dict[str, Any]:
