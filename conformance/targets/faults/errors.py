@@ -33,6 +33,22 @@ def _case_insensitive_enums(req: GatewayRequest, issues: list[Issue]) -> list[Is
     return kept
 
 
+def _trimmed_enums(req: GatewayRequest, issues: list[Issue]) -> list[Issue]:
+    kept = []
+    for issue in issues:
+        value = req.body.get(issue.param) if isinstance(req.body, dict) else None
+        listed = req.op.enum(issue.param)
+        if issue.keyword == "enum" and isinstance(value, str) and value.strip() in listed:
+            req.body[issue.param] = value.strip()
+            continue
+        kept.append(issue)
+    return kept
+
+
+def _invalid_stream_as_event(req: GatewayRequest) -> bool:
+    return bool(req.issues)
+
+
 def _model_from_deployment(req: GatewayRequest, issues: list[Issue]) -> list[Issue]:
     return _drop(issues, "model", "required")
 
@@ -132,6 +148,19 @@ FAULTS = [
         summary='enum values are matched case-insensitively ("HD", "Url" accepted)',
         expected_check="ERR-NEGATIVE-4XX",
         validation=_case_insensitive_enums,
+    ),
+    Fault(
+        id="padded-enum-trimmed",
+        summary="enum values are trimmed before matching: size=' 1024x1024' is accepted",
+        expected_check="ERR-NEGATIVE-4XX",
+        validation=_trimmed_enums,
+    ),
+    Fault(
+        id="invalid-stream-as-error-event",
+        summary="an invalid request with stream: true opens a 200 stream and sends the "
+        "validation error as an `error` event",
+        expected_check="ERR-NEGATIVE-4XX",
+        error_events=_invalid_stream_as_event,
     ),
     Fault(
         id="missing-model-uses-deployment",
