@@ -157,3 +157,15 @@ def test_stream_relayed_or_held() -> None:
     assert passes(judge("STREAM-NOT-BUFFERED", sent(exchange(c, events=slow_start)), streamed))
     body = sent(exchange(c, json_body={"data": []}))
     assert fails(judge("STREAM-NOT-BUFFERED", body, streamed))
+
+
+def test_prompt_fidelity_names_where_the_prompt_departs() -> None:
+    c = two_sided({"prompt": 'Café 🦊 "q" back\\slash tab\t' + "x" * 3000})
+    ex = sent(exchange(c))
+    prompt = c.body["prompt"]
+    assert passes(judge("FWD-PROMPT", ex, [record(dict(c.body))]))
+    cut = judge("FWD-PROMPT", ex, [record({**c.body, "prompt": prompt[:1000]})])
+    assert fails(cut) and f"cut to 1000 of {len(prompt)} characters" in cut[0].message
+    escaped = prompt.replace("é", "\\u00e9")
+    doubled = judge("FWD-PROMPT", ex, [record({**c.body, "prompt": escaped})])
+    assert fails(doubled) and "U+00E9" in doubled[0].message

@@ -16,10 +16,15 @@ from conformance.targets.server import running_gateway
 SEED = 0
 BENIGN = ["reference", "reference-pair", *(f.id for f in FAULTS.values() if f.benign)]
 DEFECTS = [f.id for f in FAULTS.values() if not f.benign]
-SMOKE_SEES = [fault_id for fault_id in DEFECTS if fault_id not in SMOKE.blind_faults]
-
-
 PAIRED = ["reference-pair", *(f.id for f in FAULTS.values() if f.family == "forwarding")]
+SMOKE_SEES = [
+    fault_id
+    for fault_id in DEFECTS
+    if fault_id not in SMOKE.blind_faults and FAULTS[fault_id].family != "forwarding"
+]
+"""A forwarding fault's check judges the two-sided cases only (it reads their upstream
+records), and those are the same in every budget (`upstream_cases` takes none): the standard
+run that flags the fault proves smoke does too."""
 FORWARDING_EXAMPLES = 1
 """Forwarding faults act on the two-sided cases: a small random part keeps their runs short."""
 

@@ -10,18 +10,18 @@ client's credential never goes upstream; an upstream 4xx keeps its status and co
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from conformance.checks._util import short
+from conformance.checks.leaks import CREDENTIAL_HEADERS, credentials, find_leaks
 from conformance.checks.registry import ExchangeContext, Problem, UpstreamView, check
 from conformance.model import FALLBACKS_FIELD, UPSTREAM, Level, provoked_fault
 
 RULING = "rulings, Gateways and their upstream"
 REQUEST = "requestBody/content/application~1json/schema"
 GATEWAY_ONLY = {FALLBACKS_FIELD}
-CREDENTIAL_HEADERS = ("api-key", "authorization", "x-api-key", "proxy-authorization")
-MIN_CREDENTIAL_CHARS = 6
 MIN_UPSTREAM_SPREAD_S = 0.2
 KEPT_SPREAD = 0.25
 """A relayed stream's events stay spread over at least this share of the upstream's spread."""
@@ -161,10 +161,29 @@ def prompt(ctx: ExchangeContext) -> list[Problem] | None:
         if got != sent:
             problems.append(
                 Problem(
-                    f"upstream call {number + 1} carried another prompt", short(sent), short(got)
+                    f"upstream call {number + 1} carried another prompt{_difference(sent, got)}",
+                    short(sent),
+                    short(got),
                 )
             )
     return problems
+
+
+def _difference(sent: str, got: Any) -> str:
+    """Where the upstream's prompt first departs from the client's, code point by code point."""
+    if not isinstance(got, str):
+        return f": {type(got).__name__}, not a string"
+    at = next((i for i, (a, b) in enumerate(zip(sent, got, strict=False)) if a != b), None)
+    if at is None:
+        return (
+            f": cut to {len(got)} of {len(sent)} characters"
+            if len(got) < len(sent)
+            else (f": {len(got) - len(sent)} characters added at the end")
+        )
+    return (
+        f": from character {at} on, {sent[at : at + 8]!r} (U+{ord(sent[at]):04X}) arrived as "
+        f"{got[at : at + 8]!r}"
+    )
 
 
 @check(
@@ -232,11 +251,11 @@ def api_version(ctx: ExchangeContext) -> list[Problem] | None:
 @check(
     id="FWD-NO-CLIENT-CREDENTIAL",
     level=Level.MUST,
-    statement="The client's credential (api-key, Authorization, ...) is never forwarded to the "
-    "upstream.",
+    statement="The client's credential (api-key, Authorization, ...) never reaches the upstream: "
+    "not in a header, the query or any body value, not encoded (base64, percent), not in part.",
     pointer="parameters",
-    rationale="The client's key authenticates it to the gateway; passing it on leaks it to a "
-    f"third party ({RULING}).",
+    rationale="The client's key authenticates it to the gateway; passing it on, whole, encoded or "
+    f"in part (8 characters or more), leaks it to a third party ({RULING}).",
 )
 def no_client_credential(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
@@ -244,34 +263,28 @@ def no_client_credential(ctx: ExchangeContext) -> list[Problem] | None:
         return None
     if view.error:
         return _unreadable(view)
-    secrets = _credentials(ctx.exchange.request.headers)
-    if not secrets or not records:
+    request = ctx.exchange.request
+    found = credentials(request.headers)
+    if not found or not records:
         return None
+    elsewhere = [
+        request.url,
+        json.dumps(_sent_body(ctx), ensure_ascii=False),
+        *(v for k, v in request.headers.items() if k.lower() not in CREDENTIAL_HEADERS),
+    ]
     problems = []
-    for record in records:
-        headers = record.get("headers") or {}
-        for name, value in headers.items():
-            if isinstance(value, str) and any(secret in value for secret in secrets):
+    for number, record in enumerate(records):
+        for secret in found:
+            for leak in find_leaks(secret, record, elsewhere):
                 problems.append(
                     Problem(
-                        f"the client's credential reached the upstream in the {name} header",
-                        "the gateway's own key",
-                        f"{name}: (the client's credential)",
+                        f"upstream call {number + 1} carried the client's credential "
+                        f"({leak.form}) in {leak.place}",
+                        "the gateway's own key only",
+                        f"{leak.place}: {leak.form}",
                     )
                 )
     return problems
-
-
-def _credentials(headers: dict[str, str]) -> list[str]:
-    found = []
-    for name, value in headers.items():
-        if name.lower() not in CREDENTIAL_HEADERS:
-            continue
-        scheme, _, rest = value.partition(" ")
-        secret = rest.strip() if rest and scheme.lower() in ("bearer", "basic") else value.strip()
-        if len(secret) >= MIN_CREDENTIAL_CHARS:
-            found.append(secret)
-    return found
 
 
 def _final(ctx: ExchangeContext) -> tuple[UpstreamView | None, dict[str, Any] | None]:

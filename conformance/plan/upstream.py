@@ -27,6 +27,20 @@ ROUTED_DEPLOYMENT: Final = "conformance-deployment"
 FALLBACK_MODELS: Final = ("conformance-fallback-1", "conformance-fallback-2")
 OTHER_API_VERSION: Final = "2024-10-21"
 STREAM_PACE_S: Final = 0.25
+UNICODE_PROMPT: Final = (
+    "Café crème, naïve façade, Zürich, 東京の夜, Ελλάδα, 🦊🌊🏔️👩‍🚀, "
+    "\"double\" 'single' «guillemets», a back\\slash, a literal \\u00e9, "
+    "tab\there, escape\x1b, delete\x7f, carriage\rreturn"
+)
+"""Non-ASCII text and emoji, quotes and backslashes, control characters: each must reach the
+upstream as sent (a `\\u00e9` that arrives as six characters is double escaping)."""
+LONG_PROMPT_CHARS: Final = 4000
+TOKEN_FIRST_AFTER: Final = 1000
+"""Prompts longer than this carry their token first, so a truncation leaves it readable."""
+TOKEN_ROOM: Final = 64
+STREAM_FAULTS: Final = (("content-policy", None), ("429", 2.0), ("500", None))
+"""Upstream failures known before the first byte: a streamed request keeps their status and
+envelope (rulings, Inputs and statuses)."""
 PROMPT: Final = "A lighthouse at dusk,  gulls\ncircling the lamp"
 """Two spaces and a newline: a gateway that tidies prompts shows it."""
 
@@ -73,6 +87,19 @@ def upstream_cases(op: Operation, *, model: str, nonce: str) -> list[Case]:
                 kind if value is None else f"{kind}={value:g}",
             )
         )
+    for name, (title, text) in _fidelity_prompts(op).items():
+        specs.append((name, title, {MODEL_FIELD: model, PROMPT_FIELD: text}, {}, None))
+    if _can_stream(op):
+        for kind, value in STREAM_FAULTS:
+            specs.append(
+                (
+                    f"stream-fault-{kind}",
+                    f"a streamed request, the upstream answers {kind} before any event",
+                    {MODEL_FIELD: model, STREAM_FIELD: True},
+                    {},
+                    kind if value is None else f"{kind}={value:g}",
+                )
+            )
     if FALLBACKS_FIELD in op.properties:
         failing = {MODEL_FIELD: model, FALLBACKS_FIELD: list(FALLBACK_MODELS)}
         specs.append(
@@ -111,7 +138,11 @@ def _case(
         kind, _, value = fault.partition("=")
         markers = " " + marker(kind, value=float(value) if value else None)
         tags.append(UPSTREAM_FAULT_PREFIX + kind)
-    sent = {**body, PROMPT_FIELD: f"{PROMPT} {token}{markers}"}
+    text = body.get(PROMPT_FIELD, PROMPT)
+    if len(text) > TOKEN_FIRST_AFTER:  # a cut prompt still carries its token
+        sent = {**body, PROMPT_FIELD: f"{token}{markers} {text}"}
+    else:
+        sent = {**body, PROMPT_FIELD: f"{text} {token}{markers}"}
     ordered: dict[str, Any] = {k: sent[k] for k in (MODEL_FIELD, PROMPT_FIELD) if k in sent}
     ordered.update({k: v for k, v in sent.items() if k not in ordered})
     return Case(
@@ -123,6 +154,25 @@ def _case(
         tags=tuple(tags),
         **params,
     )
+
+
+def _fidelity_prompts(op: Operation) -> dict[str, tuple[str, str]]:
+    """Prompts a gateway must pass on code point for code point (rulings, Gateways and their
+    upstream, 2026-12-07), within the document's bounds for `prompt`."""
+    schema = op.field_schema(PROMPT_FIELD)
+    most = schema.get("maxLength")
+    room = int(most) - TOKEN_ROOM if isinstance(most, int) else LONG_PROMPT_CHARS
+    found = {}
+    if room >= len(UNICODE_PROMPT):
+        found["prompt-unicode"] = (
+            "non-ASCII, emoji, quotes, backslashes, controls",
+            UNICODE_PROMPT,
+        )
+    length = min(LONG_PROMPT_CHARS, room)
+    if length > TOKEN_FIRST_AFTER:
+        entries = " ".join(f"Panel {i}: the keeper's log, entry {i}." for i in range(length))
+        found["prompt-long"] = (f"a prompt of {length} characters", entries[:length].rstrip())
+    return found
 
 
 def _every_field(op: Operation, model: str) -> dict[str, Any]:

@@ -134,7 +134,7 @@ class ReferenceGateway:
     ) -> Response:
         status, body = self.fault.error(req, status, envelope(req, status, message, param, code))
         if req.stream and self.fault.error_events(req):
-            return self.stream(req, [Frame(data={"type": "error", **body}, event="error")])
+            return self.stream(req, [Frame(data={**body, "type": "error"}, event="error")])
         return self.json(req, status, body, headers)
 
     def json(

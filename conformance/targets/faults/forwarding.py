@@ -3,6 +3,8 @@ pair): what it sends upstream, how it maps upstream failures, fallbacks, streams
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -13,6 +15,9 @@ PINNED_API_VERSION = "2023-06-01-preview"
 WRAPPED = ("user", "style")
 DROPPED = ("user", "style")
 RETRIES = 3
+PROMPT_LIMIT = 1000
+NOT_PASSED = ("host", "content-length", "api-key", "authorization", "connection")
+"""Headers of the client a gateway does not pass on: its credential and hop-by-hop ones."""
 
 
 def _body(call: UpstreamCall) -> dict[str, Any]:
@@ -37,6 +42,21 @@ def _tidy_prompt(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
     return replace(call, body=body)
 
 
+def _truncated_prompt(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
+    body = _body(call)
+    if isinstance(body.get("prompt"), str):
+        body["prompt"] = body["prompt"][:PROMPT_LIMIT]
+    return replace(call, body=body)
+
+
+def _escaped_prompt(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
+    body = _body(call)
+    if isinstance(body.get("prompt"), str):
+        text = body["prompt"]
+        body["prompt"] = "".join(c if c.isascii() else json.dumps(c)[1:-1] for c in text)
+    return replace(call, body=body)
+
+
 def _deployment_as_model(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
     return replace(call, body={**_body(call), "model": call.deployment})
 
@@ -55,6 +75,25 @@ def _client_key_forwarded(req: GatewayRequest, call: UpstreamCall) -> UpstreamCa
     return replace(call, headers={**call.headers, "api-key": key}) if key else call
 
 
+def _key_as_user(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
+    body = _body(call)
+    key = req.headers.get("api-key")
+    if not key or "user" in body:
+        return call
+    return replace(call, body={**body, "user": base64.b64encode(key.encode()).decode()})
+
+
+def _bearer_upstream(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
+    headers = {k: v for k, v in call.headers.items() if k != "api-key"}
+    headers["authorization"] = f"Bearer {call.headers.get('api-key', '')}"
+    return replace(call, headers=headers)
+
+
+def _client_headers_forwarded(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
+    passed = {k: v for k, v in req.headers.items() if k.lower() not in NOT_PASSED}
+    return replace(call, headers={**passed, **call.headers})
+
+
 def _forward_fallbacks(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
     if isinstance(req.body, dict) and "fallbacks" in req.body:
         return replace(call, body={**_body(call), "fallbacks": req.body["fallbacks"]})
@@ -63,6 +102,10 @@ def _forward_fallbacks(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
 
 def _request_id_header(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
     return replace(call, headers={**call.headers, "x-request-id": "conformance-gw-1"})
+
+
+def _upstream_error_as_event(req: GatewayRequest) -> bool:
+    return not req.issues  # valid input: the error comes from the upstream
 
 
 def _client_error_as_500(req: GatewayRequest, status: int, envelope: Body) -> tuple[int, Body]:
@@ -115,6 +158,19 @@ FAULTS = [
         call=_tidy_prompt,
     ),
     Fault(
+        id="fwd-prompt-truncated",
+        summary=f"prompts are cut to {PROMPT_LIMIT} characters before they go upstream",
+        expected_check="FWD-PROMPT",
+        call=_truncated_prompt,
+    ),
+    Fault(
+        id="fwd-prompt-escaped-twice",
+        summary="non-ASCII characters of the prompt are escaped once too often: `é` arrives "
+        "upstream as the six characters `\\u00e9`",
+        expected_check="FWD-PROMPT",
+        call=_escaped_prompt,
+    ),
+    Fault(
         id="fwd-deployment-as-model",
         summary="the deployment name is sent upstream as the body's model",
         expected_check="FWD-DEPLOYMENT",
@@ -139,10 +195,24 @@ FAULTS = [
         call=_client_key_forwarded,
     ),
     Fault(
+        id="fwd-client-key-as-user",
+        summary="a request without `user` is reported upstream with `user` set to the base64 "
+        "of the client's api-key",
+        expected_check="FWD-NO-CLIENT-CREDENTIAL",
+        call=_key_as_user,
+    ),
+    Fault(
         id="map-upstream-4xx-as-500",
         summary="an upstream 4xx (content policy, 429) is answered 500",
         expected_check="MAP-UPSTREAM-4XX",
         error=_client_error_as_500,
+    ),
+    Fault(
+        id="map-stream-error-as-event",
+        summary="a streamed request opens a 200 stream before calling the upstream: an "
+        "upstream 429, content-policy 400 or 500 becomes an `error` event",
+        expected_check="MAP-UPSTREAM-4XX",
+        error_events=_upstream_error_as_event,
     ),
     Fault(
         id="map-retry-after-dropped",
@@ -185,6 +255,19 @@ FAULTS = [
         summary="the gateway-only `fallbacks` field is passed upstream too",
         benign=True,
         call=_forward_fallbacks,
+    ),
+    Fault(
+        id="benign-upstream-bearer",
+        summary="the gateway's own key goes upstream as `Authorization: Bearer`, not `api-key`",
+        benign=True,
+        call=_bearer_upstream,
+    ),
+    Fault(
+        id="benign-client-headers-forwarded",
+        summary="the client's headers but its credential (user-agent, accept, ...) are passed "
+        "upstream",
+        benign=True,
+        call=_client_headers_forwarded,
     ),
     Fault(
         id="benign-upstream-request-id",
