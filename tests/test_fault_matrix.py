@@ -22,9 +22,9 @@ SMOKE_SEES = [
     for fault_id in DEFECTS
     if fault_id not in SMOKE.blind_faults and FAULTS[fault_id].family != "forwarding"
 ]
-"""A forwarding fault's check judges the two-sided cases only (it reads their upstream
-records), and those are the same in every budget (`upstream_cases` takes none): the standard
-run that flags the fault proves smoke does too."""
+"""A forwarding fault shows on the two-sided cases (the upstream records they read, the
+upstream answers they provoke), and those are the same in every budget (`upstream_cases`
+takes none): the standard run that flags the fault proves smoke does too."""
 FORWARDING_EXAMPLES = 1
 """Forwarding faults act on the two-sided cases: a small random part keeps their runs short."""
 

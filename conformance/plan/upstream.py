@@ -14,6 +14,7 @@ from conformance.model import (
     FALLBACKS_FIELD,
     MODEL_FIELD,
     PROMPT_FIELD,
+    PROVIDER_USAGE,
     STREAM_FIELD,
     UPSTREAM,
     UPSTREAM_FAULT_PREFIX,
@@ -38,6 +39,9 @@ LONG_PROMPT_CHARS: Final = 4000
 TOKEN_FIRST_AFTER: Final = 1000
 """Prompts longer than this carry their token first, so a truncation leaves it readable."""
 TOKEN_ROOM: Final = 64
+ODD_USAGE: Final = ("usage-missing", "usage-null", "usage-odd")
+"""Fake-upstream markers for a success whose `usage` is missing, null, or fractional with
+unknown keys: still a success for the client (rulings, 2026-12-07)."""
 STREAM_FAULTS: Final = (("content-policy", None), ("429", 2.0), ("500", None))
 """Upstream failures known before the first byte: a streamed request keeps their status and
 envelope (rulings, Inputs and statuses)."""
@@ -89,6 +93,8 @@ def upstream_cases(op: Operation, *, model: str, nonce: str) -> list[Case]:
         )
     for name, (title, text) in _fidelity_prompts(op).items():
         specs.append((name, title, {MODEL_FIELD: model, PROMPT_FIELD: text}, {}, None))
+    for kind in ODD_USAGE:
+        specs.append((kind, f"the upstream succeeds with {kind}", {MODEL_FIELD: model}, {}, kind))
     if _can_stream(op):
         for kind, value in STREAM_FAULTS:
             specs.append(
@@ -134,6 +140,9 @@ def _case(
     elif fault == "fallbacks":
         markers = " " + marker("500", model) + " " + marker("500", FALLBACK_MODELS[0])
         tags.append(UPSTREAM_FAULT_PREFIX + fault)
+    elif fault in ODD_USAGE:
+        markers = " " + marker(fault)
+        tags.append(PROVIDER_USAGE)  # a success upstream, not a provoked failure
     elif fault is not None:
         kind, _, value = fault.partition("=")
         markers = " " + marker(kind, value=float(value) if value else None)

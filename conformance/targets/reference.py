@@ -140,7 +140,7 @@ class ReferenceGateway:
     def json(
         self, req: GatewayRequest, status: int, body: Any, headers: dict[str, str] | None = None
     ) -> Response:
-        status = self.fault.status(req, status)
+        status = self.fault.status(req, status, body)
         headers = self.fault.headers(req, status, {"content-type": JSON, **(headers or {})})
         wire, headers = self.fault.wire(req, json.dumps(body).encode(), headers)
         if isinstance(wire, list):

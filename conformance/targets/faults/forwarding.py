@@ -108,6 +108,24 @@ def _upstream_error_as_event(req: GatewayRequest) -> bool:
     return not req.issues  # valid input: the error comes from the upstream
 
 
+def _typed_usage(req: GatewayRequest, body: Body) -> Body:
+    usage = body.get("usage", "absent")
+    if _whole_counts(usage):
+        return body
+    message = f"cannot decode the provider's usage {json.dumps(usage)[:60]} into integer counts"
+    return {"error": {"message": message, "type": "server_error", "code": "decode_error"}}
+
+
+def _whole_counts(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(_whole_counts(v) for v in value.values())
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _decode_error_500(req: GatewayRequest, status: int, body: Any) -> int:
+    return 500 if status == 200 and isinstance(body, dict) and "error" in body else status
+
+
 def _client_error_as_500(req: GatewayRequest, status: int, envelope: Body) -> tuple[int, Body]:
     if req.upstream_status is not None and 400 <= req.upstream_status < 500:
         envelope["status_code"] = 500
@@ -200,6 +218,14 @@ FAULTS = [
         "of the client's api-key",
         expected_check="FWD-NO-CLIENT-CREDENTIAL",
         call=_key_as_user,
+    ),
+    Fault(
+        id="upstream-usage-decoded-strictly",
+        summary="the provider's `usage` is decoded into integer counts: a missing, null or "
+        "fractional usage turns the upstream's images into a 500",
+        expected_check="PROTO-NO-5XX",
+        body=_typed_usage,
+        status=_decode_error_500,
     ),
     Fault(
         id="map-upstream-4xx-as-500",

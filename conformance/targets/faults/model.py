@@ -55,7 +55,7 @@ def _same_targets(req: GatewayRequest, targets: list[str]) -> list[str]:
     return targets
 
 
-def _same_status(req: GatewayRequest, status: int) -> int:
+def _same_status(req: GatewayRequest, status: int, body: Any) -> int:
     return status
 
 
@@ -79,7 +79,7 @@ class Fault:
     - `image(req, index, png)`: replace the bytes of image `index`.
     - `body(req, body)`: rewrite the JSON body of a 200.
     - `frames(req, frames)`: rewrite the SSE frames of a stream (order, content, delays).
-    - `status(req, status)`: rewrite the status of a JSON answer (success or error).
+    - `status(req, status, body)`: rewrite the status of a JSON answer (success or error).
     - `error_events(req)`: answer an error to a streamed request with a 200 stream that
       carries an `error` event instead of the status and envelope.
     - `headers(req, status, headers)`: rewrite the response headers.
@@ -105,7 +105,7 @@ class Fault:
     image: Callable[[GatewayRequest, int, bytes], bytes] = _same_image
     body: Callable[[GatewayRequest, Body], Body] = _same_body
     frames: Callable[[GatewayRequest, list[Frame]], list[Frame]] = _same_frames
-    status: Callable[[GatewayRequest, int], int] = _same_status
+    status: Callable[[GatewayRequest, int, Any], int] = _same_status
     error_events: Callable[[GatewayRequest], bool] = _never
     headers: Callable[[GatewayRequest, int, Headers], Headers] = _same_headers
     wire: Callable[[GatewayRequest, bytes, Headers], tuple[Wire, Headers]] = _same_wire

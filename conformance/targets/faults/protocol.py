@@ -40,7 +40,7 @@ def _empty_prompt_422(req: GatewayRequest) -> Refusal | None:
     return None
 
 
-def _created_201(req: GatewayRequest, status: int) -> int:
+def _created_201(req: GatewayRequest, status: int, body: Body) -> int:
     many_urls = req.response_format == "url" and req.n > 1 and not req.stream
     return 201 if status == 200 and many_urls else status
 
