@@ -169,3 +169,20 @@ def test_prompt_fidelity_names_where_the_prompt_departs() -> None:
     escaped = prompt.replace("é", "\\u00e9")
     doubled = judge("FWD-PROMPT", ex, [record({**c.body, "prompt": escaped})])
     assert fails(doubled) and "U+00E9" in doubled[0].message
+
+
+def test_fallbacks_after_a_refusal_are_a_warning_not_an_order_failure() -> None:
+    c = two_sided({"fallbacks": ["f1", "f2"]}, fault="content-policy")
+    ex = sent(exchange(c, status=400))
+    refused = [
+        record({"model": "dall-e-3"}, status=400, error_code="content_policy_violation"),
+        record({"model": "f1"}, deployment="f1", status=400),
+        record({"model": "f2"}, deployment="f2", status=400),
+    ]
+    assert passes(judge("FALLBACK-NOT-ON-REFUSAL", ex, refused[:1]))
+    spent = judge("FALLBACK-NOT-ON-REFUSAL", ex, refused)
+    assert fails(spent) and "2 more call(s)" in spent[0].message
+    assert passes(judge("FALLBACK-ORDER", ex, refused))  # in order: judged at SHOULD only
+    assert passes(judge("FALLBACK-ORDER", ex, refused[:1]))
+    failing = [record({"model": "dall-e-3"}, status=500), record({"model": "f1"}, status=200)]
+    assert judge("FALLBACK-NOT-ON-REFUSAL", ex, failing) is None

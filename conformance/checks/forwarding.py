@@ -26,6 +26,11 @@ MIN_UPSTREAM_SPREAD_S = 0.2
 KEPT_SPREAD = 0.25
 """A relayed stream's events stay spread over at least this share of the upstream's spread."""
 FAILED = (429, 500, 501, 502, 503, 504)
+"""Upstream answers after which the fallbacks must be tried."""
+REQUEST_CAUSED = (400, 413, 415, 422)
+"""Upstream refusals of the request itself (invalid input, content policy): a fallback may be
+tried after them but should not be (rulings, 2026-12-07: Bifrost tries fallbacks on any
+error)."""
 
 
 def _view(ctx: ExchangeContext) -> UpstreamView | None:
@@ -444,7 +449,8 @@ def fallback_order(ctx: ExchangeContext) -> list[Problem] | None:
                 )
             )
             break
-        if record.get("status") not in FAILED and number < len(records) - 1:
+        status = record.get("status")
+        if status not in FAILED and status not in REQUEST_CAUSED and number < len(records) - 1:
             problems.append(
                 Problem(
                     f"upstream call {number + 1} answered "
@@ -471,6 +477,40 @@ def fallback_order(ctx: ExchangeContext) -> list[Problem] | None:
             )
         )
     return problems
+
+
+@check(
+    id="FALLBACK-NOT-ON-REFUSAL",
+    level=Level.SHOULD,
+    statement="With `fallbacks`, an upstream refusal that the request caused (400 invalid "
+    "input or content policy, 413, 415, 422) is answered without trying the fallbacks.",
+    pointer=f"{REQUEST}/properties/fallbacks",
+    rationale="Another model refuses the same prompt too: the fallbacks cost calls and time for "
+    "nothing. A warning, not a failure: Bifrost itself tries fallbacks on any primary error "
+    "(rulings, 2026-12-07).",
+)
+def fallback_not_on_refusal(ctx: ExchangeContext) -> list[Problem] | None:
+    view, records = _records(ctx)
+    fallbacks = _sent_body(ctx).get(FALLBACKS_FIELD)
+    if view is None or not isinstance(fallbacks, list) or not fallbacks:
+        return None
+    if view.error:
+        return _unreadable(view)
+    refused = next((n for n, r in enumerate(records) if r.get("status") in REQUEST_CAUSED), None)
+    if refused is None:
+        return None
+    spent = len(records) - refused - 1
+    if not spent:
+        return []
+    return [
+        Problem(
+            f"upstream call {refused + 1} refused the request "
+            f"({records[refused].get('status')} {records[refused].get('error_code')}) and "
+            f"{spent} more call(s) followed",
+            "no call after the refusal",
+            f"{spent} call(s)",
+        )
+    ]
 
 
 @check(

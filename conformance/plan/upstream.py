@@ -111,6 +111,12 @@ def upstream_cases(op: Operation, *, model: str, nonce: str) -> list[Case]:
         specs.append(
             ("fallbacks", "primary and first fallback fail upstream", failing, {}, "fallbacks")
         )
+        if _can_stream(op):
+            streamed = {**failing, STREAM_FIELD: True}
+            title = "a streamed request, primary and first fallback fail upstream"
+            specs.append(("stream-fallbacks", title, streamed, {}, "fallbacks"))
+        title = "fallbacks given, the upstream refuses the prompt (content policy)"
+        specs.append(("fallbacks-refused", title, dict(failing), {}, "content-policy"))
         unused = {MODEL_FIELD: model, FALLBACKS_FIELD: [FALLBACK_MODELS[0]]}
         specs.append(
             ("fallbacks-unused", "fallbacks given, the primary succeeds", unused, {}, None)

@@ -88,7 +88,7 @@ class Forwarder:
                 await response.aread()
                 await response.aclose()
                 failure = response
-                if not _worth_a_fallback(response.status_code):
+                if not (_worth_a_fallback(response.status_code) or fault.falls_back_on_any_error):
                     break
         finally:
             if not relayed:

@@ -152,6 +152,10 @@ def _fallbacks_reversed(req: GatewayRequest, targets: list[str]) -> list[str]:
     return targets[:1] + targets[:0:-1]
 
 
+def _no_fallbacks_on_streams(req: GatewayRequest, targets: list[str]) -> list[str]:
+    return targets[:1] if req.stream else targets
+
+
 def _retry_storm(req: GatewayRequest, targets: list[str]) -> list[str]:
     return [target for target in targets for _ in range(RETRIES)]
 
@@ -263,6 +267,20 @@ FAULTS = [
         summary="fallbacks are tried last first",
         expected_check="FALLBACK-ORDER",
         targets=_fallbacks_reversed,
+    ),
+    Fault(
+        id="fallbacks-not-tried-on-streams",
+        summary="a streamed request ignores its fallbacks: the failing primary's error is the "
+        "answer",
+        expected_check="FALLBACK-ORDER",
+        targets=_no_fallbacks_on_streams,
+    ),
+    Fault(
+        id="fallbacks-spent-on-refusals",
+        summary="fallbacks are tried after any upstream error, a content-policy refusal "
+        "included (Bifrost's own behaviour)",
+        expected_check="FALLBACK-NOT-ON-REFUSAL",
+        falls_back_on_any_error=True,
     ),
     Fault(
         id="upstream-retry-storm",

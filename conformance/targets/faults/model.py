@@ -90,7 +90,9 @@ class Fault:
     - `targets(req, deployments)`: the upstream deployments to try in order (the primary, then
       the fallbacks) until one answers;
     - `call(req, call)`: rewrite one upstream request (deployment, query, headers, body);
-    - `buffers_stream`: hold a streamed upstream answer until it ends, then send it.
+    - `buffers_stream`: hold a streamed upstream answer until it ends, then send it;
+    - `falls_back_on_any_error`: try the next fallback after any upstream error, a refusal
+      of the request (400, content policy) included.
     Mapped upstream errors pass through `error` (with `req.upstream_status` set).
     """
 
@@ -112,6 +114,7 @@ class Fault:
     targets: Callable[[GatewayRequest, list[str]], list[str]] = _same_targets
     call: Callable[[GatewayRequest, UpstreamCall], UpstreamCall] = _same_call
     buffers_stream: bool = False
+    falls_back_on_any_error: bool = False
 
     def __post_init__(self) -> None:
         if self.benign == (self.expected_check is not None):
