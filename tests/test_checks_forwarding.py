@@ -3,12 +3,14 @@ records cannot be read, and the edges a gateway may legitimately take."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from exchanges import case, events, exchange, fails, passes, spec
 
 from conformance.checks.registry import ExchangeContext, UpstreamView, get
-from conformance.model import Exchange, SentRequest
+from conformance.model import SHARED_BODY, Exchange, SentRequest
+from conformance.plan.upstream import upstream_cases
 from conformance.spec import JSON
 
 URL = "http://gw/openai/openai/deployments/dep/images/generations?api-version=2024-10-21"
@@ -186,3 +188,23 @@ def test_fallbacks_after_a_refusal_are_a_warning_not_an_order_failure() -> None:
     assert passes(judge("FALLBACK-ORDER", ex, refused[:1]))
     failing = [record({"model": "dall-e-3"}, status=500), record({"model": "f1"}, status=200)]
     assert judge("FALLBACK-NOT-ON-REFUSAL", ex, failing) is None
+
+
+def test_a_body_repeated_for_another_deployment_must_reach_it() -> None:
+    c = two_sided({"n": 1})
+    repeat = replace(c, tags=(*c.tags, SHARED_BODY))
+    ex = sent(exchange(repeat))  # the URL names deployment `dep`
+    first = record(dict(c.body), deployment="dall-e-3")
+    cached = judge("UPSTREAM-CALLS", ex, [first])
+    assert fails(cached) and "a cache answered" in cached[0].message
+    assert passes(judge("UPSTREAM-CALLS", ex, [first, record(dict(c.body))]))
+    assert passes(judge("FWD-DEPLOYMENT", ex, [first, record(dict(c.body))]))
+
+
+def test_the_cache_pair_shares_one_body_and_token() -> None:
+    cases = {c.id: c for c in upstream_cases(spec().operation, model="m", nonce="n")}
+    first, other = cases["upstream-cache-first"], cases["upstream-cache-other"]
+    assert first.body == other.body and set(first.tags) < set(other.tags)
+    assert other.deployment and other.deployment != first.deployment
+    ids = list(cases)
+    assert ids.index(other.id) == ids.index(first.id) + 1

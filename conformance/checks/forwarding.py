@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from conformance.checks._util import short
 from conformance.checks.leaks import CREDENTIAL_HEADERS, credentials, find_leaks
 from conformance.checks.registry import ExchangeContext, Problem, UpstreamView, check
-from conformance.model import FALLBACKS_FIELD, UPSTREAM, Level, provoked_fault
+from conformance.model import FALLBACKS_FIELD, SHARED_BODY, UPSTREAM, Level, provoked_fault
 
 RULING = "rulings, Gateways and their upstream"
 REQUEST = "requestBody/content/application~1json/schema"
@@ -45,7 +45,11 @@ def _unreadable(view: UpstreamView) -> list[Problem]:
 
 def _records(ctx: ExchangeContext) -> tuple[UpstreamView | None, list[dict[str, Any]]]:
     view = _view(ctx)
-    return view, (view.records if view is not None else [])
+    records = view.records if view is not None else []
+    if SHARED_BODY in ctx.case.tags:  # another case sent this body: only this deployment's
+        wanted = _client_deployment(ctx)
+        records = [r for r in records if r.get("deployment") == wanted]
+    return view, records
 
 
 def _sent_body(ctx: ExchangeContext) -> dict[str, Any]:
@@ -516,11 +520,13 @@ def fallback_not_on_refusal(ctx: ExchangeContext) -> list[Problem] | None:
 @check(
     id="UPSTREAM-CALLS",
     level=Level.MUST,
-    statement="A request without `fallbacks` reaches the upstream, and causes at most the target "
-    "profile's number of upstream calls (default one: no retry storm).",
+    statement="A request without `fallbacks` reaches the upstream (a body repeated for another "
+    "deployment too: no cache answers for it), and causes at most the target profile's number "
+    "of upstream calls (default one: no retry storm).",
     pointer="",
     rationale="Retries the caller did not ask for multiply the provider's cost and load; the "
-    f"profile declares a gateway's retries ({RULING}).",
+    f"profile declares a gateway's retries ({RULING}). A cache that answers for another "
+    "deployment serves another model's images (rulings, 2026-12-07).",
 )
 def upstream_calls(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
@@ -528,6 +534,16 @@ def upstream_calls(ctx: ExchangeContext) -> list[Problem] | None:
         return None
     if view.error:
         return _unreadable(view)
+    if not records and SHARED_BODY in ctx.case.tags:
+        return [
+            Problem(
+                f"the same body, sent before for another deployment, was answered {ctx.status} "
+                f"without a call to deployment {_client_deployment(ctx)}: a cache answered for "
+                "another deployment",
+                "one upstream call for this deployment",
+                "none",
+            )
+        ]
     if not records:
         return [
             Problem(

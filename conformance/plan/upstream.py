@@ -8,6 +8,7 @@ a deployment other than the model, an api-version other than the default, fallba
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Final
 
 from conformance.model import (
@@ -15,6 +16,7 @@ from conformance.model import (
     MODEL_FIELD,
     PROMPT_FIELD,
     PROVIDER_USAGE,
+    SHARED_BODY,
     STREAM_FIELD,
     UPSTREAM,
     UPSTREAM_FAULT_PREFIX,
@@ -93,6 +95,10 @@ def upstream_cases(op: Operation, *, model: str, nonce: str) -> list[Case]:
         )
     for name, (title, text) in _fidelity_prompts(op).items():
         specs.append((name, title, {MODEL_FIELD: model, PROMPT_FIELD: text}, {}, None))
+    cached = {MODEL_FIELD: model, "n": _count(op, 1)}
+    specs.append(("cache-first", "a body sent first to the run's deployment", cached, {}, None))
+    title = "the same body again, for another deployment: not answered from a cache"
+    specs.append(("cache-other", title, cached, {"deployment": ROUTED_DEPLOYMENT}, None))
     for kind in ODD_USAGE:
         specs.append((kind, f"the upstream succeeds with {kind}", {MODEL_FIELD: model}, {}, kind))
     if _can_stream(op):
@@ -121,9 +127,21 @@ def upstream_cases(op: Operation, *, model: str, nonce: str) -> list[Case]:
         specs.append(
             ("fallbacks-unused", "fallbacks given, the primary succeeds", unused, {}, None)
         )
-    return [
+    cases = [
         _case(op, number, name, title, body, params, fault, model, nonce)
         for number, (name, title, body, params, fault) in enumerate(specs)
+    ]
+    return _share_body(cases, "upstream-cache-first", "upstream-cache-other")
+
+
+def _share_body(cases: list[Case], first_id: str, other_id: str) -> list[Case]:
+    """`other_id` sent with `first_id`'s very body (its token too), right after it."""
+    first = next(c for c in cases if c.id == first_id)
+    return [
+        replace(c, body=dict(first.body), tags=(*first.tags, SHARED_BODY))
+        if c.id == other_id
+        else c
+        for c in cases
     ]
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import base64
 import json
+from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
+
+from starlette.responses import JSONResponse, Response
 
 from conformance.targets.faults.model import Body, Fault
 from conformance.targets.messages import GatewayRequest, UpstreamCall
@@ -92,6 +95,26 @@ def _bearer_upstream(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
 def _client_headers_forwarded(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
     passed = {k: v for k, v in req.headers.items() if k.lower() not in NOT_PASSED}
     return replace(call, headers={**passed, **call.headers})
+
+
+_CACHE: OrderedDict[str, Body] = OrderedDict()
+CACHE_ENTRIES = 64
+
+
+def _cache_key(req: GatewayRequest) -> str:
+    return json.dumps(req.body, sort_keys=True)  # the body only: the deployment is forgotten
+
+
+def _cached(req: GatewayRequest) -> Response | None:
+    found = _CACHE.get(_cache_key(req)) if not req.stream else None
+    return JSONResponse(found) if found is not None else None
+
+
+def _remember(req: GatewayRequest, body: Body) -> Body:
+    _CACHE[_cache_key(req)] = body
+    while len(_CACHE) > CACHE_ENTRIES:
+        _CACHE.popitem(last=False)
+    return body
 
 
 def _forward_fallbacks(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
@@ -230,6 +253,14 @@ FAULTS = [
         expected_check="PROTO-NO-5XX",
         body=_typed_usage,
         status=_decode_error_500,
+    ),
+    Fault(
+        id="cache-ignores-deployment",
+        summary="a response cache keyed by the body alone answers the same body sent for "
+        "another deployment",
+        expected_check="UPSTREAM-CALLS",
+        intercept=_cached,
+        body=_remember,
     ),
     Fault(
         id="map-upstream-4xx-as-500",
