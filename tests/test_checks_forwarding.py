@@ -208,3 +208,14 @@ def test_the_cache_pair_shares_one_body_and_token() -> None:
     assert other.deployment and other.deployment != first.deployment
     ids = list(cases)
     assert ids.index(other.id) == ids.index(first.id) + 1
+
+
+def test_unknown_fields_are_forwarded_at_should_level() -> None:
+    c = two_sided({"conformance_trace": {"hops": [1, None]}, "user": "u"})
+    ex = sent(exchange(c))
+    assert passes(judge("FWD-UNKNOWN-FIELDS", ex, [record(dict(c.body))]))
+    known = {k: v for k, v in c.body.items() if k != "conformance_trace"}
+    dropped = judge("FWD-UNKNOWN-FIELDS", ex, [record(known)])
+    assert fails(dropped) and dropped[0].actual == "absent"
+    assert passes(judge("FWD-FIELDS", ex, [record(known)]))  # not FWD-FIELDS' (MUST) to judge
+    assert judge("FWD-UNKNOWN-FIELDS", sent(exchange(two_sided())), [record({})]) is None

@@ -124,8 +124,8 @@ def fields(ctx: ExchangeContext) -> list[Problem] | None:
         ]
     problems = []
     for name, value in _sent_body(ctx).items():
-        if name in GATEWAY_ONLY or name == "prompt":
-            continue
+        if name in GATEWAY_ONLY or name == "prompt" or name not in ctx.op.properties:
+            continue  # unknown fields: FWD-UNKNOWN-FIELDS, a SHOULD
         if name not in upstream:
             where = _nested(upstream, name)
             said = f"wrapped into {where}" if where else "dropped"
@@ -145,6 +145,40 @@ def fields(ctx: ExchangeContext) -> list[Problem] | None:
                 )
             )
     return problems
+
+
+@check(
+    id="FWD-UNKNOWN-FIELDS",
+    level=Level.SHOULD,
+    statement="Request fields the document does not name reach the upstream unchanged, at the "
+    "top level of its body.",
+    pointer=REQUEST,
+    rationale="Unknown fields are valid input (no additionalProperties: false) and the provider "
+    "may understand them; a gateway that rebuilds the body from the fields it knows drops them. "
+    "A warning: the document does not promise them (rulings, 2026-12-07).",
+)
+def unknown_fields(ctx: ExchangeContext) -> list[Problem] | None:
+    view, records = _records(ctx)
+    unknown = {k: v for k, v in _sent_body(ctx).items() if k not in ctx.op.properties}
+    if view is None or not unknown:
+        return None
+    if view.error:
+        return _unreadable(view)
+    upstream = _upstream_body(records[0]) if records else None
+    if upstream is None:
+        return None  # FWD-FIELDS and UPSTREAM-CALLS report these
+    return [
+        Problem(
+            f"unknown field {name} did not reach the upstream as sent",
+            f"{name}={short(value)}",
+            short(upstream[name]) if name in upstream else "absent",
+        )
+        for name, value in unknown.items()
+        if name not in GATEWAY_ONLY and upstream.get(name, _ABSENT) != value
+    ]
+
+
+_ABSENT = object()
 
 
 @check(

@@ -41,6 +41,11 @@ LONG_PROMPT_CHARS: Final = 4000
 TOKEN_FIRST_AFTER: Final = 1000
 """Prompts longer than this carry their token first, so a truncation leaves it readable."""
 TOKEN_ROOM: Final = 64
+UNKNOWN_FIELDS: Final = {
+    "conformance_trace": {"id": "trace-1", "hops": [1, "two", None, 2.5]},
+    "conformance_flag": True,
+}
+"""Fields no image document names: valid input, forwarded as sent (SHOULD)."""
 ODD_USAGE: Final = ("usage-missing", "usage-null", "usage-odd")
 """Fake-upstream markers for a success whose `usage` is missing, null, or fractional with
 unknown keys: still a success for the client (rulings, 2026-12-07)."""
@@ -95,6 +100,10 @@ def upstream_cases(op: Operation, *, model: str, nonce: str) -> list[Case]:
         )
     for name, (title, text) in _fidelity_prompts(op).items():
         specs.append((name, title, {MODEL_FIELD: model, PROMPT_FIELD: text}, {}, None))
+    extra = {k: v for k, v in UNKNOWN_FIELDS.items() if k not in op.properties}
+    if extra:
+        title = "fields the document does not name"
+        specs.append(("unknown-fields", title, {MODEL_FIELD: model, **extra}, {}, None))
     cached = {MODEL_FIELD: model, "n": _count(op, 1)}
     specs.append(("cache-first", "a body sent first to the run's deployment", cached, {}, None))
     title = "the same body again, for another deployment: not answered from a cache"

@@ -32,6 +32,11 @@ def _drop_fields(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
     return replace(call, body=body)
 
 
+def _known_fields_only(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
+    known = req.op.properties
+    return replace(call, body={k: v for k, v in _body(call).items() if k in known})
+
+
 def _wrap_fields(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
     body = _body(call)
     extra = {name: body.pop(name) for name in WRAPPED if name in body}
@@ -195,6 +200,13 @@ FAULTS = [
         summary="`user` and `style` reach the upstream wrapped in an `extra_body` object",
         expected_check="FWD-FIELDS",
         call=_wrap_fields,
+    ),
+    Fault(
+        id="fwd-known-fields-only",
+        summary="the upstream body is rebuilt from the fields the document names: unknown "
+        "fields are dropped",
+        expected_check="FWD-UNKNOWN-FIELDS",
+        call=_known_fields_only,
     ),
     Fault(
         id="fwd-tidies-prompt",
