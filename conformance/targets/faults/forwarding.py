@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
@@ -120,6 +121,29 @@ def _remember(req: GatewayRequest, body: Body) -> Body:
     while len(_CACHE) > CACHE_ENTRIES:
         _CACHE.popitem(last=False)
     return body
+
+
+async def _reframed(req: GatewayRequest, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield b": relayed by the gateway\r\nretry: 3000\r\nid: 0\r\n"
+    async for chunk in chunks:
+        yield chunk.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    yield b": upstream done\r\ndata: [DONE]\r\n\r\n"  # no comment-only block: SDKs trip
+
+
+def _upstream_5xx_as_502(req: GatewayRequest, status: int, envelope: Body) -> tuple[int, Body]:
+    if req.upstream_status is not None and req.upstream_status >= 500:
+        envelope["status_code"] = 502
+        return 502, envelope
+    return status, envelope
+
+
+def _own_error_type(req: GatewayRequest, status: int, envelope: Body) -> tuple[int, Body]:
+    error = envelope.get("error")
+    if req.upstream_status is not None and isinstance(error, dict):
+        envelope["type"] = "gateway_error"
+        envelope["error"] = {**error, "type": "upstream_provider_error"}
+        envelope["provider_status"] = req.upstream_status
+    return status, envelope
 
 
 def _forward_fallbacks(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
@@ -355,6 +379,26 @@ FAULTS = [
         "upstream",
         benign=True,
         call=_client_headers_forwarded,
+    ),
+    Fault(
+        id="benign-upstream-5xx-as-502",
+        summary="any upstream 5xx or unreadable answer is answered 502 Bad Gateway",
+        benign=True,
+        error=_upstream_5xx_as_502,
+    ),
+    Fault(
+        id="benign-own-error-type",
+        summary="upstream errors are wrapped in the gateway's own error type, status and "
+        "provider code kept",
+        benign=True,
+        error=_own_error_type,
+    ),
+    Fault(
+        id="benign-relayed-sse-reframed",
+        summary="a relayed stream is reframed: CRLF line ends, a comment, retry: and id: "
+        "lines, a final data: [DONE]",
+        benign=True,
+        relay=_reframed,
     ),
     Fault(
         id="benign-upstream-request-id",

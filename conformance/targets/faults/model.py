@@ -6,7 +6,7 @@ nothing. Hooks receive the parsed request, so a fault can act in one region of t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +63,10 @@ def _never(req: GatewayRequest) -> bool:
     return False
 
 
+def _same_relay(req: GatewayRequest, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    return chunks
+
+
 def _same_call(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
     return call
 
@@ -90,6 +94,7 @@ class Fault:
     - `targets(req, deployments)`: the upstream deployments to try in order (the primary, then
       the fallbacks) until one answers;
     - `call(req, call)`: rewrite one upstream request (deployment, query, headers, body);
+    - `relay(req, chunks)`: rewrite the bytes of a streamed upstream answer as relayed;
     - `buffers_stream`: hold a streamed upstream answer until it ends, then send it;
     - `falls_back_on_any_error`: try the next fallback after any upstream error, a refusal
       of the request (400, content policy) included.
@@ -113,6 +118,7 @@ class Fault:
     wire: Callable[[GatewayRequest, bytes, Headers], tuple[Wire, Headers]] = _same_wire
     targets: Callable[[GatewayRequest, list[str]], list[str]] = _same_targets
     call: Callable[[GatewayRequest, UpstreamCall], UpstreamCall] = _same_call
+    relay: Callable[[GatewayRequest, AsyncIterator[bytes]], AsyncIterator[bytes]] = _same_relay
     buffers_stream: bool = False
     falls_back_on_any_error: bool = False
 
