@@ -150,3 +150,13 @@ def test_model_requested_is_the_model_sent() -> None:
     assert run("ERR-MODEL-REQUESTED", exchange(no_model, status=400, json_body=body)) is None
     del body["extra_fields"]["model_requested"]
     assert run("ERR-MODEL-REQUESTED", exchange(rejected, status=400, json_body=body)) is None
+
+
+def test_model_requested_in_successes_too() -> None:
+    sent = case({"model": "dall-e-3"})
+    echoed = {**image_body(), "extra_fields": {"model_requested": "dall-e-3"}}
+    assert passes(run("ERR-MODEL-REQUESTED", exchange(sent, json_body=echoed)))
+    other = {**image_body(), "extra_fields": {"model_requested": "azure/dall-e-3"}}
+    outcome = run("ERR-MODEL-REQUESTED", exchange(sent, json_body=other))
+    assert fails(outcome) and outcome[0].expected == "dall-e-3"
+    assert run("ERR-MODEL-REQUESTED", exchange(sent, json_body=image_body())) is None

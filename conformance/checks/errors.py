@@ -286,19 +286,21 @@ def _first_token(param: str) -> str:
 @check(
     id="ERR-MODEL-REQUESTED",
     level=Level.SHOULD,
-    statement="Bifrost's `extra_fields.model_requested`, when present, is the model the request "
-    "asked for.",
+    statement="Bifrost's `extra_fields.model_requested`, when present in an error or a 200 "
+    "body, is the model the request asked for.",
     pointer=f"{ERROR_BODY}/properties/extra_fields/properties/model_requested",
     rationale="The envelope describes the request it answers; another model there misleads "
-    "whoever debugs the error, a warning since the field is optional and its meaning only named "
-    "(ruling). The `provider` enum is ERR-ENVELOPE-SCHEMA's.",
+    "whoever debugs the error or bills the success, a warning since the field is optional and "
+    "its meaning only named (ruling). The `provider` enum is ERR-ENVELOPE-SCHEMA's.",
 )
 def model_requested(ctx: ExchangeContext) -> list[Problem] | None:
     body = ctx.body
     extra = body.get("extra_fields") if isinstance(body, dict) else None
     reported = extra.get("model_requested") if isinstance(extra, dict) else None
     sent = ctx.case.body.get(MODEL_FIELD) if isinstance(ctx.case.body, dict) else None
-    if not _error_answer(ctx) or not isinstance(reported, str) or not isinstance(sent, str):
+    success = ctx.status == 200 and not ctx.exchange.is_stream
+    answer = _error_answer(ctx) or (_judged(ctx) and success)
+    if not answer or not isinstance(reported, str) or not isinstance(sent, str):
         return None
     if reported == sent:
         return []

@@ -130,6 +130,11 @@ def _prefixed_model(req: GatewayRequest, status: int, envelope: Body) -> tuple[i
     return status, envelope
 
 
+def _prefixed_model_in_successes(req: GatewayRequest, body: Body) -> Body:
+    extra = {"provider": "azure", "model_requested": f"azure/{req.model}"}
+    return {**body, "extra_fields": extra}
+
+
 def _empty_prompt_502(req: GatewayRequest) -> Refusal | None:
     if not req.sent("prompt") or not isinstance(req.body["prompt"], str) or req.prompt.strip():
         return None
@@ -239,5 +244,12 @@ FAULTS = [
         summary="extra_fields.model_requested is the routed azure/<model>, not the model sent",
         expected_check="ERR-MODEL-REQUESTED",
         error=_prefixed_model,
+    ),
+    Fault(
+        id="model-requested-prefixed-in-successes",
+        summary="200 bodies carry Bifrost's extra_fields with model_requested azure/<model>, "
+        "not the model sent",
+        expected_check="ERR-MODEL-REQUESTED",
+        body=_prefixed_model_in_successes,
     ),
 ]
