@@ -94,6 +94,8 @@ UPSTREAM_TOKEN_PREFIX: Final = "upstream-token:"
 """`upstream-token:T`: the case's prompt carries T; the upstream's records are matched by it."""
 UPSTREAM_FAULT_PREFIX: Final = "upstream-fault:"
 """`upstream-fault:KIND`: the case asks the upstream to fail (a marker in its prompt)."""
+TRAILING_DATA: Final = "trailing-data"
+"""A body with data after its JSON object: judged by ERR-TRAILING-DATA (SHOULD) alone."""
 SHARED_BODY: Final = "upstream-shared-body"
 """A two-sided case that repeats another's body (and token) for another deployment: only the
 upstream calls for its own deployment are its records (a cache must not answer for it)."""

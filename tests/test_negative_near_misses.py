@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
-from conformance.model import STREAM_FIELD
+from conformance.model import STREAM_FIELD, TRAILING_DATA
 from conformance.plan.negative import negative_cases
 from conformance.plan.negative_enums import enum_sites, near_misses, place
 from conformance.plan.positive import base_body
@@ -62,3 +63,11 @@ def test_each_rule_family_is_also_sent_streamed(spec: Spec) -> None:
     for c in streamed:
         assert c.expect == "reject"
         assert not op.request_validator().is_valid(c.body)
+
+
+def test_a_body_with_trailing_data_is_planned_once(spec: Spec) -> None:
+    op = spec.operation
+    found = [c for c in negative_cases(op, base_body(op, "m")) if TRAILING_DATA in c.tags]
+    assert len(found) == 1 and found[0].raw_body is not None
+    head, _, tail = found[0].raw_body.partition(b"}")
+    assert op.request_validator().is_valid(json.loads(head + b"}")) and tail.strip()

@@ -56,7 +56,7 @@ def test_bounds_and_shapes(op: Operation, negatives: list) -> None:
     n_types = [c.body["n"] for c in negatives if c.rule == "type:n"]
     assert 1.5 in n_types and None in n_types and "x" in n_types
     assert not any(isinstance(v, float) and v.is_integer() for v in n_types)
-    raw = {c.raw_body for c in negatives if c.raw_body is not None}
+    raw = {c.raw_body for c in negatives if c.raw_body is not None and c.rule != "body:trailing"}
     assert raw == {b"{not json", b""}
     shapes = [c.body for c in negatives if c.rule == "body:type"]
     assert [] in shapes and "x" in shapes and 1 in shapes

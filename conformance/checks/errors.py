@@ -10,6 +10,7 @@ from conformance.model import (
     EMPTY_PROMPT,
     ENVIRONMENT_STATUSES,
     MODEL_FIELD,
+    TRAILING_DATA,
     UNKNOWN_FIELDS,
     Level,
     body_tags,
@@ -67,8 +68,8 @@ def _ruled_rejection(ctx: ExchangeContext) -> bool:
     applies_to=("negative",),
 )
 def negative_4xx(ctx: ExchangeContext) -> list[Problem] | None:
-    if ctx.case.expect != "reject" or not _judged(ctx):
-        return None
+    if ctx.case.expect != "reject" or not _judged(ctx) or TRAILING_DATA in ctx.case.tags:
+        return None  # trailing data: ERR-TRAILING-DATA, a SHOULD
     if _is_4xx(ctx):
         return []
     rule = f" ({ctx.case.rule})" if ctx.case.rule else ""
@@ -76,6 +77,30 @@ def negative_4xx(ctx: ExchangeContext) -> list[Problem] | None:
         Problem(
             f"expected a 4xx for a request that breaks the spec{rule}, got {ctx.status}"
             f"{_clamped(ctx)}",
+            expected="4xx",
+            actual=str(ctx.status),
+        )
+    ]
+
+
+@check(
+    id="ERR-TRAILING-DATA",
+    level=Level.SHOULD,
+    statement="A body with data after its JSON object (`{...} junk`) is rejected with a 4xx.",
+    pointer="requestBody/content/application~1json",
+    rationale="A JSON text is one value (RFC 8259), so the body is not JSON; a decoder that "
+    "stops after the first value hides a client's broken framing. A warning: the request's "
+    "object itself is valid and common decoders take it (rulings leave it at SHOULD).",
+    applies_to=("negative",),
+)
+def trailing_data(ctx: ExchangeContext) -> list[Problem] | None:
+    if TRAILING_DATA not in ctx.case.tags or not _judged(ctx):
+        return None
+    if _is_4xx(ctx):
+        return []
+    return [
+        Problem(
+            f"expected a 4xx for a JSON object followed by more data, got {ctx.status}",
             expected="4xx",
             actual=str(ctx.status),
         )

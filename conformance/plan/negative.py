@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 from conformance.model import Case
 from conformance.plan.domains import numeric_bounds, sample_value, schema_types
 from conformance.plan.negative_enums import enum_near_misses
+from conformance.plan.negative_framing import trailing_data_case
 from conformance.plan.negative_stream import rejected_at_one_place, streamed_negatives
 from conformance.spec import Operation
 from conformance.spec import escape_pointer as escape_token
@@ -77,7 +78,7 @@ def negative_cases(op: Operation, base: dict[str, Any]) -> list[Case]:
                     pointer=candidate.pointer,
                 )
             )
-    return [*cases, *streamed_negatives(op, cases)]
+    return [*cases, *streamed_negatives(op, cases), trailing_data_case(op, base)]
 
 
 def breaks_one_rule(candidate: Candidate, op: Operation) -> bool:

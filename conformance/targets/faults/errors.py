@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from conformance.targets.faults.edits import failed_on, non_json_body
 from conformance.targets.faults.model import Body, Fault
 from conformance.targets.messages import GatewayRequest, Issue, Refusal
@@ -47,6 +49,18 @@ def _trimmed_enums(req: GatewayRequest, issues: list[Issue]) -> list[Issue]:
 
 def _invalid_stream_as_event(req: GatewayRequest) -> bool:
     return bool(req.issues)
+
+
+def _first_json_value(req: GatewayRequest) -> None:
+    if req.parsed:
+        return None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(req.raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if isinstance(value, dict):
+        req.body, req.parsed, req.raw = value, True, json.dumps(value).encode()
+    return None
 
 
 def _model_from_deployment(req: GatewayRequest, issues: list[Issue]) -> list[Issue]:
@@ -166,6 +180,13 @@ FAULTS = [
         "validation error as an `error` event",
         expected_check="ERR-NEGATIVE-4XX",
         error_events=_invalid_stream_as_event,
+    ),
+    Fault(
+        id="trailing-data-ignored",
+        summary="the body is read with a streaming decoder that stops after the first JSON "
+        "value: `{...} junk` is accepted",
+        expected_check="ERR-TRAILING-DATA",
+        intercept=_first_json_value,
     ),
     Fault(
         id="missing-model-uses-deployment",
