@@ -25,6 +25,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from conformance.gate import decide
 from conformance.model import Status, Verdict
 from conformance.plan.prices import estimate_line
 from conformance.redaction import Redactor
@@ -64,6 +65,7 @@ _VERDICT_STYLE = {
     Verdict.CONFORMANT_WITH_WARNINGS: "bold yellow",
     Verdict.NOT_CONFORMANT: "bold red",
     Verdict.INCONCLUSIVE: "bold yellow",
+    Verdict.INCOMPLETE: "bold yellow",
 }
 
 
@@ -94,6 +96,13 @@ class Console:
         """The dry-run output: what would be sent."""
         self._say(f"dry run (seed {seed}): nothing sent")
         self._say(json.dumps(summary, indent=2, sort_keys=True, default=str))
+        unjudged = summary.get("must_checks_unjudged")
+        if isinstance(unjudged, dict):
+            checks = ", ".join(unjudged["checks"])
+            self._say(
+                f"warning: {unjudged['why']} leaves these MUST checks without a case; the run "
+                f"would be INCOMPLETE (exit 4): {checks}"
+            )
 
     @contextlib.contextmanager
     def progress(self, planned: int | None = None) -> Iterator[Any]:
@@ -126,7 +135,7 @@ class Console:
             yield tick
 
     def summary(self, result: RunResult, paths: dict[str, Path]) -> None:
-        gate = result.gate
+        gate = decide(result)
         verdict = gate.verdict
         line = gate.headline
         report = paths.get("html") or next(iter(paths.values()), None)

@@ -55,6 +55,14 @@ from conformance.profiles import PROFILES
 from conformance.redaction import Redactor
 from conformance.results import CheckResult, EnvironmentProblem, RunResult, Stats
 from conformance.select import in_shard, judgeable, select_checks
+from conformance.unjudged import (
+    Absent,
+    Outcomes,
+    Setup,
+    essential_cases,
+    mark_unjudged,
+    without_case,
+)
 from conformance.urlpolicy import Admission, FetchPolicy
 from conformance.wait import wait_for_gateway
 
@@ -137,11 +145,16 @@ def _full_plan(config: RunConfig) -> Plan:
                 kwargs["max_examples"] = config.max_examples
             if config.max_requests is not None:
                 kwargs["max_requests"] = config.max_requests
+            checks = selected_checks(config)
+            op = config.spec.operation
             if config.checks or config.exclude_checks:
-                checks = selected_checks(config)
-                op = config.spec.operation
                 kwargs["keep"] = lambda case: bool(judgeable([case], checks, op))
+            # A cap keeps one case per MUST check first, where it can.
+            kwargs["essential"] = lambda cases: essential_cases(cases, checks, op)
             plan = build_plan(config.spec.operation, **kwargs)  # type: ignore[arg-type]
+            if plan.cut:
+                # The MUST checks the cap left without a case: named in the coverage.
+                plan.coverage["cut"]["must_checks_dropped"] = without_case(plan.cases, checks, op)
             _PLANS[key] = plan
         return plan
 
@@ -183,6 +196,13 @@ def dry_run_summary(config: RunConfig) -> dict[str, object]:
     )
     summary["image_url_fetches"] = fetches
     summary["requests_estimate"] = len(sent) + fetches
+    in_scope = [
+        c for c in selected_checks(config) if c.family != "forwarding" or _watches_upstream(config)
+    ]
+    unjudged = without_case([*plan.cases, *two_sided], in_scope, op)
+    if unjudged:
+        why = "the request cap" if plan.cut else f"the {config.budget} budget or the document"
+        summary["must_checks_unjudged"] = {"checks": unjudged, "why": why}
     summary["requests_note"] = (
         "cases, two-sided cases, the SDK's probes and the image URLs of a conforming gateway; "
         "re-fetches for the parity check and the shrinking of failures come on top; "
@@ -336,6 +356,8 @@ class _Run:
         self.images = 0
         self.failures = 0
         self.incomplete_reason = ""
+        self.stop_kind = ""
+        self.outcomes = Outcomes()
         self.unsent: list[str] = []
         self.shrunk_checks: set[str] = set()
         self.shrink_requests = 0
@@ -388,6 +410,7 @@ class _Run:
             self._run_scope_checks()
         for result in self.results.values():
             result.settle()
+        self._mark_unjudged(plan, cases)
         coverage = dict(plan.coverage)
         if plan.cut:
             coverage.setdefault("cut", list(plan.cut))
@@ -428,7 +451,33 @@ class _Run:
             incomplete=bool(self.incomplete_reason),
             incomplete_reason=self.incomplete_reason,
             strict=self.config.strict,
+            required=list(self.config.required),
         )
+
+    def _mark_unjudged(self, plan: Plan, cases: list[Case]) -> None:
+        """Name why each check no case judged was not judged (`conformance.unjudged`)."""
+        from conformance.sdk_probe import sdk_installed
+
+        other: list[Case] = []
+        if self.config.shard is not None and self.given_cases is None:
+            other = [c for c in _full_plan(self.config).cases if not self.config.shard.holds(c)]
+        if self.outcomes.suite_error and not self.incomplete_reason:
+            self.incomplete_reason = (
+                f"{len(self.outcomes.suite_error)} case(s) could not be judged: a transport "
+                "error on the suite's side persisted after retries"
+            )
+        setup = Setup(
+            upstream=self.upstream is not None,
+            sdk_installed=sdk_installed(),
+            sdk_note=self.sdk_note,
+            narrowed=self.config.narrowed,
+            budget=self.config.budget,
+            max_requests=self.config.max_requests,
+            stop_kind=self.stop_kind,
+            stop_reason=self.incomplete_reason,
+        )
+        absent = Absent(cut=plan.dropped, other_shards=other)
+        mark_unjudged(self.results, self.checks, self.op, cases, absent, self.outcomes, setup)
 
     def _named(self) -> str:
         """The profile and model preset, as the report names them beside the target."""
@@ -489,6 +538,9 @@ class _Run:
                     exchange = future.result()
                     if exchange is None:
                         self.unsent.append(case.id)
+                        self.outcomes.unsent.add(case.id)
+                    elif exchange.transport_error is Kind.SUITE:
+                        self.outcomes.suite_error.add(case.id)
                     elif exchange.transport_error is not Kind.ABORTED:
                         self._arrived(exchange)
                 if self._should_stop() and not self.incomplete_reason:
@@ -537,10 +589,13 @@ class _Run:
         if self.route_misses >= ROUTE_PREFLIGHT:
             return  # a wrong route is reported as such (nothing judged), not as a cut run
         if self.halt_reason:
+            self.stop_kind = "halted"
             self.incomplete_reason = self.halt_reason
         elif self.config.stop.is_set():
+            self.stop_kind = "interrupted"
             self.incomplete_reason = "interrupted: reports hold what was measured before the stop"
         else:
+            self.stop_kind = "deadline"
             self.incomplete_reason = (
                 f"run deadline of {self.config.max_duration:g}s reached; remaining cases not sent"
             )
@@ -664,9 +719,11 @@ class _Run:
                     message=self.redactor.text(exchange.body[:300].decode("utf-8", "replace")),
                 )
             )
+            self.outcomes.environment.add(case.id)
             if self.progress:
                 self.progress(self.budget.sent, self.failures, len(self.environment))
             return  # credentials or quota describe the environment: no check judges them
+        self.outcomes.judged.add(case.id)
         ctx = ExchangeContext(
             self.spec, self.op, exchange, self._fetch, upstream=self._upstream_view(case)
         )

@@ -1,6 +1,6 @@
 """`summary.md`: the run in a few lines of Markdown, for a CI page (GitHub's job summary).
 
-It shows what the gate decided (`RunResult.gate`, never recomputed): the headline, each
+It shows what the gate decided (`conformance.gate.decide`, the one decision): the headline, each
 failing check with its level, what it means for the gate and its first failure, the counts,
 the baseline, and where report.html is. `append_step_summary` adds it to the file named by
 `GITHUB_STEP_SUMMARY` when a GitHub Actions job runs the suite.
@@ -12,12 +12,12 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from conformance.gate import BaselineEntry, Disposition
+from conformance.gate import Disposition, decide
 from conformance.model import Status
 from conformance.plan.prices import estimate_line
 from conformance.redaction import Redactor
 from conformance.report.atomic import write_atomic
-from conformance.results import CheckResult, RunResult
+from conformance.results import BaselineEntry, CheckResult, RunResult
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 MESSAGE_CHARS = 240
@@ -40,8 +40,11 @@ def _first_failure(check: CheckResult) -> str:
 
 def render_summary(result: RunResult, html_path: Path | str | None = None) -> str:
     """The Markdown summary of `result`."""
-    gate = result.gate
+    gate = decide(result)
     lines = [f"## Gateway conformance: {gate.headline}", ""]
+    scope = "; ".join(gate.scope.phrases())
+    if scope:
+        lines += [f"Scope: {scope}", ""]
     lines += [f"- {reason}" for reason in gate.reasons]
     if gate.reasons:
         lines.append("")
