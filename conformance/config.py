@@ -56,6 +56,12 @@ class Bounds:
     max_stream_s: float = 60.0
     stream_grace_s: float = 2.0
     """How long a stream may stay open once it delivered every image it was asked for."""
+    first_byte_timeout: float | None = None
+    """How long to wait for the status line; None: `total_timeout`."""
+
+    @property
+    def first_byte_s(self) -> float:
+        return min(self.first_byte_timeout or self.total_timeout, self.total_timeout)
 
 
 @dataclass(frozen=True)
@@ -377,7 +383,19 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("timeout", BOUNDS, "per request (s)", type=positive_float, default=60.0),
     Option("connect_timeout", BOUNDS, "connect (s)", type=positive_float, default=5.0),
-    Option("read_timeout", BOUNDS, "between bytes (s)", type=positive_float, default=30.0),
+    Option(
+        "first_byte_timeout",
+        BOUNDS,
+        "wait for the status line (s) (default: --timeout)",
+        type=positive_float,
+    ),
+    Option(
+        "read_timeout",
+        BOUNDS,
+        "between bytes, once the answer started (s)",
+        type=positive_float,
+        default=30.0,
+    ),
     Option("max_body_mb", BOUNDS, "cap on a body read", type=positive_float, default=96.0),
     Option("max_events", BOUNDS, "cap on a stream's events", type=positive_int, default=2000),
     Option("max_stream_s", BOUNDS, "cap on a stream (s)", type=positive_float, default=60.0),
@@ -489,6 +507,7 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
             max_events=v["max_events"],
             max_stream_s=v["max_stream_s"],
             stream_grace_s=v["stream_grace_s"],
+            first_byte_timeout=v["first_byte_timeout"],
         ),
         strict=bool(v["strict"]),
         workers=v["workers"],
