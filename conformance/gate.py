@@ -29,6 +29,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from conformance.environment import environment_lines
 from conformance.errors import ExitCode
 from conformance.model import ENVIRONMENT_STATUSES, Level, Status, Verdict
 from conformance.results import Baseline, BaselineEntry, CheckResult, RunResult
@@ -149,7 +150,7 @@ def decide(result: RunResult, today: date | None = None) -> Gate:
         if verdict is Verdict.NOT_CONFORMANT:
             headline += " · INCOMPLETE"
         reasons.append(f"incomplete: {result.incomplete_reason or 'the run was cut short'}")
-    reasons += scope.reasons()
+    reasons += scope.reasons(out_of_scope=False)
     if baseline.strict and stale and code == ExitCode.OK:
         code = ExitCode.FAILED
         headline += f" · gate failed: {_plural(len(stale), 'stale baseline entry', 'entries')}"
@@ -230,12 +231,7 @@ def _nothing_judged(result: RunResult) -> str:
     if other:  # the runner's route preflight: its message names the URL and likely mistakes
         return f"no MUST check could be judged: {other[0].message}"
     if problems:
-        statuses = sorted({p.status for p in problems})
-        listed = "/".join(str(s) for s in statuses)
-        return (
-            f"no MUST check could be judged: every answer was {listed} "
-            "(credentials or quota, not conformance)"
-        )
+        return "no MUST check could be judged: " + "; ".join(environment_lines(problems))
     return "no MUST check could be judged: no answer was usable"
 
 

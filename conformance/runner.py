@@ -34,6 +34,7 @@ from conformance.checks.registry import (
 from conformance.checks.sse import completion_watch
 from conformance.client import Client, StreamEnd
 from conformance.config import RunConfig, Target, tls_verify
+from conformance.environment import unreachable
 from conformance.errors import TargetUnreachable
 from conformance.evidence import failure_record
 from conformance.model import (
@@ -55,6 +56,7 @@ from conformance.profiles import PROFILES
 from conformance.redaction import Redactor
 from conformance.results import CheckResult, EnvironmentProblem, RunResult, Stats
 from conformance.select import in_shard, judgeable, select_checks
+from conformance.timing import WIDEN, run_deadline, timing_cut
 from conformance.unjudged import (
     Absent,
     Outcomes,
@@ -358,6 +360,12 @@ class _Run:
         self.incomplete_reason = ""
         self.stop_kind = ""
         self.outcomes = Outcomes()
+        self.max_duration = config.max_duration
+        """The whole-run deadline: --max-duration, else one derived from the plan."""
+        self.timing_retries: list[dict[str, str]] = []
+        self.stopping = threading.Event()
+        """Set once the run stops (signal, deadline, halt): what waits on its own clients
+        (the SDK's probes) is cut by it."""
         self.unsent: list[str] = []
         self.shrunk_checks: set[str] = set()
         self.shrink_requests = 0
@@ -393,6 +401,9 @@ class _Run:
                 upstream_cases(self.op, model=self.config.model, nonce=nonce), self.config.shard
             )
         cases = [*plan.cases, *two_sided]
+        if self.max_duration is None:
+            bounds, workers = self.config.bounds, self.config.workers
+            self.max_duration = round(run_deadline(len(cases), bounds, workers), 1)
         with (
             Client(self.target, self.op, self.config.bounds) as client,
             self._cutter(client),
@@ -408,6 +419,8 @@ class _Run:
             self._send_all(two_sided, workers=1)
             self._probe_sdk()
             self._run_scope_checks()
+        if self._should_stop() and not self.incomplete_reason:
+            self._mark_incomplete()  # stopped after the sends (SDK probes, run-scope checks)
         for result in self.results.values():
             result.settle()
         self._mark_unjudged(plan, cases)
@@ -425,6 +438,9 @@ class _Run:
             "note": "the planned cases and the SDK's probes at a paid provider's list prices; "
             "shrinking attempts and retries come on top",
         }
+        coverage["deadline_s"] = self.max_duration
+        if self.timing_retries:
+            coverage["timing_retries"] = self.timing_retries[:50]
         if self.unsent:
             coverage["unsent"] = {
                 "reason": "request budget (--max-requests) spent by url fetches and shrinking",
@@ -515,8 +531,7 @@ class _Run:
                 pass
         except OSError as exc:
             raise TargetUnreachable(
-                f"cannot reach {self.redactor.text(self.target.base_url)}: "
-                f"{exc.strerror or exc.__class__.__name__}"
+                unreachable(self.redactor.text(self.target.base_url), exc)
             ) from exc
 
     def _send_all(self, cases: list[Case], workers: int | None = None) -> None:
@@ -555,7 +570,7 @@ class _Run:
     def _should_stop(self) -> bool:
         if self.config.stop.is_set() or self.halt_reason:
             return True
-        limit = self.config.max_duration
+        limit = self.max_duration
         return bool(limit and time.monotonic() - self.started > limit)
 
     @contextlib.contextmanager
@@ -568,6 +583,7 @@ class _Run:
         def watch() -> None:
             while not done.wait(STOP_POLL_S):
                 if self._should_stop():
+                    self.stopping.set()
                     client.abort()
                     return
 
@@ -597,7 +613,8 @@ class _Run:
         else:
             self.stop_kind = "deadline"
             self.incomplete_reason = (
-                f"run deadline of {self.config.max_duration:g}s reached; remaining cases not sent"
+                f"run deadline of {self.max_duration or 0:g}s reached; what was measured until "
+                "then is reported"
             )
 
     def _exchange(self, case: Case) -> Exchange | None:
@@ -606,13 +623,32 @@ class _Run:
         for attempt in range(MAX_429_RETRIES + 1):
             if not self.budget.take():
                 return exchange
-            exchange = self.client.send(case, self._stream_end(case))
+            exchange = self._timed(case, self.client.send(case, self._stream_end(case)))
             if exchange.status != 429 or attempt == MAX_429_RETRIES or self._should_stop():
                 break
             if provoked_fault(case) is not None:
                 break  # the suite asked the upstream for this 429: it is the answer to judge
             self.config.stop.wait(_retry_after(exchange, attempt))
         return exchange
+
+    def _timed(self, case: Case, exchange: Exchange) -> Exchange:
+        """A failure by time alone (cut at one of the suite's windows) is re-sent once with
+        windows `WIDEN` times wider before it counts; the coverage lists each re-send. Not
+        while the gateway has never answered (an unresponsive one would cost twice)."""
+        if not timing_cut(exchange) or self._should_stop():
+            return exchange
+        if exchange.status is None and not self.client.latencies.answered():
+            return exchange
+        if not self.budget.take():
+            return exchange
+        again = self.client.send(case, self._stream_end(case), widen=WIDEN)
+        outcome = str(again.transport_error or "answered in time")
+        self.timing_retries.append(
+            {"case": case.id, "first": exchange.transport_detail[:200], "re-sent": outcome}
+        )
+        if timing_cut(again):
+            again.transport_detail += f" (also when re-sent with {WIDEN:g}x wider windows)"
+        return again
 
     def _stream_end(self, case: Case) -> StreamEnd | None:
         """When a streamed case has delivered its images (the stream may then close)."""
@@ -856,7 +892,9 @@ class _Run:
             return validator.is_valid(body) and self.budget.take()
 
         names = preset(self.config.budget).sdk_probes
-        self.sdk, self.sdk_note = probe(self.target, self.op, self.config.bounds, allowed, names)
+        self.sdk, self.sdk_note = probe(
+            self.target, self.op, self.config.bounds, allowed, names, stop=self.stopping
+        )
         self.images += sum(o.exchange.case.images_requested(self.op) for o in self.sdk or [])
 
     def _run_scope_checks(self) -> None:

@@ -96,13 +96,15 @@ class Scope:
             out[0] = "client side; " + out[0]
         return parts + out
 
-    def reasons(self) -> list[str]:
-        """One line per group, naming every check."""
+    def reasons(self, out_of_scope: bool = True) -> list[str]:
+        """One line per group, naming every check (the out-of-scope groups too, unless told
+        not to: the verdict line already counts them)."""
         lines = []
         for g in self.unjudged:
             why = f"required (--require) but not run: {g.reason}" if g.required else g.reason
             lines.append(f"not judged ({why}): {', '.join(g.ids)}")
-        lines += [f"out of scope ({g.reason}): {', '.join(g.ids)}" for g in self.out]
+        if out_of_scope:
+            lines += [f"out of scope ({g.reason}): {', '.join(g.ids)}" for g in self.out]
         return lines
 
     def to_dict(self) -> dict[str, Any]:

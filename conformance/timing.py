@@ -17,6 +17,8 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from conformance.config import Bounds
+from conformance.model import Exchange
+from conformance.model import TransportErrorKind as Kind
 
 Answer = Literal["json", "stream"]
 Measure = Literal["first_byte", "gap", "end_lag", "duration"]
@@ -105,3 +107,27 @@ class Latencies:
             stream_cap=scaled(base.stream_cap, "duration"),
             grace=scaled(base.grace, "end_lag", "gap"),
         )
+
+
+TIMING_KINDS = frozenset({Kind.TIMEOUT, Kind.DEADLINE, Kind.LINGER})
+"""Cuts at one of the suite's own time windows: a re-send with wider windows tells a slow
+gateway from one that never answers or never ends."""
+DEADLINE_MARGIN_S = 60.0
+
+
+def timing_cut(exchange: Exchange) -> bool:
+    """Whether `exchange` failed only by time (cut at a window of the suite's)."""
+    return exchange.transport_error in TIMING_KINDS
+
+
+def request_bound(bounds: Bounds) -> float:
+    """The longest one request may take at the configured windows: a JSON answer, or a
+    stream's first-byte wait plus its cap."""
+    return max(bounds.total_timeout, bounds.first_byte_s + bounds.max_stream_s)
+
+
+def run_deadline(requests: int, bounds: Bounds, workers: int) -> float:
+    """The default whole-run deadline: every request at its bound, `workers` at a time (each
+    may be re-sent once with wider windows), plus a margin; shrinking and re-sends share it."""
+    waves = math.ceil(max(1, requests) / max(1, workers))
+    return waves * request_bound(bounds) + request_bound(bounds) * WIDEN + DEADLINE_MARGIN_S

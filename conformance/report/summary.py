@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from conformance.environment import environment_lines
 from conformance.gate import Disposition, decide
 from conformance.model import Status
 from conformance.plan.prices import estimate_line
@@ -45,6 +46,8 @@ def render_summary(result: RunResult, html_path: Path | str | None = None) -> st
     scope = "; ".join(gate.scope.phrases())
     if scope:
         lines += [f"Scope: {scope}", ""]
+        lines += [f"- {line}" for line in gate.scope.reasons() if line.startswith("out of")]
+        lines += [""] if gate.scope.out else []
     lines += [f"- {reason}" for reason in gate.reasons]
     if gate.reasons:
         lines.append("")
@@ -74,11 +77,7 @@ def render_summary(result: RunResult, html_path: Path | str | None = None) -> st
     cost = estimate_line(result.coverage)
     if cost:
         lines.append(cost[0].upper() + cost[1:])
-    if result.environment_problems:
-        lines.append(
-            f"{len(result.environment_problems)} answers were 401/403/429 "
-            "(credentials or quota, not conformance)"
-        )
+    lines += [f"Environment: {line}" for line in environment_lines(result.environment_problems)]
     if result.baseline:
         lines += ["", f"Baseline `{result.baseline.path}`:"]
         for entry in gate.known:
