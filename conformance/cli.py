@@ -34,6 +34,7 @@ EXIT_CODES = """exit codes:
   4  INCOMPLETE: no failure found, but a MUST check in scope (or one --require names) was not
      judged: --max-requests, the run deadline, the budget, a stop signal, a suite-side error"""
 DEFAULT_REPORT_DIR = Path("reports/latest")
+OPERATION_HELP = "the operation: an operationId or 'METHOD /path' (default: the image operation)"
 DEFAULT_REPLAY_DIR = Path("reports/replay")
 REPLAY_OPTIONS = (
     "base_url",
@@ -169,6 +170,7 @@ def _parser(unset: object | None = None) -> argparse.ArgumentParser:
         "--port", type=int, default=8080, help="port (0: a free one; the first line names it)"
     )
     serve.add_argument("--spec", help="OpenAPI document (path or URL)")
+    serve.add_argument("--operation", help=OPERATION_HELP, metavar="ID")
     serve.add_argument("--fault", help="switch on one fault of the catalogue (see --list-faults)")
     serve.add_argument(
         "--narrow",
@@ -200,10 +202,12 @@ def _parser(unset: object | None = None) -> argparse.ArgumentParser:
         "--stream-pace", type=float, default=0.05, help="seconds before each stream event"
     )
     upstream.add_argument("--spec", help="OpenAPI document (path or URL)")
+    upstream.add_argument("--operation", help=OPERATION_HELP, metavar="ID")
     upstream.set_defaults(handler=_cmd_upstream)
 
     checks = sub.add_parser("checks", help="list the check catalogue")
     checks.add_argument("--spec", help="OpenAPI document (for absolute spec pointers)")
+    checks.add_argument("--operation", help=OPERATION_HELP, metavar="ID")
     checks.add_argument("--json", action="store_true", help="machine-readable output")
     checks.set_defaults(handler=_cmd_checks)
 
@@ -229,7 +233,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from conformance.gate import decide
     from conformance.report import check_report_dir, write_reports
     from conformance.report.summary import append_step_summary
-    from conformance.runner import dry_run_summary, run
+    from conformance.run import dry_run_summary, run
 
     args = _with_config_file(args)
     _check_fault(args.fault)
@@ -249,6 +253,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         out.plan(dry_run_summary(config), seed=args.seed)
         return EXIT_OK
     out.starting(config.base_url or "embedded reference gateway", config.spec, args.seed)
+    _spec_notes(out, config.spec.notes)
     _stop_on_signals(config.stop)
     planned = int(str(dry_run_summary(config)["requests_estimate"]))
     if config.max_requests:
@@ -268,6 +273,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return int(gate.exit_code)
 
 
+def _spec_notes(out: Any, notes: list[str], shown: int = 3) -> None:
+    """The document's validation findings outside the operation under test: not fatal, said."""
+    for note in notes[:shown]:
+        out.note(f"note: {note}")
+    if len(notes) > shown:
+        out.note(f"note: {len(notes) - shown} more findings outside the operation under test")
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from conformance.spec import load_spec, narrow
     from conformance.targets.faults import FAULTS
@@ -279,7 +292,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             print(f"{fault.id:40} {flag:28} {fault.summary}")
         return EXIT_OK
     _check_fault(args.fault)
-    spec = narrow(load_spec(args.spec), args.narrow)
+    spec = narrow(load_spec(args.spec, operation=args.operation), args.narrow)
 
     def announce(url: str) -> None:
         # The first line names the address actually bound (`--port 0`), for scripts to read.
@@ -311,7 +324,9 @@ def _cmd_upstream(args: argparse.Namespace) -> int:
         key=args.key or None, model_family=args.model_family, pace_s=args.stream_pace
     )
     try:
-        serve_upstream(load_spec(args.spec), settings, host=args.host, port=args.port)
+        serve_upstream(
+            load_spec(args.spec, operation=args.operation), settings, host=args.host, port=args.port
+        )
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
     return EXIT_OK
@@ -322,7 +337,7 @@ def _cmd_checks(args: argparse.Namespace) -> int:
     from conformance.listing import print_catalogue
     from conformance.spec import load_spec
 
-    op = load_spec(args.spec, validate=False).operation
+    op = load_spec(args.spec, validate=False, operation=args.operation).operation
     print_catalogue(catalogue(), op, as_json=args.json)
     return EXIT_OK
 
@@ -373,7 +388,7 @@ def _list_plan(config: RunConfig, report_dir: Path) -> int:
 
     from conformance.plan.listing import case_line, plan_document
     from conformance.report.atomic import write_atomic
-    from conformance.runner import dry_run_summary, make_plan
+    from conformance.run import dry_run_summary, make_plan
 
     plan = make_plan(config)
     summary = dry_run_summary(config)
@@ -392,7 +407,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from conformance.replay import replay_config
     from conformance.report import write_reports
     from conformance.report.jsonreport import load_results
-    from conformance.runner import run
+    from conformance.run import run
 
     args = _with_config_file(args, REPLAY_OPTIONS)
     saved = load_results(_readable(args.results))

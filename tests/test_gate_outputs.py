@@ -48,7 +48,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], out: Path, *args: str) -> Output
     )
 
 
-CLIENT_SIDE = "client side; 10 two-sided MUST checks (and 1 below MUST) not run: add --upstream"
+CLIENT_SIDE = "client side; 10 two-sided MUST checks (and 3 below MUST) not run: add --upstream"
 """The scope of a run whose embedded gateway draws a fault itself (no upstream)."""
 
 
