@@ -8,7 +8,7 @@ import pytest
 from conformance.config import RunConfig
 from conformance.model import Status
 from conformance.plan.presets import SMOKE
-from conformance.runner import run
+from conformance.run import run
 from conformance.spec import Spec
 from conformance.targets.faults import FAULTS, Fault
 from conformance.targets.server import running_gateway
