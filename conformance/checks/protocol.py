@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance.checks.registry import ExchangeContext, Problem, check
-from conformance.model import ENVIRONMENT_STATUSES, Level
+from conformance.model import CUT_KINDS, ENVIRONMENT_STATUSES, Level
 from conformance.model import TransportErrorKind as Kind
 from conformance.spec import JSON, SSE
 
@@ -29,8 +29,12 @@ INCOMPLETE_KINDS = {
 )
 def responds(ctx: ExchangeContext) -> list[Problem] | None:
     kind = ctx.exchange.transport_error
-    if kind is None:
+    if kind is None or kind is Kind.LINGER:
+        # A stream that delivered every expected event and then stayed open answered whole:
+        # how it ends is SSE-TERMINATES's to judge, once.
         return [] if ctx.status is not None else None
+    if ctx.exchange.is_stream and kind in CUT_KINDS:
+        return None  # a stream cut at a bound did not end: SSE-TERMINATES fails it, once
     if kind not in INCOMPLETE_KINDS:
         return None  # unreachable target or a client-side failure: not the gateway's answer
     detail = ctx.exchange.transport_detail
@@ -76,6 +80,8 @@ def status_declared(ctx: ExchangeContext) -> list[Problem] | None:
     if ctx.provoked_upstream_failure:
         return None  # e.g. a 502 for a failure the suite provoked upstream: MAP- checks judge it
     status = ctx.status or 0
+    if _outcome_status(ctx):
+        return None  # PROTO-STATUS-DOCUMENTED judges it at MUST
     if ctx.op.is_declared(status):
         return []
     declared = ", ".join(ctx.op.declared_statuses)
@@ -83,6 +89,46 @@ def status_declared(ctx: ExchangeContext) -> list[Problem] | None:
         Problem(
             f"expected one of the declared statuses {declared}, got {status}",
             expected=declared,
+            actual=str(status),
+        )
+    ]
+
+
+def _outcome_status(ctx: ExchangeContext) -> bool:
+    """A 2xx answer to a valid request, or a 4xx answer to an invalid one: a status that says
+    the request's outcome, which clients and SDKs branch on."""
+    status = ctx.status or 0
+    if ctx.valid_request:
+        return 200 <= status < 300
+    return ctx.case.expect == "reject" and 400 <= status < 500
+
+
+@check(
+    id="PROTO-STATUS-DOCUMENTED",
+    level=Level.MUST,
+    statement="A valid request that succeeds is answered with a success status the operation "
+    "documents (200), an invalid one with an error status it documents (400): not 201, 202, "
+    "422 or 415.",
+    pointer="responses",
+    rationale="Clients and the official SDKs branch on the documented codes; a success or a "
+    "rejection under another code breaks them (rulings, Inputs and statuses). A status the "
+    "document covers with `4XX` or `default` is documented; 401/403/429 are environment.",
+)
+def status_documented(ctx: ExchangeContext) -> list[Problem] | None:
+    if not ctx.answered or ctx.status in ENVIRONMENT_STATUSES or ctx.provoked_upstream_failure:
+        return None
+    if not _outcome_status(ctx):
+        return None  # other statuses: PROTO-STATUS-DECLARED, PROTO-NO-5XX, ERR-NEGATIVE-4XX
+    status = ctx.status or 0
+    if ctx.op.is_declared(status):
+        return []
+    family = "2" if status < 300 else "4"
+    documented = [s for s in ctx.op.declared_statuses if s[:1] == family] or ["none"]
+    what = "success" if family == "2" else "rejection of invalid input"
+    return [
+        Problem(
+            f"expected a documented status for a {what} ({', '.join(documented)}), got {status}",
+            expected=", ".join(documented),
             actual=str(status),
         )
     ]
