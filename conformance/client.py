@@ -38,6 +38,7 @@ from conformance.model import (
     FetchResult,
     SentRequest,
     StreamEvent,
+    accept_header,
 )
 from conformance.model import (
     TransportErrorKind as Kind,
@@ -105,6 +106,7 @@ class Client:
                 cookies=_no_cookies(),
                 verify=tls_verify(self.target.ca_bundle),
             )
+            del client.headers["accept"]  # each request says its own (a case may send none)
             with self._in_flight_lock:
                 self._clients.append(client)
             self._local.http = client
@@ -173,7 +175,7 @@ class Client:
         body = case.raw_body if case.raw_body is not None else json.dumps(case.body).encode()
         headers = {
             "content-type": case.content_type,
-            "accept": "application/json, text/event-stream",
+            **accept_header(case),
             "accept-encoding": ACCEPT_ENCODING,
             "user-agent": f"gateway-conformance/{__version__}",
         }
@@ -293,7 +295,7 @@ class Client:
             wanted = httpx.URL(url)
         except (httpx.InvalidURL, UnicodeError) as exc:
             return FetchResult(error=Kind.PROTOCOL, detail=f"not a valid URL: {exc}"), None
-        headers = {"accept-encoding": ACCEPT_ENCODING}
+        headers = {"accept": "*/*", "accept-encoding": ACCEPT_ENCODING}
         extensions: dict[str, Any] = {}
         target = wanted
         if address is not None:

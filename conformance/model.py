@@ -105,6 +105,10 @@ UPSTREAM_TOKEN_PREFIX: Final = "upstream-token:"
 """`upstream-token:T`: the case's prompt carries T; the upstream's records are matched by it."""
 UPSTREAM_FAULT_PREFIX: Final = "upstream-fault:"
 """`upstream-fault:KIND`: the case asks the upstream to fail (a marker in its prompt)."""
+DEFAULT_ACCEPT: Final = "application/json, text/event-stream"
+ACCEPT_PREFIX: Final = "accept:"
+"""`accept:VALUE`: the case is sent with `Accept: VALUE`, and `accept:` with no Accept header
+(the body's `stream` decides streaming, not the Accept header)."""
 TRAILING_DATA: Final = "trailing-data"
 """A body with data after its JSON object: judged by ERR-TRAILING-DATA (SHOULD) alone."""
 SHARED_BODY: Final = "upstream-shared-body"
@@ -181,6 +185,14 @@ def stream_exclusive_fields(op: Operation) -> list[str]:
         for name, schema in op.properties.items()
         if name != STREAM_FIELD and _STREAM_EXCLUSIVE.search(str(schema.get("description", "")))
     ]
+
+
+def accept_header(case: Case) -> dict[str, str]:
+    """The Accept header `case` is sent with (empty: none at all)."""
+    chosen = next((t[len(ACCEPT_PREFIX) :] for t in case.tags if t.startswith(ACCEPT_PREFIX)), None)
+    if chosen is None:
+        return {"accept": DEFAULT_ACCEPT}
+    return {"accept": chosen} if chosen else {}
 
 
 def stream_tag(name: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from conformance.model import PROMPT_FIELD, RANDOM, Case
 from conformance.plan import budget
+from conformance.plan.accept import accept_cases
 from conformance.plan.cheap import ImageCost
 from conformance.plan.coverage import plan_coverage, reached
 from conformance.plan.domains import columns, value_key
@@ -17,6 +18,7 @@ from conformance.plan.negative import negative_cases
 from conformance.plan.positive import (
     base_body,
     boundary_cases,
+    cheap_body,
     pairwise_cases,
     positive_case,
     rows_prompts,
@@ -111,6 +113,7 @@ def build_plan(
             cost=cost,
             prompts_sent=rows_prompts(pairs),
         ),
+        *(accept_cases(op, cheap_body(op, model, cheapest)) if chosen.accept_variants else ()),
     ]
     explicit = [*pairs, *named]
     seen = frozenset(body_key(c.body) for c in explicit if _plain(c))
