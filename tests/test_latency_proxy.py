@@ -103,3 +103,13 @@ def test_a_provider_5s_per_answer_with_events_1_5s_apart_passes(spec: Spec, gate
 def test_a_provider_35s_per_image_passes(spec: Spec, gateway: str) -> None:
     latency = Latency(delay_s=35.0, seed=5)
     assert_no_false_failure(behind_proxy(spec, gateway, latency, Bounds(), streams=1, answers=1))
+
+
+def test_the_proxy_forwards_the_path_as_sent(spec: Spec, gateway: str) -> None:
+    # A deployment with an escaped slash, space and percent must reach the gateway escaped.
+    base = RunConfig(spec=spec, checks=("ERR-VALID-ACCEPTED",), shrink=False)
+    escaped = [c for c in make_plan(base).cases if c.id.startswith("deployment-escaped")]
+    assert escaped, "the plan has no escaped deployment: no proof"
+    with running_latency_proxy(gateway, Latency()) as url:
+        result = run(replace(base, base_url=url), cases=escaped)
+    assert_no_false_failure(result)

@@ -52,12 +52,11 @@ def latency_app(upstream: str, latency: Latency) -> Starlette:
     async def forward(request: Request) -> Response:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
         headers["accept-encoding"] = "identity"  # events are split on plain bytes
+        # The path as sent (percent-escapes kept: `%2F` in a deployment is not a slash).
+        raw = request.scope.get("raw_path") or request.url.path.encode()
+        target = raw.decode("ascii") + (f"?{request.url.query}" if request.url.query else "")
         outbound = client.build_request(
-            request.method,
-            request.url.path,
-            params=request.url.query or None,
-            headers=headers,
-            content=await request.body(),
+            request.method, target, headers=headers, content=await request.body()
         )
         answer = await client.send(outbound, stream=True)
         await asyncio.sleep(latency.delay_s + chance.uniform(0.0, latency.jitter_s))
