@@ -195,3 +195,46 @@ def test_a_narrowed_or_smoke_run_names_why_checks_were_not_run(spec: Spec) -> No
     narrowed = replace(Setup(False, False), narrowed=("stream=false",))
     mark_unjudged(fresh, checks, spec.operation, [], Absent(), Outcomes(), narrowed)
     assert fresh["SSE-PARITY"].unjudged_kind == "narrowed"
+
+
+def handles_sigterm(pid: int) -> bool:
+    """Whether process `pid` has a handler for SIGTERM (Linux: SigCgt in /proc)."""
+    import signal
+
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    mask = next((line.split()[1] for line in status.splitlines() if line.startswith("SigCgt")), "0")
+    return bool(int(mask, 16) & (1 << (signal.SIGTERM - 1)))
+
+
+@pytest.mark.parametrize("after_s", [0.0, 3.0], ids=["while-planning", "while-sending"])
+def test_sigterm_at_any_phase_writes_incomplete_reports(tmp_path: Path, after_s: float) -> None:
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    with serving(hb.endless_sse) as server:
+        command = [sys.executable, "-m", "conformance.cli", "run", "--base-url", server.url]
+        command += ["--report-dir", str(tmp_path), "--workers", "2", "-q"]
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            caught = time.monotonic() + 60
+            while not handles_sigterm(proc.pid) and time.monotonic() < caught:
+                time.sleep(0.02)  # the CLI's handler is in place: from here on it must hold
+            time.sleep(after_s)
+            proc.send_signal(signal.SIGTERM)
+            sent = time.monotonic()
+            out, err = proc.communicate(timeout=60)
+            waited = time.monotonic() - sent
+        finally:
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+    assert proc.returncode in (1, 4), out + err
+    assert waited < 30, f"the run took {waited:.1f}s to stop"
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["incomplete"] is True and results["gate"]["exit_code"] == proc.returncode
