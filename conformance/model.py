@@ -43,6 +43,7 @@ class Verdict(StrEnum):
     CONFORMANT_WITH_WARNINGS = "CONFORMANT WITH WARNINGS"
     NOT_CONFORMANT = "NOT CONFORMANT"
     INCONCLUSIVE = "INCONCLUSIVE"
+    INCOMPLETE = "INCOMPLETE"
 
 
 class TransportErrorKind(StrEnum):
@@ -62,11 +63,21 @@ class TransportErrorKind(StrEnum):
     """Cut by the suite (the run was stopped): says nothing of the gateway."""
     NOT_FETCHED = "not-fetched"
     """A URL the suite chose not to fetch (budget spent, address not allowed): not judged."""
+    LINGER = "linger"
+    """A stream that delivered every expected event, then stayed open past the grace window:
+    SSE-TERMINATES judges it; the answer itself was complete."""
+    SUITE = "suite"
+    """The suite's own transport failed (its socket, pool, file descriptors) after retries:
+    says nothing of the gateway, and leaves the case unjudged."""
 
 
-CUT_KINDS: Final = frozenset({TransportErrorKind.DEADLINE, TransportErrorKind.STREAM_TOO_LONG})
+CUT_KINDS: Final = frozenset(
+    {TransportErrorKind.DEADLINE, TransportErrorKind.STREAM_TOO_LONG, TransportErrorKind.LINGER}
+)
 """Kinds of a response the suite cut at one of its bounds."""
-SUITE_KINDS: Final = frozenset({TransportErrorKind.ABORTED, TransportErrorKind.NOT_FETCHED})
+SUITE_KINDS: Final = frozenset(
+    {TransportErrorKind.ABORTED, TransportErrorKind.NOT_FETCHED, TransportErrorKind.SUITE}
+)
 """Kinds that describe the suite's own choice, not the gateway: no check judges them."""
 
 ENVIRONMENT_STATUSES: Final = frozenset({401, 403, 429})
