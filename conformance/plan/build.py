@@ -27,6 +27,7 @@ from conformance.plan.presets import DEFAULT_PRESET, STANDARD, Preset, preset
 from conformance.plan.prices import PriceTable, estimate, load_price_table
 from conformance.plan.prompts import TEXT_PROMPTS
 from conformance.plan.strategies import body_key, draw_bodies
+from conformance.plan.validity import BodyJudge, require_understood
 from conformance.spec import Operation
 
 DEFAULT_MODEL: Final = "dall-e-3"
@@ -83,6 +84,9 @@ def build_plan(
     can judge); then, with `max_requests`, at most that many are kept, coverage-critical
     ones first.
     """
+    require_understood(op)
+    judge = BodyJudge(op)
+    judge.require_valid_base(base_body(op, model))
     chosen = preset(budget_name)
     cost = ImageCost(op, model, prices or load_price_table())
     cheapest = cost.cheapest()
@@ -114,7 +118,8 @@ def build_plan(
     examples = chosen.max_examples if max_examples is None else max_examples
     randoms = _random_cases(op, model, seed, examples, seen)
     negatives = negative_cases(op, base_body(op, model))
-    cases = [*negatives, *explicit, *randoms]
+    valid, refused = judge.split([*explicit, *randoms])
+    cases = [*negatives, *valid]
     tiers = {
         **_pair_tiers(op, pairs),
         **{c.id: budget.NAMED for c in named},
@@ -124,6 +129,7 @@ def build_plan(
     selected = cases if keep is None else [c for c in cases if keep(c)]
     kept, cut = budget.apply_budget(selected, tiers, max_requests)
     coverage = plan_coverage(op, kept)
+    coverage["refused_by_schema"] = refused
     if keep is not None:
         coverage["selection"] = {"planned": len(cases), "kept": len(selected)}
     coverage["plan"] = {

@@ -14,12 +14,12 @@ from conformance.plan.domains import (
     field_values,
     json_value,
     numeric_bounds,
-    schema_types,
     stream_compatible,
     value_key,
 )
 from conformance.plan.pairwise import describe, pairs_in, required_pairs
 from conformance.spec import Operation
+from conformance.spec.schema import types as schema_types
 
 
 def valid_bodies(cases: list[Case]) -> list[dict[str, Any]]:

@@ -16,9 +16,10 @@ from typing import Any, Final
 from jsonschema import Draft202012Validator
 
 from conformance.model import Case
-from conformance.plan.domains import numeric_bounds, sample_value, schema_types
+from conformance.plan.domains import numeric_bounds, sample_value
 from conformance.spec import Operation
 from conformance.spec import escape_pointer as escape_token
+from conformance.spec.schema import types as schema_types
 
 WRONG_TYPES: Final[tuple[tuple[str, Any], ...]] = (
     ("string", "x"),
@@ -92,7 +93,7 @@ def _candidates(op: Operation, base: dict[str, Any]) -> Iterator[Candidate]:
         title = f"required field {name} missing"
         yield Candidate(f"required:{name}", f"{schema_pointer}/required", "missing", title, body)
     for name, schema in op.properties.items():
-        pointer = f"{schema_pointer}/properties/{escape_token(name)}"
+        pointer = op.field_pointer(name)
         yield from _wrong_types(name, schema, base, pointer)
         yield from _enum_violations(name, schema, base, pointer)
         yield from _bound_violations(name, schema, base, pointer)
@@ -145,8 +146,8 @@ def _enum_violations(
     name: str, schema: dict[str, Any], base: dict[str, Any], pointer: str
 ) -> Iterator[Candidate]:
     listed = schema.get("enum")
-    if not listed:
-        return
+    if not listed or schema.get("openEnum"):
+        return  # an open enum (OpenAI's `anyOf: [{type: string}, {enum}]`) takes any string
     outside: list[Any] = []
     for value in listed:
         if isinstance(value, str):

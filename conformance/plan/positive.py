@@ -26,13 +26,13 @@ from conformance.plan.domains import (
     field_values,
     numeric_bounds,
     sample_value,
-    schema_types,
     size_families,
     stream_compatible,
 )
 from conformance.plan.pairwise import Cost, covering_array, covering_values, no_cost
 from conformance.plan.prompts import BASE_PROMPT, TEXT_PROMPTS
 from conformance.spec import Operation
+from conformance.spec.schema import types as schema_types
 
 API_VERSION_PARAM: Final = "api-version"
 DEPLOYMENT_PARAM: Final = "deployment-id"
@@ -56,13 +56,18 @@ EXTENSION_CASES: Final[tuple[tuple[str, str, dict[str, Any], str | None], ...]] 
 )
 """OpenAI's image request fields the spec does not name (valid input under the rulings), sent
 with a response_format the run may use: case label, title, fields, response_format."""
+_ALWAYS_SENT: Final = (MODEL_FIELD, PROMPT_FIELD)
 STREAM_EXTENSIONS: Final = {"partial_images": 2, "output_format": "jpeg", "moderation": "low"}
 
 
 def base_body(op: Operation, model: str) -> dict[str, Any]:
-    """The smallest valid body: required fields only (the run's model, a plain prompt)."""
+    """The smallest valid body: required fields (the run's model, a plain prompt), and model
+    and prompt wherever the schema declares them, required or not (OpenAI's model is optional:
+    the run names the one it pays for)."""
     body: dict[str, Any] = {}
-    for name in op.required_fields:
+    for name in dict.fromkeys([*op.required_fields, *_ALWAYS_SENT]):
+        if name not in op.properties and name not in op.required_fields:
+            continue
         if name == MODEL_FIELD:
             body[name] = model
         elif name == PROMPT_FIELD:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from conformance.errors import SpecError
+from conformance.spec.schema import Field, fields, required
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -53,16 +54,29 @@ class Operation:
     pointer: str
     _validators: dict[str, Draft202012Validator] = field(default_factory=dict, repr=False)
 
+    @cached_property
+    def request_fields(self) -> dict[str, Field]:
+        """The request's fields wherever they sit in the schema, each read into a flat view
+        (`conformance.spec.schema`): the same contract in any style reads the same."""
+        return fields(self.request_schema)
+
     @property
     def properties(self) -> dict[str, dict[str, Any]]:
-        return dict(self.request_schema.get("properties", {}))
+        return {name: dict(f.schema) for name, f in self.request_fields.items()}
 
-    @property
+    @cached_property
     def required_fields(self) -> list[str]:
-        return list(self.request_schema.get("required", []))
+        return required(self.request_schema)
 
     def field_schema(self, name: str) -> dict[str, Any]:
-        return dict(self.properties.get(name, {}))
+        found = self.request_fields.get(name)
+        return dict(found.schema) if found else {}
+
+    def field_pointer(self, name: str) -> str:
+        """The absolute pointer of a field's schema (through allOf / anyOf where it sits)."""
+        found = self.request_fields.get(name)
+        relative = found.pointer if found else f"/properties/{escape_pointer(name)}"
+        return self.request_pointer + relative
 
     def default(self, name: str, fallback: Any = None) -> Any:
         return self.field_schema(name).get("default", fallback)
