@@ -177,7 +177,7 @@ def usage_sum(ctx: ExchangeContext) -> list[Problem] | None:
     usage = body.get("usage") if isinstance(body, dict) else None
     if not json_answer(ctx) or not isinstance(usage, dict):
         return None
-    usage_schema = (ctx.op.response_schema(200, JSON) or {}).get("properties", {}).get("usage")
+    usage_schema = ctx.op.response_field(200, JSON, "usage")
     return usage_problems(usage, usage_schema, "usage")
 
 

@@ -68,9 +68,7 @@ class EventTypes:
 
 def event_types(op: Operation) -> EventTypes:
     """Read the completed and error event types from the stream schema's `type` enum."""
-    enum = ((op.response_schema(200, SSE) or {}).get("properties", {}).get("type") or {}).get(
-        "enum", []
-    )
+    enum = op.response_field(200, SSE, "type").get("enum", [])
     names = [v for v in enum if isinstance(v, str)]
     return EventTypes(
         completed=next((v for v in names if v.endswith("completed")), None),
@@ -602,7 +600,7 @@ def usage_sum(ctx: ExchangeContext) -> list[Problem] | None:
     with_usage = [f for f in objects(ctx) if isinstance(f.payload.get("usage"), dict)]
     if not with_usage:
         return None
-    usage_schema = (ctx.op.response_schema(200, SSE) or {}).get("properties", {}).get("usage")
+    usage_schema = ctx.op.response_field(200, SSE, "usage")
     problems: list[Problem] = []
     for frame in with_usage:
         where = f"{_where(frame)} usage"

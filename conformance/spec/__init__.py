@@ -101,6 +101,13 @@ class Operation:
     def response_schema(self, status: int | str, media_type: str) -> dict[str, Any] | None:
         return self._response_entry(status).get(media_type)
 
+    def response_field(self, status: int | str, media_type: str, name: str) -> dict[str, Any]:
+        """The flat view of one property of a response schema, wherever it sits (a stream's
+        `oneOf` of event types reads as one `type` enum); `{}` when not declared."""
+        schema = self.response_schema(status, media_type)
+        found = fields(schema).get(name) if schema is not None else None
+        return dict(found.schema) if found else {}
+
     def response_pointer(self, status: int | str, media_type: str) -> str:
         key = self._status_key(status) or str(status)
         return f"{self.pointer}/responses/{key}/content/{escape_pointer(media_type)}/schema"
