@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from conformance.model import PROMPT_FIELD, RANDOM, Case
 from conformance.plan import budget
+from conformance.plan.branches import branch_cases
 from conformance.plan.cheap import ImageCost
 from conformance.plan.coverage import plan_coverage, reached
 from conformance.plan.domains import columns, value_key
@@ -17,6 +18,7 @@ from conformance.plan.negative import negative_cases
 from conformance.plan.positive import (
     base_body,
     boundary_cases,
+    cheap_body,
     pairwise_cases,
     positive_case,
     rows_prompts,
@@ -118,11 +120,12 @@ def build_plan(
     examples = chosen.max_examples if max_examples is None else max_examples
     randoms = _random_cases(op, model, seed, examples, seen)
     negatives = negative_cases(op, base_body(op, model))
-    valid, refused = judge.split([*explicit, *randoms])
+    covering = branch_cases(op, cheap_body(op, model, cheapest), [*explicit, *randoms])
+    valid, refused = judge.split([*explicit, *covering, *randoms])
     cases = [*negatives, *valid]
     tiers = {
         **_pair_tiers(op, pairs),
-        **{c.id: budget.NAMED for c in named},
+        **{c.id: budget.NAMED for c in [*named, *covering]},
         **_negative_tiers(negatives),
         **{c.id: budget.RANDOM for c in randoms},
     }

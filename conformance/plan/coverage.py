@@ -33,6 +33,7 @@ def plan_coverage(op: Operation, cases: list[Case]) -> dict[str, Any]:
     return {
         "fields": {name: _field_coverage(name, op, bodies) for name in op.properties},
         "pairs": _pair_coverage(op, bodies),
+        "branches": branch_coverage(op, bodies),
         "negatives": _negative_coverage(cases),
         "tags": dict(sorted(Counter(t for c in cases for t in c.tags).items())),
         "parameters": {
@@ -56,7 +57,36 @@ def reached(coverage: dict[str, Any]) -> dict[str, Any]:
             "total": sum(p["required"] for p in pairs),
         },
         "negative_rules": len(coverage["negatives"]["rules"]),
+        "branches": {
+            "covered": sum(1 for b in coverage.get("branches", {}).values() if b["matched"]),
+            "total": len(coverage.get("branches", {})),
+        },
     }
+
+
+def branch_coverage(op: Operation, bodies: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each anyOf/oneOf member of the request schema (by pointer): the body location it judges
+    and how many valid bodies it matched there (0: not covered)."""
+    from jsonschema import Draft202012Validator
+
+    report: dict[str, Any] = {}
+    for branch in op.request_branches:
+        validator = Draft202012Validator(branch.schema)
+        values = [v for v in (value_at(b, branch.location) for b in bodies) if v is not ABSENT]
+        report[branch.pointer] = {
+            "location": "/".join(branch.location) or "body",
+            "matched": sum(1 for v in values if validator.is_valid(v)),
+        }
+    return report
+
+
+def value_at(body: Any, location: tuple[str, ...]) -> Any:
+    """The value at a body location (field names), ABSENT when the body does not hold it."""
+    for name in location:
+        if not isinstance(body, dict) or name not in body:
+            return ABSENT
+        body = body[name]
+    return body
 
 
 def _field_coverage(name: str, op: Operation, bodies: list[dict[str, Any]]) -> dict[str, Any]:

@@ -66,17 +66,28 @@ def numeric_bounds(schema: dict[str, Any]) -> tuple[float | None, float | None]:
     return low, high
 
 
+def grid_bounds(schema: dict[str, Any]) -> tuple[float | None, float | None]:
+    """`numeric_bounds` moved inwards onto the `multipleOf` grid, when there is one."""
+    low, high = numeric_bounds(schema)
+    step = _step(schema)
+    if step is not None:
+        low = None if low is None else math.ceil(low / step) * step
+        high = None if high is None else math.floor(high / step) * step
+    return low, high
+
+
+def _step(schema: dict[str, Any]) -> float | None:
+    step = schema.get("multipleOf")
+    valid = isinstance(step, (int, float)) and not isinstance(step, bool) and step > 0
+    return step if valid else None
+
+
 def numeric_points(schema: dict[str, Any]) -> list[Any]:
     """Minimum, middle and maximum of a number field (what exists of them), on its
     `multipleOf` grid when it has one."""
-    low, high = numeric_bounds(schema)
+    low, high = grid_bounds(schema)
     integer = "integer" in schema_types(schema)
-    step = schema.get("multipleOf")
-    if isinstance(step, (int, float)) and not isinstance(step, bool) and step > 0:
-        low = None if low is None else math.ceil(low / step) * step
-        high = None if high is None else math.floor(high / step) * step
-    else:
-        step = None
+    step = _step(schema)
     if low is not None and high is not None:
         middle = (low + high) // 2 if integer else (low + high) / 2
         if step is not None:

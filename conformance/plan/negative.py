@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, Final
 
 from jsonschema import Draft202012Validator
 
 from conformance.model import Case
+from conformance.plan.candidates import Candidate as Candidate
 from conformance.plan.domains import numeric_bounds, sample_value
+from conformance.plan.negative_rules import assertion_violations, dependency_violations
 from conformance.spec import Operation
 from conformance.spec import escape_pointer as escape_token
 from conformance.spec.schema import types as schema_types
@@ -39,18 +40,6 @@ NON_OBJECT_BODIES: Final[tuple[tuple[str, Any], ...]] = (
 )
 NOT_JSON: Final = b"{not json"
 OUTSIDE_ENUM: Final = "conformance-not-listed"
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A body meant to break `rule`, before the validator has judged it."""
-
-    rule: str
-    pointer: str
-    label: str
-    title: str
-    body: Any = None
-    raw_body: bytes | None = None
 
 
 def negative_cases(op: Operation, base: dict[str, Any]) -> list[Case]:
@@ -99,6 +88,8 @@ def _candidates(op: Operation, base: dict[str, Any]) -> Iterator[Candidate]:
         yield from _bound_violations(name, schema, base, pointer)
         yield from _length_violations(name, schema, base, pointer)
         yield from _item_violations(name, schema, base, pointer)
+        yield from assertion_violations(name, schema, base, pointer)
+    yield from dependency_violations(op, base)
 
 
 def _body_shape(op: Operation, schema_pointer: str) -> Iterator[Candidate]:

@@ -24,6 +24,7 @@ from conformance.plan.domains import (
     COUNT_FIELD,
     columns,
     field_values,
+    grid_bounds,
     numeric_bounds,
     sample_value,
     size_families,
@@ -170,7 +171,7 @@ def boundary_cases(
     for name, schema in op.properties.items():
         if not {"integer", "number"} & set(schema_types(schema)) or schema.get("enum"):
             continue
-        low, high = numeric_bounds(schema)
+        low, high = grid_bounds(schema)
         for label, value in (("min", low), ("max", high)):
             if value is None or (label == "max" and name == COUNT_FIELD and not count_maximum):
                 continue

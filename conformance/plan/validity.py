@@ -61,6 +61,11 @@ class BodyJudge:
     def require_valid_base(self, body: dict[str, Any]) -> None:
         """The smallest body must be valid, or nothing the plan sends as valid can be trusted."""
         found = self.problem(body)
+        if found is not None and found.startswith(f"{MODEL_FIELD}:"):
+            raise SpecError(
+                f"the document does not allow the run's model {body.get(MODEL_FIELD)!r} "
+                f"({found}): name one it allows with --model"
+            )
         if found is not None:
             raise SpecError(
                 f"could not interpret the operation {self.op.method.upper()} {self.op.path}: "

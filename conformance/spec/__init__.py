@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from conformance.errors import SpecError
-from conformance.spec.schema import Field, fields, required
+from conformance.spec.schema import Branch, Field, branches, fields, required
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -59,6 +59,11 @@ class Operation:
         """The request's fields wherever they sit in the schema, each read into a flat view
         (`conformance.spec.schema`): the same contract in any style reads the same."""
         return fields(self.request_schema)
+
+    @cached_property
+    def request_branches(self) -> list[Branch]:
+        """Every anyOf/oneOf member of the request schema, with the body location it judges."""
+        return branches(self.request_schema)
 
     @property
     def properties(self) -> dict[str, dict[str, Any]]:
