@@ -546,7 +546,7 @@ def echo(ctx: ExchangeContext) -> list[Problem] | None:
         return None
     judged, problems = False, []
     for frame in objects(ctx):
-        seen, found = echo_problems(ctx, frame.payload, _where(frame))
+        seen, found = echo_problems(ctx, frame.payload, _where(frame), SSE)
         judged = judged or seen
         problems.extend(found)
     return problems[:MAX_PROBLEMS] if judged else None

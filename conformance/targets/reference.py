@@ -26,6 +26,7 @@ from conformance.targets.envelope import envelope
 from conformance.targets.faults.model import NO_FAULT, Fault
 from conformance.targets.forward import Forwarder
 from conformance.targets.messages import Frame, GatewayRequest, Refusal
+from conformance.targets.shape import fit
 from conformance.targets.validation import SpecRequestValidator
 
 IMAGE_ROUTE = "/generated"
@@ -118,10 +119,21 @@ class ReferenceGateway:
         pixels = images.requested_image(req)
         made = [self.fault.image(req, index, pixels) for index in range(req.n)]
         if req.stream:
-            frames = self.fault.frames(req, payload.stream_frames(req, made))
+            frames = self.fault.frames(req, self.fitted(payload.stream_frames(req, made)))
             return self.stream(req, self.pace.per_image(frames))
         body = payload.json_body(req, made, lambda png: self.store.publish(req.base_url, png))
-        return self.json(req, 200, self.fault.body(req, body))
+        return self.json(req, 200, self.fault.body(req, self.fitted_body(body)))
+
+    def fitted_body(self, body: Any) -> Any:
+        """A 200 JSON body in the document's shape (`conformance.targets.shape`)."""
+        return fit(body, self.op.response_schema(200, JSON))
+
+    def fitted(self, frames: list[Frame]) -> list[Frame]:
+        """Stream frames whose data is in the document's event shape."""
+        schema = self.op.response_schema(200, SSE)
+        for frame in frames:
+            frame.data = fit(frame.data, schema)
+        return frames
 
     def error(
         self,

@@ -23,10 +23,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from conformance.spec import JSON, SSE, Spec
+from conformance.spec import JSON, SSE, Operation, Spec
 from conformance.targets import inbound
 from conformance.targets.messages import Frame, GatewayRequest
 from conformance.targets.reference import IMAGE_ROUTE, ImageStore
+from conformance.targets.shape import fit
 from conformance.targets.upstream import provider_errors as errors
 from conformance.targets.upstream.families import Answer, Family, family
 from conformance.targets.upstream.markers import Marker, marker, pace
@@ -98,7 +99,7 @@ class FakeUpstream:
         if refused is not None:
             return self.answer_json(record, *refused)
         publish = self.publisher(req)
-        answer: Answer = self.family.answer(req, publish)
+        answer: Answer = fitted(self.family.answer(req, publish), self.op)
         truncate = found is not None and found.kind == "truncated-stream"
         if answer.frames is not None:
             return self.stream(
@@ -228,6 +229,15 @@ class FakeUpstream:
 
     async def not_found(self, request: Request) -> Response:
         return JSONResponse(errors.not_found("azure", request.url.path), status_code=404)
+
+
+def fitted(answer: Answer, op: Operation) -> Answer:
+    """The answer in the document's response shape (`conformance.targets.shape`)."""
+    if answer.body is not None:
+        answer.body = fit(answer.body, op.response_schema(200, JSON))
+    for frame in answer.frames or []:
+        frame.data = fit(frame.data, op.response_schema(200, SSE))
+    return answer
 
 
 def create_upstream_app(spec: Spec, settings: UpstreamSettings | None = None) -> Starlette:
