@@ -20,7 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from conformance.spec import JSON, SSE, Spec
+from conformance.errors import SpecError
+from conformance.spec import JSON, SSE, Operation, Spec
 from conformance.targets import images, inbound, payload
 from conformance.targets.envelope import envelope
 from conformance.targets.faults.model import NO_FAULT, Fault
@@ -68,6 +69,22 @@ class Pace:
         return frames
 
 
+def require_servable(op: Operation, source: str) -> None:
+    """Raise `SpecError` when the reference gateway cannot serve what the document describes:
+    it reads JSON requests and answers a JSON body or an event stream."""
+    if op.request_media_type != JSON:
+        reason = f"takes {op.request_media_type} requests (it reads {JSON})"
+    elif not {JSON, SSE} & set(op.media_types(200)):
+        declared = ", ".join(op.media_types(200)) or "no content"
+        reason = f"answers 200 with {declared} (it answers {JSON} or {SSE})"
+    else:
+        return
+    raise SpecError(
+        f"the embedded reference gateway cannot serve {op.method.upper()} {op.path} of "
+        f"{source}: the operation {reason}; point --base-url at a gateway"
+    )
+
+
 class ReferenceGateway:
     """Request handling for one spec operation, with an optional fault."""
 
@@ -79,6 +96,7 @@ class ReferenceGateway:
         pace: Pace | None = None,
     ) -> None:
         self.op = spec.operation
+        require_servable(self.op, spec.source)
         self.fault = fault or NO_FAULT
         self.forwarder = forwarder
         self.pace = pace or Pace()

@@ -1,0 +1,107 @@
+"""The embedded targets follow the loaded document: its route, its request rules and the
+shapes of its answers; what the reference gateway cannot serve is said, with exit 2."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from jsonschema import Draft202012Validator
+
+from conformance.config import RunConfig
+from conformance.errors import SpecError
+from conformance.model import Level, Status
+from conformance.runner import run
+from conformance.spec import JSON, SSE, Spec, load_spec, spec_from_dict
+from conformance.targets.reference import create_app
+from conformance.targets.server import running_gateway
+from conformance.targets.shape import fit
+
+OPENAI_STYLE = Path(__file__).parent / "data" / "openai-style.yaml"
+
+
+@pytest.fixture(scope="module")
+def openai_style() -> Spec:
+    return load_spec(OPENAI_STYLE)
+
+
+def test_fit_adds_required_drops_refused_and_keeps_the_rest() -> None:
+    schema = {
+        "type": "object",
+        "required": ["background", "quality"],
+        "properties": {
+            "background": {"type": "string", "enum": ["transparent", "opaque", "auto"]},
+            "quality": {"type": "string", "enum": ["low", "high"]},
+            "size": {"type": "string", "enum": ["1024x1024"]},
+            "data": {"type": "array", "items": {"properties": {"index": {"type": "integer"}}}},
+        },
+    }
+    body = {"quality": "hd", "size": "256x256", "data": [{"index": 0, "b64_json": "x"}], "n": 1}
+    assert fit(body, schema) == {
+        "quality": "low",
+        "data": [{"index": 0, "b64_json": "x"}],
+        "n": 1,
+        "background": "auto",
+    }
+
+
+def test_fit_changes_nothing_the_bundled_document_allows(spec: Spec) -> None:
+    op = spec.operation
+    body = {"created": 1, "data": [{"b64_json": "x", "index": 0}], "size": "1024x1024"}
+    event = {"type": "image_generation.completed", "b64_json": "x", "size": "auto"}
+    assert fit(copy.deepcopy(body), op.response_schema(200, JSON)) == body
+    assert fit(copy.deepcopy(event), op.response_schema(200, SSE)) == event
+
+
+def test_reference_serves_the_document_route_and_shapes(openai_style: Spec) -> None:
+    op = openai_style.operation
+    body = {"prompt": "a red apple", "quality": "hd", "size": "1024x1024"}
+    with running_gateway(openai_style) as url, httpx.Client(base_url=url, timeout=10) as http:
+        answered = http.post(op.path, json=body)
+        streamed = http.post(op.path, json={**body, "stream": True, "quality": "high"})
+    assert answered.status_code == 200
+    Draft202012Validator(op.response_schema(200, JSON)).validate(answered.json())
+    assert streamed.status_code == 200
+    events = [
+        json.loads(line.removeprefix("data: "))
+        for line in streamed.text.splitlines()
+        if line.startswith("data: {")
+    ]
+    assert events
+    for event in events:
+        Draft202012Validator(op.response_schema(200, SSE)).validate(event)
+
+
+def test_embedded_run_follows_the_document(openai_style: Spec) -> None:
+    result = run(RunConfig(spec=openai_style, seed=0, budget="smoke"))
+    failing = {
+        c.check_id: c.failures[0].message if c.failures else c.status
+        for c in result.checks
+        if c.status in (Status.FAILED.value, Status.ERROR.value) and c.level == Level.MUST
+    }
+    assert failing == {}
+    judged = [c for c in result.checks if c.status == Status.PASSED.value]
+    assert {"IMG-JSON-SCHEMA", "SSE-EVENT-SCHEMA", "ERR-NEGATIVE-4XX"} <= {
+        c.check_id for c in judged
+    }
+
+
+def _with_request_media(spec: Spec, media: str) -> dict[str, Any]:
+    raw = copy.deepcopy(spec.raw)
+    content = raw["paths"][spec.operation.path]["post"]["requestBody"]["content"]
+    raw["paths"][spec.operation.path]["post"]["requestBody"]["content"] = {
+        media: content["application/json"]
+    }
+    return raw
+
+
+def test_what_the_reference_cannot_serve_is_said(openai_style: Spec) -> None:
+    edits = spec_from_dict(_with_request_media(openai_style, "multipart/form-data"), "edits")
+    with pytest.raises(
+        SpecError, match="cannot serve POST /images/generations of edits: .*multipart"
+    ):
+        create_app(edits)
