@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 import pytest
 from jsonschema import Draft202012Validator
 
@@ -105,3 +106,41 @@ def test_what_the_reference_cannot_serve_is_said(openai_style: Spec) -> None:
         SpecError, match="cannot serve POST /images/generations of edits: .*multipart"
     ):
         create_app(edits)
+
+
+def _item_schema_document(tmp_path: Path) -> Path:
+    """The OpenAI-style document with its events declared as OpenAPI 3.2 does: an `itemSchema`
+    per event whose `data` carries the payload as `contentSchema`."""
+    raw = yaml.safe_load(OPENAI_STYLE.read_text(encoding="utf-8"))
+    stream = raw["paths"]["/images/generations"]["post"]["responses"]["200"]["content"][SSE]
+    payloads = stream.pop("schema")["oneOf"]
+    kinds = ["image_generation.partial_image", "image_generation.completed"]
+    stream["itemSchema"] = {
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {
+                    "event": {"const": kind},
+                    "data": {"contentMediaType": JSON, "contentSchema": payload},
+                },
+            }
+            for kind, payload in zip(kinds, payloads, strict=True)
+        ]
+    }
+    path = tmp_path / "item-schema.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("fault", "flagged"), [(None, False), ("partial-event-size-null", True)])
+def test_events_are_judged_by_an_item_schema(
+    tmp_path: Path, fault: str | None, flagged: bool
+) -> None:
+    spec = load_spec(_item_schema_document(tmp_path), validate=False)
+    assert list(spec.operation.response_schema(200, SSE)) == ["oneOf"]
+    with running_gateway(spec, fault) as url:
+        config = RunConfig(spec=spec, base_url=url, seed=0, budget="smoke")
+        config.checks = ("SSE-EVENT-SCHEMA",)
+        result = run(config)
+    (check,) = [c for c in result.checks if c.check_id == "SSE-EVENT-SCHEMA"]
+    assert check.status == (Status.FAILED.value if flagged else Status.PASSED.value)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from conformance.errors import SpecError
-from conformance.spec.schema import Branch, Field, branches, fields, required
+from conformance.spec.schema import Branch, Field, branches, fields, media_schema, required
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -323,7 +323,7 @@ def _build_operation(
     responses: dict[str, dict[str, dict[str, Any]]] = {}
     for status, resp in (op.get("responses") or {}).items():
         responses[str(status)] = {
-            mt: (entry or {}).get("schema", {}) for mt, entry in (resp.get("content") or {}).items()
+            mt: media_schema(entry or {}) for mt, entry in (resp.get("content") or {}).items()
         }
     return Operation(
         path=path,

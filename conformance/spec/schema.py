@@ -118,6 +118,31 @@ def branches(schema: Any, pointer: str = "", location: tuple[str, ...] = ()) -> 
     return found
 
 
+def media_schema(entry: dict[str, Any]) -> Any:
+    """The schema of one media type's content: `schema`, or (OpenAPI 3.2) the payload its
+    `itemSchema` gives each item of a sequence (an event's `data`, see `event_payload`)."""
+    if "schema" in entry or "itemSchema" not in entry:
+        return entry.get("schema", {})
+    return event_payload(entry["itemSchema"])
+
+
+def event_payload(item: Any) -> Any:
+    """The JSON payload schema of a Server-Sent-Events item schema: its `data` property's
+    `contentSchema` (a oneOf/anyOf of such items: a oneOf/anyOf of their payloads); an item
+    schema without one describes the payload itself."""
+    if not isinstance(item, dict):
+        return item
+    data = (item.get("properties") or {}).get("data")
+    if isinstance(data, dict) and isinstance(data.get("contentSchema"), dict):
+        return data["contentSchema"]
+    for key in _BRANCHES:
+        members = _members(item, key)
+        payloads = [event_payload(m) for m in members]
+        if members and all(p is not m for p, m in zip(payloads, members, strict=True)):
+            return {key: payloads}
+    return item
+
+
 def merged(schema: Any) -> dict[str, Any]:
     """`schema` with its allOf members folded in (a boolean schema `true` reads as `{}`)."""
     if not isinstance(schema, dict):
