@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 import pytest
+import yaml
 from jsonschema import Draft202012Validator
 
 from conformance.config import RunConfig
