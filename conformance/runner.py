@@ -54,7 +54,7 @@ from conformance.plan.upstream import upstream_cases
 from conformance.profiles import PROFILES
 from conformance.redaction import Redactor
 from conformance.results import CheckResult, EnvironmentProblem, RunResult, Stats
-from conformance.select import in_shard, judgeable, select_checks
+from conformance.select import in_shard, judgeable, not_applicable, select_checks
 from conformance.urlpolicy import Admission, FetchPolicy
 from conformance.wait import wait_for_gateway
 
@@ -142,6 +142,9 @@ def _full_plan(config: RunConfig) -> Plan:
                 op = config.spec.operation
                 kwargs["keep"] = lambda case: bool(judgeable([case], checks, op))
             plan = build_plan(config.spec.operation, **kwargs)  # type: ignore[arg-type]
+            plan.coverage["not_applicable"] = not_applicable(
+                selected_checks(config), config.spec.operation
+            )
             _PLANS[key] = plan
         return plan
 

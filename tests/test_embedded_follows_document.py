@@ -144,3 +144,33 @@ def test_events_are_judged_by_an_item_schema(
         result = run(config)
     (check,) = [c for c in result.checks if c.check_id == "SSE-EVENT-SCHEMA"]
     assert check.status == (Status.FAILED.value if flagged else Status.PASSED.value)
+
+
+def test_checks_the_document_gives_nothing_to_judge_are_named(
+    spec: Spec, openai_style: Spec
+) -> None:
+    from conformance.checks.registry import catalogue
+    from conformance.select import not_applicable
+
+    assert not_applicable(catalogue(), spec.operation) == {}
+    named = not_applicable(catalogue(), openai_style.operation)
+    assert (
+        named["ERR-ENVELOPE-SCHEMA"] == "the document declares no application/json answer for 400"
+    )
+    assert named["FALLBACK-ORDER"] == "the request declares no fallbacks field"
+    silent = copy.deepcopy(openai_style.raw)
+    del silent["paths"]["/images/generations"]["post"]["responses"]["200"]["content"][SSE]
+    reasons = not_applicable(catalogue(), spec_from_dict(silent, "no-stream").operation)
+    stream_checks = [c.id for c in catalogue() if c.family == "sse"]
+    assert stream_checks and all(
+        reasons.get(i, "").startswith("the document declares no text/event-stream")
+        or i == "SSE-PARITY"
+        for i in stream_checks
+    ), reasons
+
+
+def test_a_run_names_what_is_not_applicable_in_its_coverage(openai_style: Spec) -> None:
+    from conformance.runner import make_plan
+
+    coverage = make_plan(RunConfig(spec=openai_style, budget="smoke")).coverage
+    assert coverage["not_applicable"]["FALLBACK-ORDER"] == "the request declares no fallbacks field"
