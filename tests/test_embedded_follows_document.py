@@ -174,3 +174,20 @@ def test_a_run_names_what_is_not_applicable_in_its_coverage(openai_style: Spec) 
 
     coverage = make_plan(RunConfig(spec=openai_style, budget="smoke")).coverage
     assert coverage["not_applicable"]["FALLBACK-ORDER"] == "the request declares no fallbacks field"
+
+
+def test_the_upstream_answers_openai_and_the_document_route(openai_style: Spec) -> None:
+    from starlette.testclient import TestClient
+
+    from conformance.targets.upstream import create_upstream_app
+
+    body = {"prompt": "a cat", "size": "256x256", "response_format": "b64_json"}
+    key = {"authorization": "Bearer k"}
+    with TestClient(create_upstream_app(openai_style)) as http:
+        for path in ("/v1/images/generations", openai_style.operation.path):
+            answered = http.post(path, json=body, headers=key)
+            assert answered.status_code == 200, (path, answered.text)
+            Draft202012Validator(openai_style.operation.response_schema(200, JSON)).validate(
+                answered.json()
+            )
+        assert http.post("/elsewhere", json=body, headers=key).status_code == 404

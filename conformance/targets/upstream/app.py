@@ -2,7 +2,8 @@
 
 Routes:
 - `POST /openai/deployments/{deployment}/images/generations?api-version=V` (Azure OpenAI; key in
-  `api-key`, or `Authorization: Bearer`), `POST /v1/images/generations` (OpenAI; Bearer key);
+  `api-key`, or `Authorization: Bearer`), `POST /v1/images/generations` (OpenAI; Bearer key),
+  and the loaded document's own route, answered as OpenAI's;
 - `GET /_upstream/requests[?contains=TEXT]` (the records), `DELETE /_upstream/requests`;
 - `GET /_upstream/health`; `GET /generated/{name}` (images answered as URLs).
 """
@@ -59,6 +60,7 @@ class UpstreamSettings:
 class FakeUpstream:
     def __init__(self, spec: Spec, settings: UpstreamSettings) -> None:
         self.op = spec.operation
+        self.route = inbound.path_pattern(self.op)
         self.settings = settings
         self.family: Family = family(settings.model_family, self.op)
         self.records = RecordStore()
@@ -228,6 +230,11 @@ class FakeUpstream:
         return Response(image, media_type=kind)
 
     async def not_found(self, request: Request) -> Response:
+        """The document's own route (when it is neither provider route) is served as OpenAI's;
+        anything else is a 404."""
+        params = inbound.path_params(self.op, self.route, inbound.raw_path(request))
+        if request.method == "POST" and params is not None:
+            return await self.generate(request, "openai", next(iter(params.values()), None))
         return JSONResponse(errors.not_found("azure", request.url.path), status_code=404)
 
 
