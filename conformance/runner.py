@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
-from urllib.parse import quote
 
 import httpx
 
@@ -448,9 +447,7 @@ class _Run:
         connect timeout, nothing sent (a silent gateway is then reported by the cases).
         With `--wait-for`, first wait for the gateway to answer on the route."""
         if self.config.wait_for:
-            route = self.target.base_url.rstrip("/") + self.op.path.replace(
-                "{deployment-id}", quote(self.target.deployment, safe="")
-            )
+            route = self.target.base_url.rstrip("/") + self.op.render_path(self.target.deployment)
             try:
                 wait_for_gateway(
                     route,

@@ -101,7 +101,8 @@ def _with_request_media(spec: Spec, media: str) -> dict[str, Any]:
 
 
 def test_what_the_reference_cannot_serve_is_said(openai_style: Spec) -> None:
-    edits = spec_from_dict(_with_request_media(openai_style, "multipart/form-data"), "edits")
+    raw = _with_request_media(openai_style, "multipart/form-data")
+    edits = spec_from_dict(raw, "edits", operation="createImage")
     with pytest.raises(
         SpecError, match="cannot serve POST /images/generations of edits: .*multipart"
     ):

@@ -10,6 +10,7 @@ client's credential never goes upstream; an upstream 4xx keeps its status and co
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -55,12 +56,10 @@ def _upstream_body(record: dict[str, Any]) -> dict[str, Any] | None:
 
 def _client_deployment(ctx: ExchangeContext) -> str | None:
     """The deployment in the path the suite sent (decoded)."""
-    head, sep, tail = ctx.op.path.partition("{deployment-id}")
-    path = urlsplit(ctx.exchange.request.url).path
-    if not sep or head not in path:
+    if not ctx.op.path_parameters:
         return None
-    rest = path.split(head, 1)[1]
-    return unquote(rest[: len(rest) - len(tail)] if tail and rest.endswith(tail) else rest)
+    match = re.search(ctx.op.path_regex() + "$", urlsplit(ctx.exchange.request.url).path)
+    return unquote(match["deployment"]) if match else None
 
 
 def _client_api_version(ctx: ExchangeContext) -> str | None:

@@ -59,18 +59,37 @@ class SpecRequestValidator:
 
 
 def served_document(spec: Spec) -> dict[str, Any]:
-    """The document as this gateway serves it: only the operation, at the gateway's own origin
-    (whatever `servers` say), with no authentication."""
+    """The operation as this gateway serves it, rebuilt from its resolved schemas as OpenAPI
+    3.1: whatever the document's dialect (3.0 reads as 2020-12) and however its refs spread
+    over files, at the gateway's own origin (whatever `servers` say), with no authentication."""
     op = spec.operation
-    path_item = {k: v for k, v in spec.raw["paths"][op.path].items() if k != "servers"}
-    path_item[op.method] = {
-        k: v for k, v in path_item[op.method].items() if k not in ("servers", "security")
+    parameters = [
+        {"name": p.name, "in": p.location, "required": p.required, "schema": p.schema}
+        for p in op.parameters
+    ]
+    responses = {
+        status: {
+            "description": status,
+            "content": {media: {"schema": schema} for media, schema in entry.items()},
+        }
+        for status, entry in op.responses.items()
     }
+    operation: dict[str, Any] = {
+        "operationId": op.operation_id,
+        "parameters": parameters,
+        "responses": responses or {"default": {"description": "any"}},
+    }
+    if op.request_schema or op.request_required:
+        operation["requestBody"] = {
+            "required": op.request_required,
+            "content": {op.request_media_type: {"schema": op.request_schema}},
+        }
     return {
-        **spec.raw,
+        "openapi": "3.1.0",
+        "info": {"title": spec.title, "version": spec.version or "served"},
         "servers": [{"url": SERVED_AT}],
         "security": [],
-        "paths": {op.path: path_item},
+        "paths": {op.path: {op.method: operation}},
     }
 
 
