@@ -192,3 +192,25 @@ def test_the_upstream_answers_openai_and_the_document_route(openai_style: Spec) 
                 answered.json()
             )
         assert http.post("/elsewhere", json=body, headers=key).status_code == 404
+
+
+OPENAI = Path(__file__).parent.parent / "specs" / "third_party" / "openai" / "openapi.yaml"
+
+
+def test_an_embedded_run_follows_openai_s_own_document() -> None:
+    """OpenAI's vendored document: the plan sends every value of its image fields' enums, the
+    embedded pair serves its route, and nothing the document asks of a gateway fails."""
+    spec = load_spec(OPENAI)
+    result = run(RunConfig(spec=spec, seed=0, budget="smoke"))
+    fields = result.coverage["fields"]
+    for name in ("size", "quality", "style", "response_format", "output_format", "background"):
+        assert fields[name]["values"] and fields[name]["missing"] == [], (name, fields[name])
+    assert result.coverage["refused_by_schema"] == []
+    musts = {
+        c.check_id
+        for c in result.checks
+        if c.level == Level.MUST and c.status in (Status.FAILED.value, Status.ERROR.value)
+    }
+    assert musts == set()
+    judged = {c.check_id for c in result.checks if c.status == Status.PASSED.value}
+    assert {"IMG-JSON-SCHEMA", "SSE-EVENT-SCHEMA", "IMG-SIZE", "ERR-NEGATIVE-4XX"} <= judged

@@ -7,7 +7,7 @@ from collections import Counter
 from itertools import combinations
 from typing import Any
 
-from conformance.model import Case
+from conformance.model import MODEL_FIELD, Case
 from conformance.plan.domains import (
     ABSENT,
     columns,
@@ -94,11 +94,11 @@ def _field_coverage(name: str, op: Operation, bodies: list[dict[str, Any]]) -> d
     present = [b[name] for b in bodies if name in b]
     entry: dict[str, Any] = {"present": len(present), "absent": len(bodies) - len(present)}
     sent_keys = {value_key(v) for v in present}
-    finite = bool(schema.get("enum")) or schema_types(schema) in (
-        ["boolean"],
-        ["integer"],
-        ["number"],
-    )
+    solid = [t for t in schema_types(schema) if t != "null"]
+    finite = bool(schema.get("enum")) or solid in (["boolean"], ["integer"], ["number"])
+    if name == MODEL_FIELD:
+        entry["fixed"] = "the run's model (--model)"  # never varied: each model is paid for
+        finite = False
     if finite:
         expected = field_values(name, schema)
         entry["values"] = [json_value(v) for v in expected]

@@ -3,7 +3,9 @@
 The same contract can be written many ways: properties listed directly or gathered through
 `allOf`, an enum as `enum`, `const`, or a `oneOf`/`anyOf` of `const`, a nullable field as
 a type array or as an `anyOf` with `{type: "null"}`, OpenAI's open enums (`anyOf: [{type:
-string}, {enum: [...]}]`), 3.0 leftovers (`nullable`, boolean exclusive bounds). This module
+string}, {enum: [...]}]`). (A 3.0 document's `nullable` and boolean bounds are rewritten as
+2020-12 when it is loaded; in a 3.1 document `nullable` means nothing, as its validators
+read it, so it is not read here either.) This module
 reads each field into one flat view (a plain schema dict with `type`, `enum`, bounds,
 `default`, ...), so every reader of the operation sees the same thing for the same contract.
 
@@ -73,7 +75,7 @@ def required(schema: Any) -> list[str]:
 
 def view(schema: Any) -> dict[str, Any]:
     """The flat view of one field's schema (see the module docstring)."""
-    flat = _dialect(merged(schema))
+    flat = merged(schema)
     if "const" in flat and "enum" not in flat:
         flat["enum"] = [flat["const"]]
     branches = [b for key in _BRANCHES for b in _members(flat, key)]
@@ -193,22 +195,6 @@ def _collect(schema: Any, pointer: str, found: dict[str, _Found], branch: bool) 
 def _members(schema: dict[str, Any], key: str) -> list[Any]:
     value = schema.get(key)
     return list(value) if isinstance(value, list) else []
-
-
-def _dialect(schema: dict[str, Any]) -> dict[str, Any]:
-    """OpenAPI 3.0 leftovers read as 2020-12: `nullable` as a type array, boolean exclusive
-    bounds as numeric ones."""
-    flat = dict(schema)
-    if flat.pop("nullable", False) is True and "type" in flat:
-        kinds = [flat["type"]] if isinstance(flat["type"], str) else list(flat["type"])
-        flat["type"] = kinds if NULL in kinds else [*kinds, NULL]
-    for exclusive, inclusive in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
-        value = flat.get(exclusive)
-        if isinstance(value, bool):
-            flat.pop(exclusive)
-            if value and inclusive in flat:
-                flat[exclusive] = flat.pop(inclusive)
-    return flat
 
 
 def _fold_branches(flat: dict[str, Any], views: list[dict[str, Any]]) -> dict[str, Any]:
