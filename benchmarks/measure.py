@@ -22,7 +22,7 @@ from conformance.checks.registry import ExchangeContext, catalogue
 from conformance.client import Client
 from conformance.config import Bounds, RunConfig, Target
 from conformance.model import Case
-from conformance.runner import make_plan, run
+from conformance.run import make_plan, run
 from conformance.spec import DEFAULT_SPEC, load_spec
 
 Row = dict[str, Any]

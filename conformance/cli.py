@@ -218,7 +218,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from conformance.config import run_config
     from conformance.report import check_report_dir, write_reports
     from conformance.report.summary import append_step_summary
-    from conformance.runner import dry_run_summary, run
+    from conformance.run import dry_run_summary, run
 
     args = _with_config_file(args)
     _check_fault(args.fault)
@@ -373,7 +373,7 @@ def _list_plan(config: RunConfig, report_dir: Path) -> int:
 
     from conformance.plan.listing import case_line, plan_document
     from conformance.report.atomic import write_atomic
-    from conformance.runner import dry_run_summary, make_plan
+    from conformance.run import dry_run_summary, make_plan
 
     plan = make_plan(config)
     summary = dry_run_summary(config)
@@ -391,7 +391,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from conformance.replay import replay_config
     from conformance.report import write_reports
     from conformance.report.jsonreport import load_results
-    from conformance.runner import run
+    from conformance.run import run
 
     args = _with_config_file(args, REPLAY_OPTIONS)
     saved = load_results(_readable(args.results))

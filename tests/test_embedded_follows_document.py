@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 from conformance.config import RunConfig
 from conformance.errors import SpecError
 from conformance.model import Level, Status
-from conformance.runner import run
+from conformance.run import run
 from conformance.spec import JSON, SSE, Spec, load_spec, spec_from_dict
 from conformance.targets.reference import create_app
 from conformance.targets.server import running_gateway
@@ -171,7 +171,7 @@ def test_checks_the_document_gives_nothing_to_judge_are_named(
 
 
 def test_a_run_names_what_is_not_applicable_in_its_coverage(openai_style: Spec) -> None:
-    from conformance.runner import make_plan
+    from conformance.run import make_plan
 
     coverage = make_plan(RunConfig(spec=openai_style, budget="smoke")).coverage
     assert coverage["not_applicable"]["FALLBACK-ORDER"] == "the request declares no fallbacks field"

@@ -45,7 +45,7 @@ def test_checks_depend_on_model_and_spec_only(path: Path) -> None:
 
 def test_the_catalogue_loads_no_transport_generator_or_runner() -> None:
     modules = loaded_after("from conformance.checks.registry import catalogue; catalogue()")
-    heavy = {"hypothesis", "schemathesis", "httpx", "conformance.client", "conformance.runner"}
+    heavy = {"hypothesis", "schemathesis", "httpx", "conformance.client", "conformance.run"}
     assert not heavy & modules, sorted(heavy & modules)
 
 

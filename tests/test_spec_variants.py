@@ -18,7 +18,7 @@ import pytest
 from conformance.config import RunConfig
 from conformance.model import RANDOM, Status
 from conformance.plan import build_plan
-from conformance.runner import run
+from conformance.run import run
 from conformance.spec import Spec, load_spec
 from conformance.targets.faults import FAULTS
 from conformance.targets.server import running_gateway
