@@ -2,7 +2,7 @@
 
 Value rows cover every enum member and each field's plain values; a member that none of them
 matches (an object shape, a pattern, a member of a body-level oneOf) gets one body of its
-own: the smallest valid body with a value drawn from that member by hypothesis-jsonschema.
+own: the smallest valid body with a value drawn from that member (by schemathesis).
 Each is judged by the whole schema before it is kept.
 """
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 _OVERSAMPLE: Final = 3
 _BODY_PATH: Final = "/"
+JSON_MEDIA: Final = "application/json"
 _DRAWING = threading.Lock()
 
 
@@ -50,16 +51,19 @@ def body_document(op: Operation) -> dict[str, Any]:
     as the document states it: closing the schema could make it unsatisfiable (an `allOf` of
     open parts), so fields it does not list are dropped from the drawn bodies instead.
     """
-    schema = op.request_schema
+    return _document(op.request_schema, op.request_media_type, op.method, op.operation_id)
+
+
+def _document(schema: Any, media_type: str, method: str, title: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
-        "info": {"title": op.operation_id, "version": "body"},
+        "info": {"title": title, "version": "body"},
         "paths": {
             _BODY_PATH: {
-                op.method: {
+                method: {
                     "requestBody": {
                         "required": True,
-                        "content": {op.request_media_type: {"schema": schema}},
+                        "content": {media_type: {"schema": schema}},
                     },
                     "responses": {"default": {"description": "any"}},
                 }
@@ -132,17 +136,17 @@ def draw_bodies(
 
 
 def draw_value(schema: dict[str, Any], seed: str = "value") -> Any:
-    """One value valid against `schema`, drawn by hypothesis-jsonschema from a fixed seed
-    (`NO_VALUE` when the schema admits nothing it can draw)."""
-    from hypothesis.errors import HypothesisException
-    from hypothesis_jsonschema import from_schema
-
-    key = body_key(schema)
-    with _DRAWING, only_builtin_constants():
-        try:
-            return _draw_one(from_schema(json.loads(key)), f"{seed}:{key}")
-        except (HypothesisException, IndexError, ValueError):
-            return NO_VALUE
+    """One value valid against `schema`, drawn by schemathesis (as the body of a one-operation
+    document) from a fixed seed; `NO_VALUE` when it draws none. Best effort: a schema the
+    generator cannot handle gives `NO_VALUE`, and every body built from a value is validated
+    before it is planned."""
+    document = body_key(_document(schema, JSON_MEDIA, "post", "value"))
+    try:
+        strategy = _generated(document, "POST").map(lambda case: case.body)
+        with _DRAWING, only_builtin_constants():
+            return _draw_one(strategy, f"{seed}:{document}")
+    except Exception:  # noqa: BLE001 - the generator's own failure: no value, never a crash
+        return NO_VALUE
 
 
 def _draw_one(strategy: st.SearchStrategy[Any], seed: str) -> Any:
