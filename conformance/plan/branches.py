@@ -13,10 +13,11 @@ from typing import Any
 
 from conformance.model import Case
 from conformance.plan.coverage import branch_coverage
-from conformance.plan.domains import NO_VALUE
+from conformance.plan.domains import NO_VALUE, sample_value
 from conformance.plan.positive import positive_case
 from conformance.plan.validity import BodyJudge
 from conformance.spec import Operation
+from conformance.spec.schema import view
 
 
 def branch_cases(op: Operation, base: dict[str, Any], planned: list[Case]) -> list[Case]:
@@ -32,8 +33,11 @@ def branch_cases(op: Operation, base: dict[str, Any], planned: list[Case]) -> li
             continue
         body: dict[str, Any] | None
         if branch.location:
-            value = draw_value(branch.schema, seed=branch.pointer)
+            value = sample_value(branch.location[-1], view(branch.schema))
             body = _with(base, branch.location, value)
+            if judge.problem(body) is not None:  # a plain value does not do: draw one
+                value = draw_value(branch.schema, seed=branch.pointer)
+                body = _with(base, branch.location, value)
         else:
             drawn = draw_value({"allOf": [op.request_schema, branch.schema]}, seed=branch.pointer)
             known = op.properties

@@ -124,9 +124,9 @@ def value_cases(
     for name, values in domains.items():
         schema = op.field_schema(name)
         if {"integer", "number"} & set(schema_types(schema)) and not schema.get("enum"):
-            listed = [v for v in values if v is not ABSENT]
+            listed = [v for v in values if v is not ABSENT and v is not None]
             cheapest = min(listed, key=partial(cost, name))
-            domains[name] = [cheapest, ABSENT]
+            domains[name] = [cheapest, *([None] if None in values else []), ABSENT]
     rows = covering_values(domains, stream_compatible(op), cost)
     return _row_cases(op, model, rows, prompts or {})
 
