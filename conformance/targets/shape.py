@@ -11,9 +11,11 @@ document this changes nothing.
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from typing import Any, Final
 
-from conformance.spec.schema import fields, required, types
+from conformance.spec.schema import Field, fields, required, types
 
 PREFERRED: Final = ("auto",)
 """Enum members that say "unspecified" in OpenAI's documents: chosen first when a required
@@ -31,9 +33,9 @@ def fit(value: Any, schema: Any) -> Any:
     if not isinstance(value, dict):
         return value
     schema = _branch_for(value, schema)
-    needed = set(required(schema))
+    needed, found_fields = _read(schema)
     out = dict(value)
-    for name, found in fields(schema).items():
+    for name, found in found_fields.items():
         view = found.schema
         if name not in out:
             if name in needed:
@@ -73,6 +75,17 @@ def sample(view: dict[str, Any]) -> Any:
     )
 
 
+_READ: dict[int, tuple[Any, set[str], dict[str, Field]]] = {}
+"""Each response schema read once (by identity; the schema is kept so its id stays its own)."""
+
+
+def _read(schema: dict[str, Any]) -> tuple[set[str], dict[str, Field]]:
+    known = _READ.get(id(schema))
+    if known is None or known[0] is not schema:
+        known = _READ[id(schema)] = (schema, set(required(schema)), fields(schema))
+    return known[1], known[2]
+
+
 def _branch_for(value: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     """The oneOf/anyOf member a value is meant for: the one whose `type` field (an event's
     discriminator) lists the value's type; else the schema itself."""
@@ -81,7 +94,7 @@ def _branch_for(value: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]
     ]
     kind = value.get("type")
     for member in members:
-        named = fields(member).get("type")
+        named = _read(member)[1].get("type")
         if named is not None and kind in named.schema.get("enum", []):
             return member
     return schema
@@ -98,9 +111,14 @@ def _container(value: Any) -> bool:
 
 def _allowed(value: Any, view: dict[str, Any]) -> bool:
     """Whether a scalar satisfies a view's type and (closed) enum."""
-    from jsonschema import Draft202012Validator
-
     checked = {k: v for k, v in view.items() if k not in ("default", "openEnum")}
     if view.get("openEnum"):
         checked.pop("enum", None)
-    return bool(Draft202012Validator(checked).is_valid(value))
+    return bool(_validator(json.dumps(checked, sort_keys=True, default=str)).is_valid(value))
+
+
+@lru_cache(maxsize=512)
+def _validator(schema: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(json.loads(schema))
