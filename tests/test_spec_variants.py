@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from conformance.config import RunConfig
+from conformance.gate import decide
 from conformance.model import RANDOM, Status
 from conformance.plan import build_plan
 from conformance.run import run
@@ -75,7 +76,9 @@ def failed(spec: Spec, fault_id: str | None) -> tuple[str, dict[str, str]]:
     with running_gateway(spec, fault) as url:
         result = run(RunConfig(spec=spec, base_url=url, seed=0, budget="smoke"))
     failing = (Status.FAILED.value, Status.ERROR.value)
-    return result.gate.verdict, {c.check_id: c.status for c in result.checks if c.status in failing}
+    return decide(result).verdict, {
+        c.check_id: c.status for c in result.checks if c.status in failing
+    }
 
 
 @cache

@@ -35,8 +35,6 @@ from conformance.spec import JSON, Operation, Spec
 from conformance.targets.inbound import parse_json
 from conformance.targets.messages import GatewayRequest, Issue
 
-SERVED_AT = "/"
-
 
 class SpecRequestValidator:
     """openapi-core's request validator for the spec's operation, built once per gateway."""
@@ -59,38 +57,10 @@ class SpecRequestValidator:
 
 
 def served_document(spec: Spec) -> dict[str, Any]:
-    """The operation as this gateway serves it, rebuilt from its resolved schemas as OpenAPI
-    3.1: whatever the document's dialect (3.0 reads as 2020-12) and however its refs spread
-    over files, at the gateway's own origin (whatever `servers` say), with no authentication."""
-    op = spec.operation
-    parameters = [
-        {"name": p.name, "in": p.location, "required": p.required, "schema": p.schema}
-        for p in op.parameters
-    ]
-    responses = {
-        status: {
-            "description": status,
-            "content": {media: {"schema": schema} for media, schema in entry.items()},
-        }
-        for status, entry in op.responses.items()
-    }
-    operation: dict[str, Any] = {
-        "operationId": op.operation_id,
-        "parameters": parameters,
-        "responses": responses or {"default": {"description": "any"}},
-    }
-    if op.request_schema or op.request_required:
-        operation["requestBody"] = {
-            "required": op.request_required,
-            "content": {op.request_media_type: {"schema": op.request_schema}},
-        }
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": spec.title, "version": spec.version or "served"},
-        "servers": [{"url": SERVED_AT}],
-        "security": [],
-        "paths": {op.path: {op.method: operation}},
-    }
+    """The document as this gateway serves it: only the operation, at the gateway's own origin
+    (whatever `servers` say), with no authentication, every `$ref` inlined and every schema in
+    JSON Schema 2020-12 (`Spec.standalone`), whatever the source document's style."""
+    return spec.standalone()
 
 
 class _OpenAPIRequest:
