@@ -18,7 +18,7 @@ from conformance.plan.coverage import plan_coverage
 from conformance.plan.presets import preset
 from conformance.plan.prices import estimate, load_price_table
 from conformance.plan.upstream import upstream_cases
-from conformance.select import in_shard, judgeable, select_checks
+from conformance.select import in_shard, judgeable, not_applicable, select_checks
 from conformance.unjudged import essential_cases, without_case
 
 URL_FORMAT = "url"  # the response_format value whose images arrive as URLs to fetch
@@ -101,6 +101,7 @@ def full_plan(config: RunConfig) -> Plan:
             if plan.cut:
                 # The MUST checks the cap left without a case: named in the coverage.
                 plan.coverage["cut"]["must_checks_dropped"] = without_case(plan.cases, checks, op)
+            plan.coverage["not_applicable"] = not_applicable(checks, op)
             _PLANS[key] = plan
         return plan
 

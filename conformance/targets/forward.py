@@ -49,6 +49,8 @@ class Gateway(Protocol):
         self, req: GatewayRequest, status: int, body: Any, headers: dict[str, str] | None = None
     ) -> Response: ...
 
+    def fitted_body(self, body: Any) -> Any: ...
+
 
 Failure = httpx.Response | httpx.HTTPError | None
 
@@ -151,7 +153,7 @@ class Forwarder:
             return gateway.error(req, 500, message, "upstream", "upstream_invalid_response")
         if not isinstance(body, dict):
             body = {"data": []}
-        return gateway.json(req, 200, gateway.fault.body(req, body))
+        return gateway.json(req, 200, gateway.fault.body(req, gateway.fitted_body(body)))
 
     def mapped_error(self, gateway: Gateway, req: GatewayRequest, failure: Failure) -> Response:
         """The client's answer when no upstream call succeeded."""
