@@ -28,6 +28,7 @@ MAX_RETRY_AFTER_S = 10.0
 STOP_POLL_S = 0.1  # how soon a stop or the run deadline cuts what is in flight
 
 Arrived = Callable[[Exchange], None]
+"""Called on the worker thread that sent the exchange: it must be thread-safe."""
 
 
 class Budget:
@@ -131,10 +132,11 @@ class Sender:
     # -- sending ---------------------------------------------------------------------------
 
     def send_all(self, cases: list[Case], arrived: Arrived, workers: int | None = None) -> None:
-        """Send `cases`, `workers` at a time, handing each answer to `arrived` (on this
-        thread); the cases the budget kept from the wire are listed in `unsent`."""
+        """Send `cases`, `workers` at a time; each worker hands its answer to `arrived` (judged
+        there, so fetching and judging one answer holds up no other send); the cases the
+        budget kept from the wire are listed in `unsent`."""
         workers = max(1, workers or self.config.workers)
-        pending: dict[Future[Exchange | None], Case] = {}
+        pending: dict[Future[bool], Case] = {}
         queue = iter(cases)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="conformance") as pool:
             while True:
@@ -142,17 +144,14 @@ class Sender:
                     case = next(queue, None)
                     if case is None:
                         break
-                    pending[pool.submit(self._exchange, case)] = case
+                    pending[pool.submit(self._send_one, case, arrived)] = case
                 if not pending:
                     break
                 done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 for future in done:
                     case = pending.pop(future)
-                    exchange = future.result()
-                    if exchange is None:
+                    if not future.result():
                         self.unsent.append(case.id)
-                    elif exchange.transport_error is not Kind.ABORTED:
-                        arrived(exchange)
                 if self.should_stop() and not self.incomplete_reason:
                     self._mark_incomplete()
                 if self.should_stop():
@@ -161,6 +160,16 @@ class Sender:
         if remaining and not self.incomplete_reason:
             # Stopped before the first case went out (e.g. the probe outlasted the deadline).
             self._mark_incomplete()
+
+    def _send_one(self, case: Case, arrived: Arrived) -> bool:
+        """Send `case` and hand over its answer (not one the run's stop cut off); False when
+        the request budget kept it from the wire."""
+        exchange = self._exchange(case)
+        if exchange is None:
+            return False
+        if exchange.transport_error is not Kind.ABORTED:
+            arrived(exchange)
+        return True
 
     def _exchange(self, case: Case) -> Exchange | None:
         """Send one case, honouring Retry-After on 429 with a bounded backoff."""
