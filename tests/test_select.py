@@ -29,7 +29,7 @@ NARROWED_FAULTS = {
     "unknown-fields-rejected": "ERR-UNKNOWN-FIELDS-ACCEPTED",  # unknown-fields
     "empty-prompt-502": "ERR-EMPTY-PROMPT",  # empty-prompt
     "api-version-required": "ERR-VALID-ACCEPTED",  # valid
-    "422-for-enum-violations": "PROTO-STATUS-DECLARED",  # every case
+    "422-for-enum-violations": "PROTO-STATUS-DOCUMENTED",  # every case
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from urllib.parse import quote
 
 import httpx
 
@@ -21,9 +20,7 @@ def reach(config: RunConfig, target: Target, op: Operation, redactor: Redactor) 
     (`--max-duration` then counts from the ready gateway)."""
     waited = False
     if config.wait_for:
-        route = target.base_url.rstrip("/") + op.path.replace(
-            "{deployment-id}", quote(target.deployment, safe="")
-        )
+        route = target.base_url.rstrip("/") + op.render_path(target.deployment)
         try:
             wait_for_gateway(
                 route,
