@@ -218,7 +218,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from conformance.config import run_config
     from conformance.report import check_report_dir, write_reports
     from conformance.report.summary import append_step_summary
-    from conformance.run import dry_run_summary, run
+    from conformance.run import dry_run_summary, run, target
 
     args = _with_config_file(args)
     _check_fault(args.fault)
@@ -240,11 +240,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out.starting(config.base_url or "embedded reference gateway", config.spec, args.seed)
     _spec_notes(out, config.spec.notes)
     _stop_on_signals(config.stop)
-    planned = int(str(dry_run_summary(config)["requests_estimate"]))
-    if config.max_requests:
-        planned = min(planned, config.max_requests)
-    with out.progress(planned) as tick:
-        result = run(config, progress=tick)
+    with target(config) as served:  # an embedded gateway starts while the plan is drawn
+        planned = int(str(dry_run_summary(config)["requests_estimate"]))
+        if config.max_requests:
+            planned = min(planned, config.max_requests)
+        with out.progress(planned) as tick:
+            result = run(config, progress=tick, served=served)
     result.baseline = baseline
     paths = write_reports(result, args.report_dir, config.secrets())
     append_step_summary(paths["summary"])

@@ -26,19 +26,23 @@ from conformance.run.plan import chains, make_plan, sdk_cases
 from conformance.run.reach import reach
 from conformance.run.result import run_result
 from conformance.run.send import Sender
-from conformance.run.target import target
+from conformance.run.target import Served, target
 from conformance.run.upstream import UpstreamRecords
 from conformance.select import in_shard
 
 
 def run(
-    config: RunConfig, progress: Progress | None = None, cases: list[Case] | None = None
+    config: RunConfig,
+    progress: Progress | None = None,
+    cases: list[Case] | None = None,
+    served: Served | None = None,
 ) -> RunResult:
     """Run the suite as `config` says and return what it measured. `cases` replaces the plan
-    (`conformance replay` sends the saved failing requests)."""
-    with target(config) as served:
-        run = _Run(served.config, served.base_url, served.upstream)
-        return run.execute(progress, cases, ready=served.ready)
+    (`conformance replay` sends the saved failing requests); `served`: the gateway of
+    `target(config)` entered by the caller (so the embedded one starts while it plans)."""
+    with contextlib.nullcontext(served) if served else target(config) as gateway:
+        run = _Run(gateway.config, gateway.base_url, gateway.upstream)
+        return run.execute(progress, cases, ready=gateway.ready)
 
 
 class _Run:
