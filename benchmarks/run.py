@@ -38,7 +38,9 @@ def benches(args: argparse.Namespace) -> dict[str, Callable[[], list[dict[str, A
         "startup": measure.startup,
         "spec": measure.spec_loading,
         "default": measure.default_run,
-        "latency": lambda: measure.latency_scaling(args.latency_budget),
+        "latency": lambda: measure.latency_scaling(
+            args.latency_budget, workers=tuple(int(w) for w in args.latency_workers.split(","))
+        ),
         "faults": measure.fault_sweep,
         "hostile": _hostile,
     }
@@ -57,6 +59,7 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(terse=True),
         "processor": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
+        "load_average": round(os.getloadavg()[0], 2),
         "date": _now(),
     }
 
@@ -65,13 +68,16 @@ def markdown(benches: dict[str, dict[str, Any]], host: dict[str, Any]) -> str:
     """The table; a bench measured at another time than the last run (`--only`) says when."""
     lines = [
         f"Measured {host['date']} on {host['platform']}, {host['cpus']} CPUs, "
-        f"Python {host['python']} (`make bench`).",
+        f"Python {host['python']} (`make bench`); a note's load is the machine's one-minute "
+        "load average when that part ended.",
         "",
         "| bench | metric | value | target | note |",
         "|---|---|---|---|---|",
     ]
     for part in benches.values():
         when = "" if part["date"][:13] == host["date"][:13] else f" (measured {part['date']})"
+        if "load_average" in part:  # a busy machine slows wall times and ratios alike
+            when += f" (load {part['load_average']:g})"
         for r in part["rows"]:
             value = f"{r['value']:g} {r['unit']}"
             note = f"{r['note']}{when}".strip()
@@ -98,6 +104,9 @@ def main() -> int:
     parser.add_argument("--only", action="append", help="run only these benchmarks")
     parser.add_argument("--peer-budget-s", type=float, default=20.0)
     parser.add_argument("--latency-budget", default="standard", choices=["smoke", "standard"])
+    parser.add_argument(
+        "--latency-workers", default="1,4,16", help="worker counts of the latency bench"
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     chosen = benches(args)
@@ -126,7 +135,12 @@ def main() -> int:
             print(
                 f"{r['bench']:16} {r['metric']:58} {r['value']:>10g} {r['unit']:15} {r['target']}"
             )
-        measured[name] = {"date": _now(), "seconds": seconds, "rows": found}
+        measured[name] = {
+            "date": _now(),
+            "seconds": seconds,
+            "load_average": round(os.getloadavg()[0], 2),
+            "rows": found,
+        }
     host = machine()
     ordered = {name: measured[name] for name in chosen if name in measured}
     rows = [r for part in ordered.values() for r in part["rows"]]
