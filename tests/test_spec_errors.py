@@ -89,9 +89,13 @@ def test_a_50_mb_document_is_refused_unread(tmp_path: Path) -> None:
 def test_ten_thousand_operations_are_refused(tmp_path: Path) -> None:
     tiny = {"post": {"responses": {"200": {"description": "ok"}}}}
     doc = document({f"/op{i}": tiny for i in range(10_000)})
-    path = tmp_path / "many.json"
-    path.write_text(json.dumps(doc), encoding="utf-8")
-    assert "more than 5,000 operations" in _error(path)
+    compact = tmp_path / "many.json"  # one line: counted once parsed
+    compact.write_text(json.dumps(doc), encoding="utf-8")
+    assert "more than 2,000 operations" in _error(compact)
+    paths = "".join(f"  /op{i}:\n    post:\n      responses: {{}}\n" for i in range(10_000))
+    text = tmp_path / "many.yaml"  # counted before it is parsed
+    text.write_text(f"openapi: 3.1.0\ninfo: {{title: t, version: '1'}}\npaths:\n{paths}")
+    assert "more than 2,000 operations" in _error(text)
 
 
 def test_no_image_operation_names_the_document(tmp_path: Path) -> None:
@@ -128,3 +132,34 @@ def test_the_cli_prints_one_line_and_exits_2(
         assert cli.main(argv) == 2
         err = capsys.readouterr().err.strip()
         assert err.count("\n") == 0 and str(path) in err, err
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"requestBody": ["not", "an", "object"], "responses": {}},
+        {"requestBody": {"content": {"application/json": ["x"]}}, "responses": "none"},
+        {
+            "requestBody": {"content": {"application/json": {"schema": {}}}},
+            "responses": {"200": []},
+        },
+        {"parameters": ["deployment-id"], "responses": {"200": {"content": {"a/b": 3}}}},
+    ],
+    ids=["body-list", "media-list", "response-list", "parameter-string"],
+)
+def test_an_operation_of_the_wrong_shapes_never_raises_anything_else(
+    tmp_path: Path, broken: dict[str, object]
+) -> None:
+    path = write(tmp_path, "doc.yaml", document({"/images/generations": {"post": broken}}))
+    try:
+        op = load_spec(str(path), operation="POST /images/generations", validate=False).operation
+    except SpecError as exc:
+        assert "\n" not in str(exc) and str(path) in str(exc)
+    else:
+        assert op.path == "/images/generations"
+
+
+def test_a_deeply_nested_document(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    assert "nested too deeply" in _error(path)

@@ -95,6 +95,7 @@ class _Run:
         ):
             judge = Judge(config, op, self.redactor, sender, records, progress)
             arrivals = Arrivals(config, self.target, op, self.redactor, sender, judge)
+            sender.plan_deadline(len(plan.cases) + len(two_sided))
             if reach(config, self.target, op, self.redactor):
                 sender.restart_clock()
             # The two-sided cases first, alongside the rest: each is told apart at the upstream
@@ -104,6 +105,7 @@ class _Run:
             arrivals.release_held()
             sdk, sdk_note = self._probe_sdk(sender, judge)
             judge.run_scope_checks(sdk)
+            sender.finish()
         return run_result(
             config,
             base_url=self.base_url,
@@ -115,6 +117,7 @@ class _Run:
             judge=judge,
             sdk=sdk,
             sdk_note=sdk_note,
+            upstream=self.upstream is not None,
         )
 
     def _probe_sdk(self, sender: Sender, judge: Judge) -> tuple[list[SdkOutcome] | None, str]:
@@ -134,7 +137,8 @@ class _Run:
             return validator.is_valid(body) and sender.budget.take()
 
         names = preset(self.config.budget).sdk_probes
-        return probe(self.target, self.op, self.config.bounds, allowed, names)
+        bounds, stop = self.config.bounds, sender.stopping
+        return probe(self.target, self.op, bounds, allowed, names, stop=stop)
 
 
 def _preload_sdk() -> None:

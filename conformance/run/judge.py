@@ -69,6 +69,8 @@ class Judge:
         self.answered_2xx = False
         self._lock = threading.Lock()
         self._shrunk_stored: dict[str, int] = {}
+        self.outcomes = sender.outcomes
+        """What became of each case (`conformance.unjudged`), shared with the sender."""
 
     def judge(self, exchange: Exchange) -> None:
         """Every exchange-scope check on `exchange`. Thread-safe: the checks (and their image
@@ -87,7 +89,9 @@ class Judge:
                     message=self.redactor.text(exchange.body[:300].decode("utf-8", "replace")),
                 )
             )
+            self.outcomes.environment.add(case.id)
             return
+        self.outcomes.judged.add(case.id)
         ctx = ExchangeContext(
             self.spec, self.op, exchange, self.sender.fetch, upstream=self.upstream.view(case)
         )

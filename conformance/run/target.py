@@ -30,7 +30,9 @@ def target(config: RunConfig) -> Iterator[Served]:
     from conformance.targets.child import running_pair
 
     paired = watches_upstream(config)
-    with running_pair(config.spec, config.fault, config.upstream, fake_upstream=paired) as pair:
+    with running_pair(
+        config.spec, config.fault, config.upstream, fake_upstream=paired, stop=config.stop
+    ) as pair:
         if paired:
             config = dataclasses.replace(config, api_key=config.api_key or EMBEDDED_CLIENT_KEY)
         yield Served(pair.url, pair.upstream, config, pair.ready)

@@ -2,7 +2,8 @@
 
 Parsing OpenAI's 3 MB of YAML takes seconds; the operation the suite tests is a few kilobytes.
 So the first load of a document stores that operation (and its notes) as JSON under the user's
-cache directory, and every later load of the same bytes reads it back instead of parsing. Files
+cache directory, and every later load of the same bytes (by the same code) reads it back
+instead of parsing. Files
 the document refers to are part of the key: their hashes are checked on every hit. Documents
 that refer to URLs are not stored (their parts could change unseen). `CONFORMANCE_CACHE_DIR`
 moves the cache; `CONFORMANCE_CACHE_DIR=off` turns it off. Any trouble reading or writing the
@@ -11,6 +12,7 @@ cache is a miss, never an error.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -22,14 +24,27 @@ from urllib.parse import unquote, urlsplit
 from conformance import __version__
 
 FORMAT = 1
-"""Bumped whenever what is stored (or how it is resolved) changes."""
+"""Bumped whenever the shape of what is stored changes."""
 ENV = "CONFORMANCE_CACHE_DIR"
+MEMORY_ENTRIES = 64
+"""Entries kept in this process (the oldest goes first): bounded for processes, such as test
+runs, that load hundreds of edited documents."""
 _MEMORY: dict[str, str] = {}
 
 
 def key(sha256: str, selector: str | None, validate: bool) -> str:
-    text = f"{FORMAT}|{__version__}|{sha256}|{selector or ''}|{int(validate)}"
+    """The entry for a document's bytes, as this code resolves them: a change to the spec
+    layer's own source (how documents are read) is a new key, never a stale answer."""
+    text = f"{FORMAT}|{__version__}|{_code()}|{sha256}|{selector or ''}|{int(validate)}"
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.cache
+def _code() -> str:
+    digest = hashlib.sha256()
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
 
 
 def directory() -> Path | None:
@@ -57,7 +72,7 @@ def get(entry_key: str) -> dict[str, Any] | None:
         return None
     if not isinstance(entry, dict) or not _files_unchanged(entry.get("files") or {}):
         return None
-    _MEMORY[entry_key] = text
+    _remember(entry_key, text)
     return entry
 
 
@@ -67,7 +82,7 @@ def put(entry_key: str, entry: dict[str, Any], persist: bool = True) -> None:
         text = json.dumps(entry, sort_keys=True)
     except (TypeError, ValueError):
         return  # a value JSON cannot hold (a YAML date): resolve again next time
-    _MEMORY[entry_key] = text
+    _remember(entry_key, text)
     folder = directory()
     if (
         not persist
@@ -83,6 +98,13 @@ def put(entry_key: str, entry: dict[str, Any], persist: bool = True) -> None:
         os.replace(tmp, folder / f"{entry_key}.json")
     except OSError:
         return
+
+
+def _remember(entry_key: str, text: str) -> None:
+    _MEMORY.pop(entry_key, None)
+    _MEMORY[entry_key] = text
+    while len(_MEMORY) > MEMORY_ENTRIES:
+        _MEMORY.pop(next(iter(_MEMORY)))
 
 
 def file_hash(uri: str) -> str | None:

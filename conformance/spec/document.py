@@ -93,11 +93,20 @@ class Spec:
         raw = self.raw
         inliner = Inliner(raw, self.base_uri, _retriever(read_bytes), dialect_of(raw))
         skipped: list[str] = []
-        chosen = choose(raw, self.source, self.selector, inliner, skipped)
-        op = build_operation(raw, chosen, inliner)
-        notes = [f"spec {self.source}: {why}" for why in skipped]
-        if self.validate:
-            notes += self._check(raw, op, inliner.visited, chosen.pointer)
+        at = "#/paths"
+        try:
+            chosen = choose(raw, self.source, self.selector, inliner, skipped)
+            at = chosen.pointer
+            op = build_operation(raw, chosen, inliner)
+            notes = [f"spec {self.source}: {why}" for why in skipped]
+            if self.validate:
+                notes += self._check(raw, op, inliner.visited, chosen.pointer)
+        except RecursionError:
+            raise SpecError(f"spec {self.source}: {at}: nested too deeply to read") from None
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+            # A part of the document is not the kind of object OpenAPI puts there.
+            why = f"not an OpenAPI operation the suite can read ({type(exc).__name__}: {exc})"
+            raise SpecError(f"spec {self.source}: {at}: {why}") from None
         from conformance.spec import cache
 
         files = {uri: cache.file_hash(uri) or "" for uri in sorted(inliner.files)}
@@ -122,6 +131,12 @@ class Spec:
                 raise SpecError(f"spec {self.source}: {finding}")
             notes.append(f"spec {self.source}: {finding} (outside the operation under test)")
         return notes
+
+    def standalone(self) -> dict[str, Any]:
+        """The operation under test as an OpenAPI 3.1 document of its own (`standalone`)."""
+        from conformance.spec.standalone import standalone_document
+
+        return standalone_document(self.operation, self.title, self.version)
 
     def with_operation(self, op: Operation, raw: dict[str, Any], source: str) -> Spec:
         """This document with `op` as its operation under test (a narrowed copy), `raw` as

@@ -63,10 +63,16 @@ class Pair:
 
 @contextlib.contextmanager
 def running_pair(
-    spec: Spec, fault: str | None = None, upstream: str | None = None, *, fake_upstream: bool
+    spec: Spec,
+    fault: str | None = None,
+    upstream: str | None = None,
+    *,
+    fake_upstream: bool,
+    stop: threading.Event | None = None,
 ) -> Iterator[Pair]:
     """Serve the reference gateway with `fault`; `fake_upstream`: in front of a fake upstream
-    (served too, unless `upstream` names one), else drawing its own images."""
+    (served too, unless `upstream` names one), else drawing its own images. `ready()` returns
+    early once `stop` is set (the run is then stopped anyway)."""
     with contextlib.ExitStack() as stack:
         sockets = [stack.enter_context(_listening())]
         serve_fake = fake_upstream and upstream is None
@@ -76,7 +82,7 @@ def running_pair(
         forward_to = upstream if fake_upstream else None
         order = Order(spec.raw, spec.source, spec.sha256, fault, forward_to, serve_fake)
         child = _start(order, sockets, stack)
-        yield Pair(_url(sockets[0]), forward_to, lambda: _wait_ready(child))
+        yield Pair(_url(sockets[0]), forward_to, lambda: _wait_ready(child, stop))
 
 
 @dataclass
@@ -126,17 +132,17 @@ def _start(order: Order, sockets: list[socket.socket], stack: contextlib.ExitSta
     return child
 
 
-def _wait_ready(child: _Child) -> None:
+def _wait_ready(child: _Child, stop: threading.Event | None) -> None:
     """Until the child says it serves, within `STARTUP_TIMEOUT_S`; a child that exits or stays
     silent is an error of the suite (RuntimeError, with what the child printed)."""
     stdout = child.process.stdout
     assert stdout is not None
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while not child.ready:
+    while not child.ready and not (stop is not None and stop.is_set()):
         left = deadline - time.monotonic()
         if left <= 0:
             raise RuntimeError(f"embedded gateway not ready in {STARTUP_TIMEOUT_S:g}s")
-        readable, _, _ = select.select([stdout], [], [], min(left, 0.5))
+        readable, _, _ = select.select([stdout], [], [], min(left, 0.1))
         if readable:
             if os.read(stdout.fileno(), len(READY)) != READY:
                 raise RuntimeError(f"embedded gateway did not start: {_said(child)}")
