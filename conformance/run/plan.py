@@ -12,13 +12,13 @@ import threading
 
 from conformance.checks.registry import Check, catalogue
 from conformance.config import RunConfig
-from conformance.model import Case
+from conformance.model import Case, upstream_token
 from conformance.plan import Plan, build_plan
 from conformance.plan.coverage import plan_coverage
 from conformance.plan.presets import preset
 from conformance.plan.prices import estimate, load_price_table
 from conformance.plan.upstream import upstream_cases
-from conformance.select import in_shard, judgeable, select_checks
+from conformance.select import in_shard, judgeable, not_applicable, select_checks
 from conformance.unjudged import essential_cases, without_case
 
 URL_FORMAT = "url"  # the response_format value whose images arrive as URLs to fetch
@@ -101,8 +101,27 @@ def full_plan(config: RunConfig) -> Plan:
             if plan.cut:
                 # The MUST checks the cap left without a case: named in the coverage.
                 plan.coverage["cut"]["must_checks_dropped"] = without_case(plan.cases, checks, op)
+            plan.coverage["not_applicable"] = not_applicable(checks, op)
             _PLANS[key] = plan
         return plan
+
+
+def chains(cases: list[Case]) -> list[tuple[Case, ...]]:
+    """`cases` as the sender's chains, in order: the cases that share one upstream token (one
+    correlation id at the upstream, e.g. a body repeated for another deployment) form one
+    chain, sent in their order; every other case is a chain of its own, and no chain waits
+    for another."""
+    grouped: dict[str, list[Case]] = {}
+    found: list[list[Case]] = []
+    for case in cases:
+        token = upstream_token(case)
+        if token is not None and token in grouped:
+            grouped[token].append(case)
+            continue
+        found.append([case])
+        if token is not None:
+            grouped[token] = found[-1]
+    return [tuple(chain) for chain in found]
 
 
 def dry_run_summary(config: RunConfig) -> dict[str, object]:
