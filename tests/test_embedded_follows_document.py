@@ -220,3 +220,20 @@ def test_an_embedded_run_follows_a_vendored_document(name: str) -> None:
     assert musts == set()
     judged = {c.check_id for c in result.checks if c.status == Status.PASSED.value}
     assert {"IMG-JSON-SCHEMA", "SSE-EVENT-SCHEMA", "IMG-SIZE", "ERR-NEGATIVE-4XX"} <= judged
+
+
+def test_a_check_the_document_gives_nothing_is_out_of_scope_not_unjudged(
+    openai_style: Spec,
+) -> None:
+    from conformance.gate import decide
+
+    silent = copy.deepcopy(openai_style.raw)
+    del silent["paths"]["/images/generations"]["post"]["responses"]["200"]["content"][SSE]
+    spec = spec_from_dict(silent, "no-stream")
+    config = RunConfig(spec=spec, seed=0, budget="smoke")
+    config.checks = ("SSE-EVENT-SCHEMA", "IMG-JSON-SCHEMA")
+    result = run(config)
+    (stream,) = [c for c in result.checks if c.check_id == "SSE-EVENT-SCHEMA"]
+    assert stream.unjudged_kind == "not-applicable"
+    assert "text/event-stream" in stream.unjudged_reason
+    assert decide(result).verdict.value == "CONFORMANT"
