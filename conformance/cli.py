@@ -233,7 +233,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from conformance.gate import decide
     from conformance.report import check_report_dir, write_reports
     from conformance.report.summary import append_step_summary
-    from conformance.run import dry_run_summary, run
+    from conformance.run import dry_run_summary, run, target
 
     stop = threading.Event()
     if not (args.dry_run or args.list):
@@ -258,11 +258,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     out.starting(config.base_url or "embedded reference gateway", config.spec, args.seed)
     _spec_notes(out, config.spec.notes)
-    planned = int(str(dry_run_summary(config)["requests_estimate"]))
-    if config.max_requests:
-        planned = min(planned, config.max_requests)
-    with out.progress(planned) as tick:
-        result = run(config, progress=tick)
+    with target(config) as served:  # an embedded gateway starts while the plan is drawn
+        planned = int(str(dry_run_summary(config)["requests_estimate"]))
+        if config.max_requests:
+            planned = min(planned, config.max_requests)
+        with out.progress(planned) as tick:
+            result = run(config, progress=tick, served=served)
     result.baseline = baseline
     paths = write_reports(result, args.report_dir, config.secrets())
     append_step_summary(paths["summary"])

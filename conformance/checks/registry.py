@@ -26,6 +26,7 @@ from conformance.model import (
     PARITY_PREFIX,
     STREAM_FIELD,
     UNKNOWN_FIELDS,
+    UPSTREAM,
     Case,
     Exchange,
     FetchResult,
@@ -160,10 +161,12 @@ APPLIES: dict[str, Callable[[Case, Operation], bool]] = {
         case.expect == "success" and _tagged(case, op, UNKNOWN_FIELDS)
     ),
     "empty-prompt": lambda case, op: case.expect == "success" and _tagged(case, op, EMPTY_PROMPT),
+    "upstream": lambda case, op: UPSTREAM in case.tags,
 }
 """The kinds of case a check may declare in `applies_to`: `valid` (the spec allows the request),
 `negative` (it breaks one rule), `json` / `stream` (valid, not streamed / streamed), `parity`
-(a member of a streamed-vs-JSON group), and valid cases with unknown fields or an empty prompt."""
+(a member of a streamed-vs-JSON group), valid cases with unknown fields or an empty prompt, and
+`upstream` (a two-sided case, whose upstream records the forwarding checks read)."""
 
 
 ExchangeCheck = Callable[[ExchangeContext], "list[Problem] | None"]

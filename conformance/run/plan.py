@@ -12,7 +12,7 @@ import threading
 
 from conformance.checks.registry import Check, catalogue
 from conformance.config import RunConfig
-from conformance.model import Case
+from conformance.model import Case, upstream_token
 from conformance.plan import Plan, build_plan
 from conformance.plan.coverage import plan_coverage
 from conformance.plan.presets import preset
@@ -104,6 +104,24 @@ def full_plan(config: RunConfig) -> Plan:
             plan.coverage["not_applicable"] = not_applicable(checks, op)
             _PLANS[key] = plan
         return plan
+
+
+def chains(cases: list[Case]) -> list[tuple[Case, ...]]:
+    """`cases` as the sender's chains, in order: the cases that share one upstream token (one
+    correlation id at the upstream, e.g. a body repeated for another deployment) form one
+    chain, sent in their order; every other case is a chain of its own, and no chain waits
+    for another."""
+    grouped: dict[str, list[Case]] = {}
+    found: list[list[Case]] = []
+    for case in cases:
+        token = upstream_token(case)
+        if token is not None and token in grouped:
+            grouped[token].append(case)
+            continue
+        found.append([case])
+        if token is not None:
+            grouped[token] = found[-1]
+    return [tuple(chain) for chain in found]
 
 
 def dry_run_summary(config: RunConfig) -> dict[str, object]:

@@ -11,6 +11,7 @@ order after a 429/5xx/unreachable primary; a stream is relayed as it arrives.
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
@@ -66,7 +67,15 @@ class Forwarder:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.key = key
-        self._client = client or (lambda: httpx.AsyncClient(timeout=TIMEOUT, trust_env=False))
+        self._client = client or self._new_client
+        self._tls: ssl.SSLContext | None = None
+
+    def _new_client(self) -> httpx.AsyncClient:
+        """A client per forwarded request (each closes with its answer), all sharing one TLS
+        context: building one loads the CA bundle, which cost more than the request."""
+        if self._tls is None:
+            self._tls = httpx.create_ssl_context()
+        return httpx.AsyncClient(timeout=TIMEOUT, trust_env=False, verify=self._tls)
 
     async def forward(self, gateway: Gateway, req: GatewayRequest) -> Response:
         fault = gateway.fault
