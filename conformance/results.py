@@ -15,10 +15,11 @@ from conformance.model import Level, Status
 
 SCHEMA_VERSION = "1.2"
 
-OUT_OF_SCOPE_KINDS = frozenset({"two-sided", "sdk", "narrowed", "shard"})
+OUT_OF_SCOPE_KINDS = frozenset({"two-sided", "sdk", "narrowed", "shard", "not-applicable"})
 """Why a check was not run that the run's own setup decided (named in every output, not a
 failure unless `--require` asks for it): no upstream to read, no SDK installed, a spec the
-user narrowed, cases that belong to another shard."""
+user narrowed, cases that belong to another shard, a subject the document does not declare
+(no stream answer, no such field: `Check.undeclared`)."""
 UNJUDGED_KINDS = frozenset(
     {
         "cap",

@@ -116,6 +116,9 @@ def _why(
             return setup.stop_kind, setup.stop_reason
         return "no-answer", setup.sdk_note or "the SDK's probes were not judged"
     ids = {c.id for c in sent if chk.applies(c, op)}
+    undeclared = chk.undeclared(op)
+    if undeclared is not None:
+        return "not-applicable", undeclared
     if not ids:
         return _not_planned(chk, op, absent, setup)
     answered = outcomes.judged | outcomes.environment | outcomes.suite_error | outcomes.unsent
