@@ -90,6 +90,26 @@ class _Parser(argparse.ArgumentParser):
         super().error(message + (f"; did you mean {hint}?" if hint else ""))
 
 
+class _OneFault(argparse.Action):
+    """`--fault`: the reference gateway takes one fault at a time, so a second one is refused
+    (argparse would keep the last silently)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        previous = getattr(namespace, self.dest, None)
+        if isinstance(previous, str) and previous != values:
+            parser.error(
+                f"{option_string} given twice ({previous}, {values}): the reference gateway "
+                "takes one fault per run; run once per fault"
+            )
+        setattr(namespace, self.dest, values)
+
+
 def _suggestion(message: str, parsers: list[argparse.ArgumentParser]) -> str | None:
     choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
     if choice:
@@ -121,7 +141,10 @@ def _parser(unset: object | None = None) -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the suite against a gateway")
     groups = {name: run.add_argument_group(name) for name in (TARGET, PLAN, COST, BOUNDS, OUTPUT)}
     for option in OPTIONS:
-        groups[option.group].add_argument(option.flag, **option.argparse_kwargs())
+        kwargs = option.argparse_kwargs()
+        if option.name == "fault":
+            kwargs["action"] = _OneFault
+        groups[option.group].add_argument(option.flag, **kwargs)
     plan = groups[PLAN]
     plan.add_argument("--dry-run", action="store_true", help="print the plan; send nothing")
     plan.add_argument(
@@ -152,10 +175,14 @@ def _parser(unset: object | None = None) -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the reference gateway")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument(
-        "--port", type=int, default=8080, help="port (0: a free one; the first line names it)"
+        "--port", type=int, default=8080, help="port (0: a free one; the first line is its URL)"
     )
     serve.add_argument("--spec", help="OpenAPI document (path or URL)")
-    serve.add_argument("--fault", help="switch on one fault of the catalogue (see --list-faults)")
+    serve.add_argument(
+        "--fault",
+        action=_OneFault,
+        help="switch on one fault of the catalogue (see --list-faults)",
+    )
     serve.add_argument(
         "--narrow",
         action="append",
@@ -219,14 +246,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     args = _with_config_file(args)
     _check_fault(args.fault)
     config = run_config(vars(args))
+    out = console.Console(quiet=args.quiet, secrets=config.secrets())
     baseline = None
     if args.baseline:
         from dataclasses import replace
 
-        from conformance.report.baseline import load_baseline
+        from conformance.checks.registry import catalogue
+        from conformance.report.baseline import load_baseline, unknown_entries
 
         baseline = replace(load_baseline(args.baseline), strict=args.strict_baseline)
-    out = console.Console(quiet=args.quiet, secrets=config.secrets())
+        for warning in unknown_entries(baseline, [c.id for c in catalogue()]):
+            out.warn(warning)
     check_report_dir(args.report_dir)
     if args.list:
         return _list_plan(config, args.report_dir)
@@ -267,7 +297,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     spec = narrow(load_spec(args.spec), args.narrow)
 
     def announce(url: str) -> None:
-        # The first line names the address actually bound (`--port 0`), for scripts to read.
+        # The first line is the bare URL actually bound (`--port 0`), for scripts to read.
+        print(url, flush=True)
         print(f"reference gateway on {url}", flush=True)
         if args.fault:
             print(f"fault: {args.fault}", flush=True)

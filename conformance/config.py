@@ -291,7 +291,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("spec", TARGET, "OpenAPI document (path or URL); default: the bundled one"),
     Option("deployment", TARGET, "deployment-id path parameter", default="dall-e-3"),
     Option("api_version", TARGET, "api-version query parameter", default="2024-02-01"),
-    Option("model", TARGET, "the body's `model`", default="dall-e-3"),
+    Option(
+        "model",
+        TARGET,
+        "the body's `model` (default: the --model-profile's model, else dall-e-3)",
+        metavar="NAME",
+    ),
     Option("api_key", TARGET, f"sent as `api-key` (default: env {API_KEY_ENV})"),
     Option("header", TARGET, "extra header, repeatable", action="append", metavar="'Name: value'"),
     Option(
@@ -461,7 +466,7 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         api_version=v["api_version"] or None,
         api_key=v["api_key"] or env.get(API_KEY_ENV) or None,
         headers=tuple(header(h) for h in v["header"] or []),
-        model=v["model"],
+        model=v["model"] or v["model_profile"] or RunConfig.model,
         seed=int(v["seed"]),
         max_examples=v["max_examples"],
         max_requests=v["max_requests"],

@@ -83,6 +83,11 @@ class Console:
         if not self.quiet:
             self._say(text)
 
+    def warn(self, text: str) -> None:
+        """A setting that is probably not what was meant; on stderr, even with --quiet."""
+        line = visible(shorten(text, MAX_VALUE_CHARS), keep_newlines=False)
+        self.err.print(f"conformance: warning: {self.redactor.output(line)}", markup=False)
+
     def error(self, text: str) -> None:
         line = visible(shorten(text, MAX_VALUE_CHARS), keep_newlines=False)
         self.err.print(f"conformance: error: {self.redactor.output(line)}", markup=False)

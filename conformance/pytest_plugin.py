@@ -67,12 +67,18 @@ class GatewayRunError(Exception):
     """The suite could not run against the gateway."""
 
 
-def failure_text(check: CheckResult) -> str:
-    """Why `check` failed, with the failures' expected/actual and curl lines."""
+def failure_text(check: CheckResult, report_dir: str | None = None) -> str:
+    """Why `check` failed, with the failures' expected/actual and curl lines; the others are in
+    `report_dir`'s results.json when the session writes one, else the way to get it."""
     from conformance.report.text import failure_lines
 
+    rest = (
+        f"see {Path(report_dir) / 'results.json'}"
+        if report_dir
+        else "--gateway-report-dir DIR writes them all to DIR/results.json"
+    )
     header = [f"{check.check_id} [{check.level}] {check.statement}", f"  spec: {check.pointer}"]
-    return "\n".join(header + failure_lines(check, MAX_FAILURES_SHOWN))
+    return "\n".join(header + failure_lines(check, MAX_FAILURES_SHOWN, rest))
 
 
 class GatewayConformance:
@@ -223,7 +229,8 @@ class ConformanceItem(pytest.Item):
         if check is None:
             pytest.skip(f"{self.check_id} was not measured by this run")
         elif disposition is Disposition.FAILS_GATE:
-            raise ConformanceFailure(failure_text(check))
+            report_dir = self.config.getoption("gateway_report_dir")
+            raise ConformanceFailure(failure_text(check, report_dir))
         elif disposition is Disposition.WARNING:
             pytest.xfail(f"{check.level} not met: {check.failures[0].message}")
         elif disposition is Disposition.KNOWN:

@@ -47,6 +47,7 @@ from conformance.model import (
 )
 from conformance.model import TransportErrorKind as Kind
 from conformance.plan import Plan, build_plan
+from conformance.plan.budget import within_cap
 from conformance.plan.coverage import plan_coverage
 from conformance.plan.presets import preset
 from conformance.plan.prices import estimate, load_price_table
@@ -158,23 +159,39 @@ def dry_run_summary(config: RunConfig) -> dict[str, object]:
     if not _watches_upstream(config):
         two_sided = []
     sdk = _sdk_cases(config)
-    sent = [*plan.cases, *two_sided, *sdk]
-    fetches = sum(
-        case.images_requested(op)
-        for case in sent
-        if not case.streamed(op) and case.field("response_format", op) == URL_FORMAT
-    )
+
+    fetchers = [c for c in selected_checks(config) if c.fetches]
+
+    def fetched(case: Case) -> int:
+        """The image URLs of `case`'s answer some judging check GETs."""
+        url = not case.streamed(op) and case.field("response_format", op) == URL_FORMAT
+        judged = any(check.applies(case, op) for check in fetchers)
+        return case.images_requested(op) if url and judged else 0
+
+    # A request cap stops the run mid-plan: only what gets on the wire is counted and priced.
+    wire = {
+        id(c)
+        for c in within_cap(
+            [*plan.cases, *two_sided, *sdk], lambda c: 1 + fetched(c), config.max_requests
+        )
+    }
+    planned = [c for c in plan.cases if id(c) in wire]
+    two_sided, sdk = [c for c in two_sided if id(c) in wire], [c for c in sdk if id(c) in wire]
+    sent = [*planned, *two_sided, *sdk]
+    fetches = sum(fetched(case) for case in sent)
     summary = dict(plan.summary())
-    paid = [*plan.cases, *sdk]
+    if len(planned) < len(plan.cases):
+        summary["not_reached_by_max_requests"] = len(plan.cases) - len(planned)
+    paid = [*planned, *sdk]
     summary["images_requested"] = sum(case.images_requested(op) for case in paid)
     summary["requests_by_source"] = {
-        "plan": len(plan.cases),
+        "plan": len(planned),
         "two_sided": len(two_sided),
         "sdk_probe": len(sdk),
         "image_url_fetches": fetches,
     }
     summary["images_by_source"] = {
-        "plan": sum(case.images_requested(op) for case in plan.cases),
+        "plan": sum(case.images_requested(op) for case in planned),
         "sdk_probe": sum(case.images_requested(op) for case in sdk),
         "two_sided_at_fake_upstream": sum(case.images_requested(op) for case in two_sided),
     }
@@ -182,7 +199,9 @@ def dry_run_summary(config: RunConfig) -> dict[str, object]:
         paid, op, config.model, config.price_table or load_price_table()
     )
     summary["image_url_fetches"] = fetches
-    summary["requests_estimate"] = len(sent) + fetches
+    summary["requests_estimate"] = min(
+        len(sent) + fetches, config.max_requests or len(sent) + fetches
+    )
     summary["requests_note"] = (
         "cases, two-sided cases, the SDK's probes and the image URLs of a conforming gateway; "
         "re-fetches for the parity check and the shrinking of failures come on top; "
@@ -396,9 +415,11 @@ class _Run:
         if self.sdk_note:
             coverage["sdk"] = self.sdk_note
         probes = [outcome.exchange.case for outcome in self.sdk or []]
+        unsent = set(self.unsent)
+        sent = [c for c in plan.cases if c.id not in unsent]
         table = self.config.price_table or load_price_table()
         coverage["cost_estimate"] = {
-            **estimate([*plan.cases, *probes], self.op, self.config.model, table),
+            **estimate([*sent, *probes], self.op, self.config.model, table),
             "note": "the planned cases and the SDK's probes at a paid provider's list prices; "
             "shrinking attempts and retries come on top",
         }

@@ -1,0 +1,139 @@
+"""What a new user trips over first: check IDs in any case, one fault at a time, the model a
+model profile names, baseline typos, where the rest of the failures are, and estimates that
+price what a capped or narrowed run really sends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance import cli
+from conformance.checks.registry import catalogue
+from conformance.config import run_config
+from conformance.errors import UsageError
+from conformance.plan.budget import within_cap
+from conformance.pytest_plugin import failure_text
+from conformance.report.baseline import load_baseline, unknown_entries
+from conformance.results import CheckResult, Failure
+from conformance.runner import dry_run_summary, make_plan
+from conformance.select import check_ids
+
+
+def test_check_ids_in_lower_case_are_accepted() -> None:
+    assert check_ids(["img-count, sse-parity", "IMG-COUNT"]) == ("IMG-COUNT", "SSE-PARITY")
+    assert run_config({"checks": ["img-count"]}).checks == ("IMG-COUNT",)
+    with pytest.raises(UsageError, match="did you mean IMG-COUNT"):
+        run_config({"checks": ["img-cont"]})
+
+
+@pytest.mark.parametrize("command", ["run", "serve"])
+def test_a_second_fault_is_refused_not_silently_replaced(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [command, "--fault", "one-based-index", "--fault", "status-201"]
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(argv)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "--fault given twice (one-based-index, status-201)" in err
+    assert "one fault per run" in err
+
+
+def test_the_same_fault_twice_is_one_fault() -> None:
+    args = cli._parser().parse_args(["run", "--fault", "status-201", "--fault", "status-201"])
+    assert args.fault == "status-201"
+
+
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [
+        ({"model_profile": "gpt-image-1"}, "gpt-image-1"),
+        ({"model_profile": "gpt-image-1", "model": "my-model"}, "my-model"),
+        ({}, "dall-e-3"),
+    ],
+)
+def test_a_model_profile_sends_its_model_unless_model_is_given(
+    given: dict[str, str], sent: str
+) -> None:
+    config = run_config({**given, "budget": "smoke"})
+    assert config.model == sent
+    bodies = [c.body for c in make_plan(config).cases if isinstance(c.body, dict)]
+    models = {m for b in bodies if isinstance(m := b.get("model"), str)}
+    assert sent in models
+    if sent != "dall-e-3":
+        assert "dall-e-3" not in models
+
+
+def test_unknown_baseline_ids_warn_and_lower_case_ones_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.toml"
+    path.write_text(
+        '[[known_failure]]\ncheck_id = "img-count"\n\n'
+        '[[known_failure]]\ncheck_id = "IMG-CONT"\nreason = "typo"\n',
+        "utf-8",
+    )
+    baseline = load_baseline(path)
+    assert [e.check_id for e in baseline.entries] == ["IMG-COUNT", "IMG-CONT"]
+    warnings = unknown_entries(baseline, [c.id for c in catalogue()])
+    assert len(warnings) == 1
+    assert "'IMG-CONT'" in warnings[0] and "did you mean IMG-COUNT?" in warnings[0]
+    assert "excuses nothing" in warnings[0]
+
+
+def test_run_prints_the_baseline_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "baseline.toml"
+    path.write_text('[[known_failure]]\ncheck_id = "IMG-CONT"\n', "utf-8")
+    argv = ["run", "--baseline", str(path), "--dry-run", "--budget", "smoke"]
+    assert cli.main([*argv, "--report-dir", str(tmp_path / "r")]) == 0
+    assert "conformance: warning: baseline" in capsys.readouterr().err
+
+
+def _failed_check(count: int) -> CheckResult:
+    check = CheckResult("IMG-COUNT", "MUST", "n images", "#/x", "body")
+    for i in range(count):
+        check.record_failure(Failure("IMG-COUNT", "MUST", f"c{i}", "t", f"got {i}"))
+    check.settle()
+    return check
+
+
+def test_the_pytest_item_points_at_a_results_json_that_exists() -> None:
+    many = _failed_check(15)
+    without = failure_text(many)
+    assert "see results.json" not in without
+    assert "--gateway-report-dir DIR writes them all to DIR/results.json" in without
+    within = failure_text(many, "out/conformance")
+    assert f"see {Path('out/conformance') / 'results.json'}" in within
+    assert "more" not in failure_text(_failed_check(3))
+
+
+def test_within_cap_counts_each_case_with_its_fetches() -> None:
+    weights = {"a": 1, "b": 3, "c": 1, "d": 1}
+    kept = within_cap(list(weights), lambda c: weights[c], 4)
+    assert kept == ["a", "b"]
+    assert within_cap(list(weights), lambda c: weights[c], None) == list(weights)
+
+
+def test_a_capped_run_prices_only_what_the_cap_lets_through() -> None:
+    whole = dry_run_summary(run_config({"budget": "smoke"}))
+    capped = dry_run_summary(run_config({"budget": "smoke", "max_requests": 20}))
+    assert capped["requests_estimate"] == 20
+    assert capped["not_reached_by_max_requests"]
+    cost, full = capped["cost_estimate"], whole["cost_estimate"]
+    assert isinstance(cost, dict) and isinstance(full, dict)
+    assert 0 < cost["images_priced"] < full["images_priced"]
+    images = capped["images_by_source"]
+    assert isinstance(images, dict)
+    assert capped["images_requested"] == images["plan"] + images["sdk_probe"]
+
+
+def test_a_selection_estimates_only_the_fetches_its_checks_make() -> None:
+    summary = dry_run_summary(run_config({"checks": ["IMG-COUNT"], "budget": "smoke"}))
+    by_source = summary["requests_by_source"]
+    assert isinstance(by_source, dict)
+    assert by_source["image_url_fetches"] == 0, "IMG-COUNT fetches no image URL"
+    assert summary["requests_estimate"] == sum(by_source.values())
+    fetching = dry_run_summary(run_config({"checks": ["IMG-URL-FETCH"], "budget": "smoke"}))
+    fetches = fetching["requests_by_source"]
+    assert isinstance(fetches, dict) and fetches["image_url_fetches"] > 0
