@@ -414,7 +414,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     values = {name: getattr(args, name) for name in REPLAY_OPTIONS}
     config, replay = replay_config(saved, values, args.case)
     out = console.Console(quiet=args.quiet, secrets=config.secrets())
-    out.starting(str(config.base_url), config.spec, saved.seed)
+    out.starting(config.base_url or "embedded reference gateway", config.spec, saved.seed)
     _stop_on_signals(config.stop)
     with out.progress() as tick:
         result = run(config, progress=tick, cases=replay.cases)

@@ -13,6 +13,9 @@ from conformance.gate import Baseline, Gate, decide
 from conformance.model import Level, Status, Verdict
 
 SCHEMA_VERSION = "1.1"
+EMBEDDED_TARGET = "embedded_target"
+"""The coverage key of a run against the embedded reference gateway: `{"fault": ID or None}`,
+so `conformance replay` starts the same target again (its loopback port is gone)."""
 
 
 @dataclass

@@ -54,7 +54,13 @@ from conformance.plan.prices import estimate, load_price_table
 from conformance.plan.upstream import upstream_cases
 from conformance.profiles import PROFILES
 from conformance.redaction import Redactor
-from conformance.results import CheckResult, EnvironmentProblem, RunResult, Stats
+from conformance.results import (
+    EMBEDDED_TARGET,
+    CheckResult,
+    EnvironmentProblem,
+    RunResult,
+    Stats,
+)
 from conformance.select import in_shard, judgeable, select_checks
 from conformance.urlpolicy import Admission, FetchPolicy
 from conformance.wait import wait_for_gateway
@@ -383,7 +389,7 @@ class _Run:
         self.started = time.monotonic()  # --max-duration bounds the sending, not the planning
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
         two_sided: list[Case] = []
-        if self.upstream:
+        if self.upstream and self.given_cases is None:  # a replay sends only its cases
             nonce = uuid.uuid4().hex[:8]
             # A shard sends its part of these too, so merged shards count each case once.
             two_sided = in_shard(
@@ -414,6 +420,8 @@ class _Run:
             coverage["not_fetched"] = dict(list(self.not_fetched.items())[:50])
         if self.sdk_note:
             coverage["sdk"] = self.sdk_note
+        if self.config.base_url is None:
+            coverage[EMBEDDED_TARGET] = {"fault": self.config.fault}
         probes = [outcome.exchange.case for outcome in self.sdk or []]
         unsent = set(self.unsent)
         sent = [c for c in plan.cases if c.id not in unsent]
