@@ -264,6 +264,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         out.plan(dry_run_summary(config), seed=args.seed)
         return EXIT_OK
     out.starting(config.base_url or "embedded reference gateway", config.spec, args.seed)
+    for line in config.now_refused:
+        out.note(f"narrowed: {line} (valid in the full spec)")
     _stop_on_signals(config.stop)
     planned = int(str(dry_run_summary(config)["requests_estimate"]))
     if config.max_requests:

@@ -135,6 +135,8 @@ class RunConfig:
     exclude_checks: tuple[str, ...] = ()
     shard: Shard | None = None
     """Send only this part of the plan (`--shard I/N`)."""
+    now_refused: tuple[str, ...] = ()
+    """What the narrowing (--narrow, --model-profile) turned from valid into must-refuse."""
     stop: threading.Event = field(default_factory=threading.Event)
     upstream: str | None = None
     """The fake upstream the gateway calls (its records are read): adds the two-sided cases.
@@ -439,6 +441,7 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
     from conformance.checks.registry import catalogue
     from conformance.select import check_ids, parse_shard, select_checks
     from conformance.spec import load_spec, narrow
+    from conformance.spec.refused import newly_refused
 
     env = os.environ if env is None else env
     v = {**DEFAULTS, **{k: val for k, val in values.items() if val is not None}}
@@ -458,7 +461,8 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         raise UsageError(
             f"--profile {chosen.name} needs --base-url: the embedded gateway serves the spec's path"
         )
-    spec = narrow(load_spec(v["spec"]), [*rules, *(v["narrow"] or [])])
+    full = load_spec(v["spec"])
+    spec = narrow(full, [*rules, *(v["narrow"] or [])])
     return RunConfig(
         spec=spec,
         base_url=gateway_url(v["base_url"]) if v["base_url"] else None,
@@ -499,6 +503,9 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         checks=include,
         exclude_checks=exclude,
         shard=shard,
+        now_refused=tuple(newly_refused(full.operation, spec.operation))
+        if spec is not full
+        else (),
     )
 
 

@@ -204,6 +204,8 @@ def dry_run_summary(config: RunConfig) -> dict[str, object]:
     summary["cost_estimate"] = estimate(
         paid, op, config.model, config.price_table or load_price_table()
     )
+    if config.now_refused:
+        summary["now_refused_by_narrowing"] = list(config.now_refused)
     summary["image_url_fetches"] = fetches
     summary["requests_estimate"] = min(
         len(sent) + fetches, config.max_requests or len(sent) + fetches
@@ -422,6 +424,8 @@ class _Run:
             coverage["sdk"] = self.sdk_note
         if self.config.base_url is None:
             coverage[EMBEDDED_TARGET] = {"fault": self.config.fault}
+        if self.config.now_refused:
+            coverage["now_refused_by_narrowing"] = list(self.config.now_refused)
         probes = [outcome.exchange.case for outcome in self.sdk or []]
         unsent = set(self.unsent)
         sent = [c for c in plan.cases if c.id not in unsent]

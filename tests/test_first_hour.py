@@ -137,3 +137,15 @@ def test_a_selection_estimates_only_the_fetches_its_checks_make() -> None:
     fetching = dry_run_summary(run_config({"checks": ["IMG-URL-FETCH"], "budget": "smoke"}))
     fetches = fetching["requests_by_source"]
     assert isinstance(fetches, dict) and fetches["image_url_fetches"] > 0
+
+
+def test_a_narrowing_says_what_it_turns_into_must_refuse(tmp_path: Path) -> None:
+    rules = ["n<=1", "size=1024x1024,1792x1024,1024x1792", "stream=false"]
+    config = run_config({"narrow": rules, "budget": "smoke"})
+    assert config.now_refused[0] == "n=2..10 is now expected to be refused"
+    assert "stream=true is now expected to be refused" in config.now_refused
+    assert any(line.startswith("size=256x256, size=512x512") for line in config.now_refused)
+    assert run_config({"narrow": ["n>=2"]}).now_refused == ("n=1 is now expected to be refused",)
+    assert run_config({}).now_refused == ()
+    summary = dry_run_summary(config)
+    assert summary["now_refused_by_narrowing"] == list(config.now_refused)
