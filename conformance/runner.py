@@ -51,7 +51,7 @@ from conformance.plan.budget import within_cap
 from conformance.plan.coverage import plan_coverage
 from conformance.plan.presets import preset
 from conformance.plan.prices import estimate, load_price_table
-from conformance.plan.upstream import upstream_cases
+from conformance.plan.upstream import RECOVERED_FAULTS, upstream_cases
 from conformance.profiles import PROFILES
 from conformance.redaction import Redactor
 from conformance.results import (
@@ -169,10 +169,17 @@ def dry_run_summary(config: RunConfig) -> dict[str, object]:
     fetchers = [c for c in selected_checks(config) if c.fetches]
 
     def fetched(case: Case) -> int:
-        """The image URLs of `case`'s answer some judging check GETs."""
-        url = not case.streamed(op) and case.field("response_format", op) == URL_FORMAT
-        judged = any(check.applies(case, op) for check in fetchers)
-        return case.images_requested(op) if url and judged else 0
+        """The image URLs of `case`'s answer the judging checks GET: once for the checks of
+        one exchange (they share a cache), again for each run-scope check (the parity check
+        compares the sizes of its own fetches). An answer the upstream was asked to fail
+        has no image; the SDK's probes are judged by the SDK alone."""
+        if case.streamed(op) or case.field("response_format", op) != URL_FORMAT:
+            return 0
+        if provoked_fault(case) not in (None, *RECOVERED_FAULTS) or case in sdk:
+            return 0
+        judging = [check for check in fetchers if check.applies(case, op)]
+        rounds = any(c.scope != "run" for c in judging) + sum(c.scope == "run" for c in judging)
+        return case.images_requested(op) * rounds
 
     # A request cap stops the run mid-plan: only what gets on the wire is counted and priced.
     wire = {
@@ -211,9 +218,9 @@ def dry_run_summary(config: RunConfig) -> dict[str, object]:
         len(sent) + fetches, config.max_requests or len(sent) + fetches
     )
     summary["requests_note"] = (
-        "cases, two-sided cases, the SDK's probes and the image URLs of a conforming gateway; "
-        "re-fetches for the parity check and the shrinking of failures come on top; "
-        "--max-requests caps them all"
+        "cases, two-sided cases, the SDK's probes and the image URLs of a conforming gateway "
+        "(the parity check fetches its own); retries and the shrinking of failures come on "
+        "top; --max-requests caps them all"
     )
     return summary
 

@@ -16,7 +16,7 @@ from conformance.plan.budget import within_cap
 from conformance.pytest_plugin import failure_text
 from conformance.report.baseline import load_baseline, unknown_entries
 from conformance.results import CheckResult, Failure
-from conformance.runner import dry_run_summary, make_plan
+from conformance.runner import dry_run_summary, make_plan, run
 from conformance.select import check_ids
 
 
@@ -149,3 +149,16 @@ def test_a_narrowing_says_what_it_turns_into_must_refuse(tmp_path: Path) -> None
     assert run_config({}).now_refused == ()
     summary = dry_run_summary(config)
     assert summary["now_refused_by_narrowing"] == list(config.now_refused)
+
+
+def test_the_estimate_is_what_a_run_sends() -> None:
+    """A conforming gateway gets exactly the requests and images the dry run announces (the
+    default is checked the same way by the README's table, generated from the estimate)."""
+    config = run_config({"budget": "smoke"})
+    summary = dry_run_summary(config)
+    images = summary["images_by_source"]
+    assert isinstance(images, dict)
+    result = run(config)
+    assert result.gate.exit_code == 0
+    assert result.stats.requests == summary["requests_estimate"]
+    assert result.stats.images == summary["images_requested"] + images["two_sided_at_fake_upstream"]
