@@ -215,6 +215,15 @@ def _parser(unset: object | None = None) -> argparse.ArgumentParser:
     upstream.add_argument("--spec", help="OpenAPI document (path or URL)")
     upstream.set_defaults(handler=_cmd_upstream)
 
+    init = sub.add_parser("init", help=f"write a working ./{CONFIG_FILE} for a gateway profile")
+    init.add_argument(
+        "--profile", default="bifrost", help="built-in profile: " + ", ".join(_profile_names())
+    )
+    init.add_argument("--base-url", help="where the gateway listens (default: the profile's usual)")
+    init.add_argument("--out", type=Path, default=Path(CONFIG_FILE), help="the file to write")
+    init.add_argument("--force", action="store_true", help="replace an existing file")
+    init.set_defaults(handler=_cmd_init)
+
     checks = sub.add_parser("checks", help="list the check catalogue")
     checks.add_argument("--spec", help="OpenAPI document (for absolute spec pointers)")
     checks.add_argument("--json", action="store_true", help="machine-readable output")
@@ -332,6 +341,20 @@ def _cmd_upstream(args: argparse.Namespace) -> int:
         serve_upstream(load_spec(args.spec), settings, host=args.host, port=args.port)
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
+    return EXIT_OK
+
+
+def _profile_names() -> list[str]:
+    from conformance.profiles import PROFILES
+
+    return list(PROFILES)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from conformance.settings_template import settings_text, write_settings
+
+    path = write_settings(args.out, settings_text(args.profile, args.base_url), args.force)
+    print(f"wrote {path}; `conformance run` reads it (from this directory, or with --config)")
     return EXIT_OK
 
 

@@ -11,13 +11,16 @@ import pytest
 from conformance import cli
 from conformance.checks.registry import catalogue
 from conformance.config import run_config
+from conformance.configfile import load_config
 from conformance.errors import UsageError
 from conformance.plan.budget import within_cap
+from conformance.profiles import PROFILES
 from conformance.pytest_plugin import failure_text
 from conformance.report.baseline import load_baseline, unknown_entries
 from conformance.results import CheckResult, Failure
 from conformance.runner import dry_run_summary, make_plan, run
 from conformance.select import check_ids
+from conformance.settings_template import settings_text
 
 
 def test_check_ids_in_lower_case_are_accepted() -> None:
@@ -162,3 +165,31 @@ def test_the_estimate_is_what_a_run_sends() -> None:
     assert result.gate.exit_code == 0
     assert result.stats.requests == summary["requests_estimate"]
     assert result.stats.images == summary["images_requested"] + images["two_sided_at_fake_upstream"]
+
+
+@pytest.mark.parametrize("name", list(PROFILES))
+def test_init_writes_a_settings_file_that_loads(name: str, tmp_path: Path) -> None:
+    out = tmp_path / "conformance.toml"
+    assert cli.main(["init", "--profile", name, "--out", str(out)]) == 0
+    values = load_config(out)
+    assert values["profile"] == name and values["budget"] == "smoke"
+    assert not {"narrow", "model_profile", "baseline"} & set(values), "nothing that turns red"
+    config = run_config(values)
+    assert config.profile.name == name and config.base_url
+    assert cli.main(["init", "--profile", name, "--out", str(out)]) == 2, "kept without --force"
+    assert cli.main(["init", "--profile", name, "--out", str(out), "--force"]) == 0
+
+
+def test_init_for_the_default_profile_is_green_against_a_conforming_gateway(
+    gateway_url: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "conformance.toml"
+    assert cli.main(["init", "--base-url", gateway_url, "--out", str(out)]) == 0
+    result = run(run_config({**load_config(out), "checks": ["IMG-COUNT", "ERR-EMPTY-PROMPT"]}))
+    assert result.gate.exit_code == 0
+    assert result.target.startswith(gateway_url)
+
+
+def test_init_refuses_an_unknown_profile(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="unknown profile 'kong'"):
+        settings_text("kong")
