@@ -4,12 +4,15 @@ price what a capped or narrowed run really sends."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conformance import cli
 from conformance.checks.registry import catalogue
+from conformance.client import Client
 from conformance.config import run_config
 from conformance.configfile import load_config
 from conformance.errors import UsageError
@@ -154,14 +157,35 @@ def test_a_narrowing_says_what_it_turns_into_must_refuse(tmp_path: Path) -> None
     assert summary["now_refused_by_narrowing"] == list(config.now_refused)
 
 
-def test_the_estimate_is_what_a_run_sends() -> None:
-    """A conforming gateway gets exactly the requests and images the dry run announces (the
-    default is checked the same way by the README's table, generated from the estimate)."""
-    config = run_config({"budget": "smoke"})
+@pytest.mark.parametrize("checks", [[], ["IMG-COUNT"]], ids=["all", "selected"])
+def test_the_estimate_is_what_a_run_sends(
+    checks: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A conforming gateway gets exactly the requests and images the dry run announces, which
+    the progress bar counts against (the README's table is generated from the same). Every
+    check that fetches an image URL declares it (`fetches=True`), or a selection of it alone
+    would be mis-estimated."""
+    config = run_config({"budget": "smoke", "checks": checks})
     summary = dry_run_summary(config)
     images = summary["images_by_source"]
     assert isinstance(images, dict)
+    by_code = {c.func.__code__: c for c in catalogue()}
+    fetching: set[str] = set()
+    fetch = Client.fetch
+
+    def spy(self: Client, url: str, *args: Any, **kwargs: Any) -> Any:
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code in by_code:
+                fetching.add(by_code[frame.f_code].id)
+            frame = frame.f_back  # type: ignore[assignment]
+        return fetch(self, url, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "fetch", spy)
     result = run(config)
+    if not checks:
+        assert fetching, "the run fetched no image URL"
+        assert fetching <= {c.id for c in catalogue() if c.fetches}, fetching
     assert result.gate.exit_code == 0
     assert result.stats.requests == summary["requests_estimate"]
     assert result.stats.images == summary["images_requested"] + images["two_sided_at_fake_upstream"]
