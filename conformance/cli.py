@@ -276,13 +276,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for line in config.now_refused:
         out.note(f"narrowed: {line} (valid in the full spec)")
     _stop_on_signals(config.stop)
-    planned = int(str(dry_run_summary(config)["requests_estimate"]))
-    if config.max_requests:
-        planned = min(planned, config.max_requests)
-    with out.progress(planned) as tick:
-        result = run(config, progress=tick)
-    result.baseline = baseline
-    paths = write_reports(result, args.report_dir, config.secrets())
+    with out.progress(in_flight=config.workers) as progress:
+        progress.phase("plan", f"budget {config.budget}, seed {config.seed}")
+        summary = dry_run_summary(config)
+        planned = int(str(summary["requests_estimate"]))  # within --max-requests
+        progress.expect(planned)
+        progress.phase("send", f"{planned} requests planned")
+        result = run(config, progress=progress)
+        progress.phase("report", str(args.report_dir))
+        result.baseline = baseline
+        paths = write_reports(result, args.report_dir, config.secrets())
     append_step_summary(paths["summary"])
     gate = result.gate
     if args.write_baseline:
@@ -441,15 +444,17 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     out = console.Console(quiet=args.quiet, secrets=config.secrets())
     out.starting(config.base_url or "embedded reference gateway", config.spec, saved.seed)
     _stop_on_signals(config.stop)
-    with out.progress() as tick:
-        result = run(config, progress=tick, cases=replay.cases)
-    result.baseline = saved.baseline
-    result.coverage["replay"] = {
-        "results": str(args.results),
-        "cases": [c.id for c in replay.cases],
-        "checks": list(replay.checks),
-    }
-    paths = write_reports(result, args.report_dir)
+    with out.progress(in_flight=config.workers) as progress:
+        progress.phase("send", f"{len(replay.cases)} cases to replay")
+        result = run(config, progress=progress, cases=replay.cases)
+        progress.phase("report", str(args.report_dir))
+        result.baseline = saved.baseline
+        result.coverage["replay"] = {
+            "results": str(args.results),
+            "cases": [c.id for c in replay.cases],
+            "checks": list(replay.checks),
+        }
+        paths = write_reports(result, args.report_dir)
     out.summary(result, paths)
     return int(result.gate.exit_code)
 

@@ -419,6 +419,9 @@ class _Run:
             # gateway's, not the load of the suite's own concurrent requests.
             self._send_all(two_sided, workers=1)
             self._probe_sdk()
+            phase = getattr(self.progress, "phase", None)
+            if phase is not None:
+                phase("judge", "checks of the whole run")
             self._run_scope_checks()
         for result in self.results.values():
             result.settle()

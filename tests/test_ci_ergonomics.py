@@ -21,10 +21,10 @@ from conformance import cli
 from conformance.checks.registry import Problem, get
 from conformance.client import Client
 from conformance.config import OPTIONS, Bounds, Target
-from conformance.console import ProgressLines
 from conformance.errors import TargetUnreachable
 from conformance.evidence import failure_record
 from conformance.model import Case
+from conformance.progress import ProgressLines
 from conformance.redaction import Redactor
 from conformance.report.summary import append_step_summary
 from conformance.spec import Spec
