@@ -36,6 +36,7 @@ def benches(args: argparse.Namespace) -> dict[str, Callable[[], list[dict[str, A
         "sse": measure.sse_throughput,
         "memory": measure.memory,
         "startup": measure.startup,
+        "spec": measure.spec_loading,
         "default": measure.default_run,
         "latency": lambda: measure.latency_scaling(args.latency_budget),
         "faults": measure.fault_sweep,

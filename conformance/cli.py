@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = (int(c) for c in ExitCode)
 DEFAULT_REPORT_DIR = Path("reports/latest")
+OPERATION_HELP = "the operation: an operationId or 'METHOD /path' (default: the image operation)"
 DEFAULT_REPLAY_DIR = Path("reports/replay")
 REPLAY_OPTIONS = (
     "base_url",
@@ -178,6 +179,7 @@ def _parser(unset: object | None = None) -> argparse.ArgumentParser:
         "--port", type=int, default=8080, help="port (0: a free one; the first line is its URL)"
     )
     serve.add_argument("--spec", help="OpenAPI document (path or URL)")
+    serve.add_argument("--operation", help=OPERATION_HELP, metavar="ID")
     serve.add_argument(
         "--fault",
         action=_OneFault,
@@ -213,6 +215,7 @@ def _parser(unset: object | None = None) -> argparse.ArgumentParser:
         "--stream-pace", type=float, default=0.05, help="seconds before each stream event"
     )
     upstream.add_argument("--spec", help="OpenAPI document (path or URL)")
+    upstream.add_argument("--operation", help=OPERATION_HELP, metavar="ID")
     upstream.set_defaults(handler=_cmd_upstream)
 
     init = sub.add_parser("init", help=f"write a working ./{CONFIG_FILE} for a gateway profile")
@@ -226,6 +229,7 @@ def _parser(unset: object | None = None) -> argparse.ArgumentParser:
 
     checks = sub.add_parser("checks", help="list the check catalogue")
     checks.add_argument("--spec", help="OpenAPI document (for absolute spec pointers)")
+    checks.add_argument("--operation", help=OPERATION_HELP, metavar="ID")
     checks.add_argument("--json", action="store_true", help="machine-readable output")
     checks.set_defaults(handler=_cmd_checks)
 
@@ -250,7 +254,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from conformance.config import run_config
     from conformance.report import check_report_dir, write_reports
     from conformance.report.summary import append_step_summary
-    from conformance.runner import dry_run_summary, run
+    from conformance.run import dry_run_summary, run
 
     args = _with_config_file(args)
     _check_fault(args.fault)
@@ -273,6 +277,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         out.plan(dry_run_summary(config), seed=args.seed)
         return EXIT_OK
     out.starting(config.base_url or "embedded reference gateway", config.spec, args.seed)
+    _spec_notes(out, config.spec.notes)
     for line in config.now_refused:
         out.note(f"narrowed: {line} (valid in the full spec)")
     _stop_on_signals(config.stop)
@@ -297,6 +302,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return int(gate.exit_code)
 
 
+def _spec_notes(out: Any, notes: list[str], shown: int = 3) -> None:
+    """The document's validation findings outside the operation under test: not fatal, said."""
+    for note in notes[:shown]:
+        out.note(f"note: {note}")
+    if len(notes) > shown:
+        out.note(f"note: {len(notes) - shown} more findings outside the operation under test")
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from conformance.spec import load_spec, narrow
     from conformance.targets.faults import FAULTS
@@ -308,7 +321,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             print(f"{fault.id:40} {flag:28} {fault.summary}")
         return EXIT_OK
     _check_fault(args.fault)
-    spec = narrow(load_spec(args.spec), args.narrow)
+    spec = narrow(load_spec(args.spec, operation=args.operation), args.narrow)
 
     def announce(url: str) -> None:
         # The first line is the bare URL actually bound (`--port 0`), for scripts to read.
@@ -341,7 +354,9 @@ def _cmd_upstream(args: argparse.Namespace) -> int:
         key=args.key or None, model_family=args.model_family, pace_s=args.stream_pace
     )
     try:
-        serve_upstream(load_spec(args.spec), settings, host=args.host, port=args.port)
+        serve_upstream(
+            load_spec(args.spec, operation=args.operation), settings, host=args.host, port=args.port
+        )
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
     return EXIT_OK
@@ -366,7 +381,7 @@ def _cmd_checks(args: argparse.Namespace) -> int:
     from conformance.listing import print_catalogue
     from conformance.spec import load_spec
 
-    op = load_spec(args.spec, validate=False).operation
+    op = load_spec(args.spec, validate=False, operation=args.operation).operation
     print_catalogue(catalogue(), op, as_json=args.json)
     return EXIT_OK
 
@@ -417,7 +432,7 @@ def _list_plan(config: RunConfig, report_dir: Path) -> int:
 
     from conformance.plan.listing import case_line, plan_document
     from conformance.report.atomic import write_atomic
-    from conformance.runner import dry_run_summary, make_plan
+    from conformance.run import dry_run_summary, make_plan
 
     plan = make_plan(config)
     summary = dry_run_summary(config)
@@ -435,7 +450,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from conformance.replay import replay_config
     from conformance.report import write_reports
     from conformance.report.jsonreport import load_results
-    from conformance.runner import run
+    from conformance.run import run
 
     args = _with_config_file(args, REPLAY_OPTIONS)
     saved = load_results(_readable(args.results))

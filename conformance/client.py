@@ -116,13 +116,16 @@ class Client:
     def build(self, case: Case) -> SentRequest:
         """The exact request `case` stands for."""
         deployment = case.deployment if case.deployment is not None else self.target.deployment
-        template = self.target.path or self.op.path
-        quoted = quote(deployment, safe="")
-        path = template.replace("{deployment-id}", quoted).replace("{deployment}", quoted)
+        path = self.op.render_path(deployment, self.target.path)
         url = self.target.base_url.rstrip("/") + path
+        query: list[str] = []
         version = case.api_version if case.api_version is not None else self.target.api_version
         if version and not case.omit_api_version and self.target.send_api_version:
-            url += "?api-version=" + quote(version, safe="")
+            query.append("api-version=" + quote(version, safe=""))
+        key = self.op.key
+        if self.target.api_key and key.location == "query" and not self.target.bearer:
+            query.append(f"{quote(key.name, safe='')}={quote(self.target.api_key, safe='')}")
+        url += "?" + "&".join(query) if query else ""
         body = case.raw_body if case.raw_body is not None else json.dumps(case.body).encode()
         headers = {
             "content-type": case.content_type,
@@ -130,10 +133,10 @@ class Client:
             "accept-encoding": ACCEPT_ENCODING,
             "user-agent": f"gateway-conformance/{__version__}",
         }
-        if self.target.api_key and self.target.bearer:
+        if self.target.api_key and (self.target.bearer or key.location == "bearer"):
             headers["authorization"] = f"Bearer {self.target.api_key}"
-        elif self.target.api_key:
-            headers["api-key"] = self.target.api_key
+        elif self.target.api_key and key.location == "header":
+            headers[key.name.lower()] = self.target.api_key
         headers.update(self.target.extra_headers(deployment, version))
         return SentRequest(self.op.method.upper(), url, headers, body)
 

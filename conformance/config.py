@@ -184,6 +184,16 @@ def gateway_url(text: str) -> str:
     return text
 
 
+def with_base_path(base_url: str, base_path: str) -> str:
+    """`base_url` with the document's server path (`/v1`) appended, unless it holds a path of
+    its own already (then the user said where the API lives)."""
+    from urllib.parse import urlsplit
+
+    if not base_path or urlsplit(base_url).path.strip("/"):
+        return base_url
+    return base_url.rstrip("/") + "/" + base_path.strip("/")
+
+
 # -- value parsers (argparse-compatible: they raise ArgumentTypeError) -----------------------
 
 
@@ -291,7 +301,19 @@ OPTIONS: tuple[Option, ...] = (
         pytest_name="--gateway-url",
     ),
     Option("spec", TARGET, "OpenAPI document (path or URL); default: the bundled one"),
-    Option("deployment", TARGET, "deployment-id path parameter", default="dall-e-3"),
+    Option(
+        "operation",
+        TARGET,
+        "the operation to test: an operationId or 'METHOD /path' (default: the document's "
+        "one image-generation operation)",
+        metavar="ID",
+    ),
+    Option(
+        "deployment",
+        TARGET,
+        "the path parameter(s) of the route, e.g. deployment-id",
+        default="dall-e-3",
+    ),
     Option("api_version", TARGET, "api-version query parameter", default="2024-02-01"),
     Option(
         "model",
@@ -299,7 +321,12 @@ OPTIONS: tuple[Option, ...] = (
         "the body's `model` (default: the --model-profile's model, else dall-e-3)",
         metavar="NAME",
     ),
-    Option("api_key", TARGET, f"sent as `api-key` (default: env {API_KEY_ENV})"),
+    Option(
+        "api_key",
+        TARGET,
+        "sent where the document's security scheme says (header, query or bearer); "
+        f"`api-key` header when it says nothing (default: env {API_KEY_ENV})",
+    ),
     Option("header", TARGET, "extra header, repeatable", action="append", metavar="'Name: value'"),
     Option(
         "ca_bundle",
@@ -461,11 +488,14 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         raise UsageError(
             f"--profile {chosen.name} needs --base-url: the embedded gateway serves the spec's path"
         )
-    full = load_spec(v["spec"])
+    full = load_spec(v["spec"], operation=v["operation"])
     spec = narrow(full, [*rules, *(v["narrow"] or [])])
+    base_url = gateway_url(v["base_url"]) if v["base_url"] else None
+    if base_url and chosen.path is None:
+        base_url = with_base_path(base_url, spec.operation.base_path)
     return RunConfig(
         spec=spec,
-        base_url=gateway_url(v["base_url"]) if v["base_url"] else None,
+        base_url=base_url,
         deployment=v["deployment"],
         api_version=v["api_version"] or None,
         api_key=v["api_key"] or env.get(API_KEY_ENV) or None,

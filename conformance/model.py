@@ -94,6 +94,14 @@ UPSTREAM_TOKEN_PREFIX: Final = "upstream-token:"
 """`upstream-token:T`: the case's prompt carries T; the upstream's records are matched by it."""
 UPSTREAM_FAULT_PREFIX: Final = "upstream-fault:"
 """`upstream-fault:KIND`: the case asks the upstream to fail (a marker in its prompt)."""
+TRAILING_DATA: Final = "trailing-data"
+"""A body with data after its JSON object: judged by ERR-TRAILING-DATA (SHOULD) alone."""
+SHARED_BODY: Final = "upstream-shared-body"
+"""A two-sided case that repeats another's body (and token) for another deployment: only the
+upstream calls for its own deployment are its records (a cache must not answer for it)."""
+PROVIDER_USAGE: Final = "provider-usage"
+"""A two-sided case whose upstream answers with an odd `usage` (missing, null, fractional,
+unknown keys): the gateway may drop it or pass it on as it came (rulings, 2026-12-07)."""
 FALLBACKS_FIELD: Final = "fallbacks"
 
 _STREAM_EXCLUSIVE = re.compile(r"not supported for stream", re.IGNORECASE)

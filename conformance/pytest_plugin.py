@@ -99,7 +99,7 @@ class GatewayConformance:
         from conformance.config import OPTIONS, run_config
         from conformance.configfile import settings
         from conformance.report.baseline import load_baseline
-        from conformance.runner import run
+        from conformance.run import run
 
         given = {o.name: self.config.getoption(DEST_PREFIX + o.name) for o in OPTIONS}
         values = {

@@ -205,8 +205,7 @@ def secrets_hint(missing: list[str]) -> str:
 def _url_parameters(url: str, op: Operation) -> tuple[str | None, str | None, bool]:
     """Deployment and api-version of a saved request URL (None: the target's)."""
     parts = urlsplit(url)
-    pattern = re.escape(op.path).replace(re.escape("{deployment-id}"), "(?P<deployment>[^/]*)")
-    match = re.search(pattern + "$", parts.path)
+    match = re.search(op.path_regex() + "$", parts.path)
     deployment = unquote(match["deployment"]) if match else None
     versions = parse_qs(parts.query, keep_blank_values=True).get("api-version")
     if versions is None:

@@ -22,7 +22,7 @@ def budget_table() -> str:
     """requests, images and money per `--budget` preset (default model and price table)."""
     from conformance.config import run_config
     from conformance.plan.presets import PRESETS
-    from conformance.runner import dry_run_summary
+    from conformance.run import dry_run_summary
 
     head = (
         "| budget | requests: plan (all) | paid images (plan + SDK) | images in all "
@@ -58,7 +58,7 @@ def budget_table() -> str:
 def two_sided_count() -> str:
     """How many two-sided cases a run against the embedded pair adds."""
     from conformance.config import run_config
-    from conformance.runner import dry_run_summary
+    from conformance.run import dry_run_summary
 
     by_source = dry_run_summary(run_config({"budget": "smoke"}))["requests_by_source"]
     assert isinstance(by_source, dict)
@@ -68,7 +68,7 @@ def two_sided_count() -> str:
 def default_run_line() -> str:
     """What the terminal's summary line of a default run reports."""
     from conformance.config import run_config
-    from conformance.runner import dry_run_summary
+    from conformance.run import dry_run_summary
 
     s = dry_run_summary(run_config({}))
     images = s["images_by_source"]

@@ -17,7 +17,7 @@ from conformance.plan.presets import DEEP, PRESETS, SMOKE, STANDARD
 from conformance.plan.prompts import TEXT_PROMPTS
 from conformance.report import write_reports
 from conformance.report.jsonreport import schema_errors
-from conformance.runner import dry_run_summary, make_plan, run
+from conformance.run import dry_run_summary, make_plan, run
 from conformance.spec import Operation, Spec
 from conformance.targets.faults import FAULTS
 

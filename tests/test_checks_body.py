@@ -8,6 +8,7 @@ from typing import Any
 
 from exchanges import b64, case, exchange, fails, image_body, passes, run, spec
 
+from conformance.model import PROVIDER_USAGE
 from conformance.spec import Spec, spec_from_dict
 
 
@@ -144,3 +145,12 @@ def test_quality_echo_in_a_provider_vocabulary_is_not_compared() -> None:
     outcome = run("IMG-ECHO", with_body({"data": [], "quality": "standard"}, quality="hd"))
     assert fails(outcome) and outcome[0].actual == "standard"
     assert passes(run("IMG-ECHO", with_body({"data": [], "quality": "hd"}, quality="hd")))
+
+
+def test_a_providers_odd_usage_may_be_passed_on() -> None:
+    odd = {**image_body(), "usage": {"input_tokens": 12.5, "total_tokens": 3}}
+    assert fails(run("IMG-JSON-SCHEMA", exchange(json_body=odd)))
+    passed_on = case({"prompt": "p"}, tags=("upstream", PROVIDER_USAGE))
+    assert passes(run("IMG-JSON-SCHEMA", exchange(passed_on, json_body=odd)))
+    assert run("IMG-USAGE-SUM", exchange(passed_on, json_body=odd)) is None
+    assert fails(run("IMG-JSON-SCHEMA", exchange(passed_on, json_body={**odd, "created": "x"})))

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from exchanges import case, exchange, fails, image_body, passes, run
 
-from conformance.model import Case
+from conformance.model import TRAILING_DATA, Case
 
 REJECT = {"expect": "reject", "kind": "negative", "rule": "n maximum"}
 
@@ -150,3 +150,31 @@ def test_model_requested_is_the_model_sent() -> None:
     assert run("ERR-MODEL-REQUESTED", exchange(no_model, status=400, json_body=body)) is None
     del body["extra_fields"]["model_requested"]
     assert run("ERR-MODEL-REQUESTED", exchange(rejected, status=400, json_body=body)) is None
+
+
+def test_model_requested_in_successes_too() -> None:
+    sent = case({"model": "dall-e-3"})
+    echoed = {**image_body(), "extra_fields": {"model_requested": "dall-e-3"}}
+    assert passes(run("ERR-MODEL-REQUESTED", exchange(sent, json_body=echoed)))
+    other = {**image_body(), "extra_fields": {"model_requested": "azure/dall-e-3"}}
+    outcome = run("ERR-MODEL-REQUESTED", exchange(sent, json_body=other))
+    assert fails(outcome) and outcome[0].expected == "dall-e-3"
+    assert run("ERR-MODEL-REQUESTED", exchange(sent, json_body=image_body())) is None
+
+
+def test_trailing_data_is_judged_at_should_level_alone() -> None:
+    trailing = Case(
+        id="t",
+        kind="negative",
+        title="t",
+        expect="reject",
+        raw_body=b'{"prompt": "p"} junk',
+        rule="body:trailing",
+        tags=(TRAILING_DATA,),
+    )
+    accepted = exchange(trailing, json_body=image_body())
+    outcome = run("ERR-TRAILING-DATA", accepted)
+    assert fails(outcome) and outcome[0].actual == "200"
+    assert run("ERR-NEGATIVE-4XX", accepted) is None
+    assert passes(run("ERR-TRAILING-DATA", exchange(trailing, status=400, json_body={})))
+    assert run("ERR-TRAILING-DATA", exchange(case({"n": 0}, **REJECT), status=200)) is None

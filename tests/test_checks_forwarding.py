@@ -3,12 +3,14 @@ records cannot be read, and the edges a gateway may legitimately take."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from exchanges import case, events, exchange, fails, passes, spec
 
 from conformance.checks.registry import ExchangeContext, UpstreamView, get
-from conformance.model import Exchange, SentRequest
+from conformance.model import SHARED_BODY, Exchange, SentRequest
+from conformance.plan.upstream import upstream_cases
 from conformance.spec import JSON
 
 URL = "http://gw/openai/openai/deployments/dep/images/generations?api-version=2024-10-21"
@@ -157,3 +159,63 @@ def test_stream_relayed_or_held() -> None:
     assert passes(judge("STREAM-NOT-BUFFERED", sent(exchange(c, events=slow_start)), streamed))
     body = sent(exchange(c, json_body={"data": []}))
     assert fails(judge("STREAM-NOT-BUFFERED", body, streamed))
+
+
+def test_prompt_fidelity_names_where_the_prompt_departs() -> None:
+    c = two_sided({"prompt": 'Café 🦊 "q" back\\slash tab\t' + "x" * 3000})
+    ex = sent(exchange(c))
+    prompt = c.body["prompt"]
+    assert passes(judge("FWD-PROMPT", ex, [record(dict(c.body))]))
+    cut = judge("FWD-PROMPT", ex, [record({**c.body, "prompt": prompt[:1000]})])
+    assert fails(cut) and f"cut to 1000 of {len(prompt)} characters" in cut[0].message
+    escaped = prompt.replace("é", "\\u00e9")
+    doubled = judge("FWD-PROMPT", ex, [record({**c.body, "prompt": escaped})])
+    assert fails(doubled) and "U+00E9" in doubled[0].message
+
+
+def test_fallbacks_after_a_refusal_are_a_warning_not_an_order_failure() -> None:
+    c = two_sided({"fallbacks": ["f1", "f2"]}, fault="content-policy")
+    ex = sent(exchange(c, status=400))
+    refused = [
+        record({"model": "dall-e-3"}, status=400, error_code="content_policy_violation"),
+        record({"model": "f1"}, deployment="f1", status=400),
+        record({"model": "f2"}, deployment="f2", status=400),
+    ]
+    assert passes(judge("FALLBACK-NOT-ON-REFUSAL", ex, refused[:1]))
+    spent = judge("FALLBACK-NOT-ON-REFUSAL", ex, refused)
+    assert fails(spent) and "2 more call(s)" in spent[0].message
+    assert passes(judge("FALLBACK-ORDER", ex, refused))  # in order: judged at SHOULD only
+    assert passes(judge("FALLBACK-ORDER", ex, refused[:1]))
+    failing = [record({"model": "dall-e-3"}, status=500), record({"model": "f1"}, status=200)]
+    assert judge("FALLBACK-NOT-ON-REFUSAL", ex, failing) is None
+
+
+def test_a_body_repeated_for_another_deployment_must_reach_it() -> None:
+    c = two_sided({"n": 1})
+    repeat = replace(c, tags=(*c.tags, SHARED_BODY))
+    ex = sent(exchange(repeat))  # the URL names deployment `dep`
+    first = record(dict(c.body), deployment="dall-e-3")
+    cached = judge("UPSTREAM-CALLS", ex, [first])
+    assert fails(cached) and "a cache answered" in cached[0].message
+    assert passes(judge("UPSTREAM-CALLS", ex, [first, record(dict(c.body))]))
+    assert passes(judge("FWD-DEPLOYMENT", ex, [first, record(dict(c.body))]))
+
+
+def test_the_cache_pair_shares_one_body_and_token() -> None:
+    cases = {c.id: c for c in upstream_cases(spec().operation, model="m", nonce="n")}
+    first, other = cases["upstream-cache-first"], cases["upstream-cache-other"]
+    assert first.body == other.body and set(first.tags) < set(other.tags)
+    assert other.deployment and other.deployment != first.deployment
+    ids = list(cases)
+    assert ids.index(other.id) == ids.index(first.id) + 1
+
+
+def test_unknown_fields_are_forwarded_at_should_level() -> None:
+    c = two_sided({"conformance_trace": {"hops": [1, None]}, "user": "u"})
+    ex = sent(exchange(c))
+    assert passes(judge("FWD-UNKNOWN-FIELDS", ex, [record(dict(c.body))]))
+    known = {k: v for k, v in c.body.items() if k != "conformance_trace"}
+    dropped = judge("FWD-UNKNOWN-FIELDS", ex, [record(known)])
+    assert fails(dropped) and dropped[0].actual == "absent"
+    assert passes(judge("FWD-FIELDS", ex, [record(known)]))  # not FWD-FIELDS' (MUST) to judge
+    assert judge("FWD-UNKNOWN-FIELDS", sent(exchange(two_sided())), [record({})]) is None

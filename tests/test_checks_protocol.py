@@ -41,6 +41,26 @@ def test_status_declared_leaves_provoked_upstream_failures_to_the_mapping_checks
     assert fails(run("PROTO-STATUS-DECLARED", exchange(status=502, json_body={})))
 
 
+def test_status_documented_judges_outcomes_at_must() -> None:
+    rejected = case({"size": "HD"}, expect="reject", rule="enum:size")
+    assert passes(run("PROTO-STATUS-DOCUMENTED", exchange(rejected, status=400, json_body={})))
+    for status in (422, 415):
+        outcome = run("PROTO-STATUS-DOCUMENTED", exchange(rejected, status=status, json_body={}))
+        assert fails(outcome) and outcome[0].actual == str(status)
+        assert run("PROTO-STATUS-DECLARED", exchange(rejected, status=status, json_body={})) is None
+    assert passes(run("PROTO-STATUS-DOCUMENTED", exchange(json_body=image_body())))
+    for status in (201, 202):
+        outcome = run("PROTO-STATUS-DOCUMENTED", exchange(status=status, json_body=image_body()))
+        assert fails(outcome) and outcome[0].expected == "200"
+
+
+def test_status_documented_leaves_other_statuses_alone() -> None:
+    rejected = case({"size": "HD"}, expect="reject", rule="enum:size")
+    assert run("PROTO-STATUS-DOCUMENTED", exchange(status=422, json_body={})) is None  # valid
+    assert run("PROTO-STATUS-DOCUMENTED", exchange(rejected, status=429, json_body={})) is None
+    assert run("PROTO-STATUS-DOCUMENTED", exchange(rejected, status=200, json_body={})) is None
+
+
 def test_content_type_allows_parameters_and_flags_undeclared_types() -> None:
     ok = exchange(json_body=image_body(), content_type="application/json; charset=utf-8")
     assert passes(run("PROTO-CONTENT-TYPE", ok))

@@ -222,7 +222,7 @@ def test_missing_spec_file_says_no_such_file(
 ) -> None:
     missing = tmp_path / "nope.yaml"
     assert cli.main(["checks", "--spec", str(missing)]) == 2
-    assert capsys.readouterr().err.strip() == f"conformance: error: no such file: {missing}"
+    assert capsys.readouterr().err.strip() == f"conformance: error: spec {missing}: no such file"
 
 
 def test_serve_port_0_names_the_bound_address_first(tmp_path: Path) -> None:

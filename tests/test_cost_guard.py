@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from conformance.config import RunConfig
-from conformance.runner import make_plan, run
+from conformance.run import make_plan, run
 from conformance.spec import Spec
 from conformance.targets.reference import create_app
 from conformance.targets.server import running_app

@@ -21,7 +21,7 @@ from conformance.profiles import PROFILES
 from conformance.pytest_plugin import failure_text
 from conformance.report.baseline import load_baseline, unknown_entries
 from conformance.results import CheckResult, Failure
-from conformance.runner import dry_run_summary, make_plan, run
+from conformance.run import dry_run_summary, make_plan, run
 from conformance.select import check_ids
 from conformance.settings_template import settings_text
 

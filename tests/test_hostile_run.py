@@ -11,12 +11,11 @@ from hostile import behaviours as hb
 from hostile import serving
 from hostile.server import Behaviour
 
-from conformance import runner
 from conformance.checks import registry
 from conformance.checks.registry import ExchangeContext, Problem
 from conformance.config import Bounds, RunConfig
 from conformance.model import Level, Status
-from conformance.runner import run
+from conformance.run import make_plan, run, send
 from conformance.spec import Spec
 
 SMALL = Bounds(connect_timeout=1.0, read_timeout=0.5, total_timeout=1.0, max_stream_s=1.0)
@@ -33,7 +32,7 @@ def test_silent_gateway_run_ends_within_its_deadline(spec: Spec) -> None:
             max_duration=1.5,
             max_timeouts=1000,
         )
-        runner.make_plan(config)
+        make_plan(config)
         started = time.monotonic()
         result = run(config)
     elapsed = time.monotonic() - started
@@ -88,13 +87,13 @@ def test_429_is_retried_within_bound_and_reported_as_environment(spec: Spec) -> 
             base_url=server.url,
             bounds=SMALL,
             workers=1,
-            max_requests=cases * (runner.MAX_429_RETRIES + 1),
+            max_requests=cases * (send.MAX_429_RETRIES + 1),
         )
         started = time.monotonic()
         result = run(config)
     elapsed = time.monotonic() - started
-    assert server.hits == cases * (runner.MAX_429_RETRIES + 1)
-    assert elapsed >= cases * runner.MAX_429_RETRIES * 0.2 - 0.05, "Retry-After was not honoured"
+    assert server.hits == cases * (send.MAX_429_RETRIES + 1)
+    assert elapsed >= cases * send.MAX_429_RETRIES * 0.2 - 0.05, "Retry-After was not honoured"
     assert [p.status for p in result.environment_problems] == [429] * cases
     assert not result.failing(), [c.check_id for c in result.failing()]
     assert all(c.cases_run == 0 for c in result.checks), "a 429 was judged as conformance"
@@ -102,19 +101,19 @@ def test_429_is_retried_within_bound_and_reported_as_environment(spec: Spec) -> 
 
 
 def test_retry_after_is_capped(spec: Spec, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner, "MAX_RETRY_AFTER_S", 0.1)
+    monkeypatch.setattr(send, "MAX_RETRY_AFTER_S", 0.1)
     with serving(hb.rate_limited("3600")) as server:
         config = RunConfig(
             spec=spec,
             base_url=server.url,
             bounds=SMALL,
             workers=1,
-            max_requests=runner.MAX_429_RETRIES + 1,
+            max_requests=send.MAX_429_RETRIES + 1,
         )
         started = time.monotonic()
         result = run(config)
     assert time.monotonic() - started < 10
-    assert server.hits == runner.MAX_429_RETRIES + 1
+    assert server.hits == send.MAX_429_RETRIES + 1
     assert len(result.environment_problems) == 1
 
 
@@ -175,7 +174,7 @@ def test_stop_cuts_requests_in_flight_without_blaming_the_gateway(spec: Spec) ->
 
 
 def prebuilt(config: RunConfig) -> RunConfig:
-    runner.make_plan(config)  # timings below measure the run, not the plan's generation
+    make_plan(config)  # timings below measure the run, not the plan's generation
     return config
 
 

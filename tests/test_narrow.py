@@ -6,7 +6,7 @@ import pytest
 
 from conformance.config import RunConfig
 from conformance.errors import SpecError
-from conformance.runner import make_plan, run
+from conformance.run import make_plan, run
 from conformance.spec import Spec, narrow
 from conformance.targets.server import running_gateway
 

@@ -123,7 +123,7 @@ def random_part_in_fresh_process(seed: int, hash_seed: str, *modules: str) -> li
 def test_a_seed_names_one_random_part_in_any_process() -> None:
     plain = random_part_in_fresh_process(3, "1")
     loaded = random_part_in_fresh_process(
-        3, "2", "conformance.runner", "conformance.cli", "conformance.targets.server"
+        3, "2", "conformance.run", "conformance.cli", "conformance.targets.server"
     )
     assert plain == loaded and len(plain) == 10
     assert random_part_in_fresh_process(4, "1") != plain

@@ -19,7 +19,7 @@ import yaml
 from conformance import __version__, cli
 from conformance.config import run_config
 from conformance.configfile import load_config
-from conformance.runner import run
+from conformance.run import run
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text("utf-8")

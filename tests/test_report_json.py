@@ -19,7 +19,7 @@ from conformance.report.jsonreport import (
     schema_errors,
 )
 from conformance.results import SCHEMA_VERSION
-from conformance.runner import run
+from conformance.run import run
 from conformance.spec import Spec
 
 

@@ -15,7 +15,7 @@ from conformance.checks.registry import REGISTRY, catalogue
 from conformance.config import RunConfig, run_config
 from conformance.errors import UsageError
 from conformance.model import Status
-from conformance.runner import make_plan, run
+from conformance.run import make_plan, run
 from conformance.select import check_ids, select_checks
 from conformance.spec import Spec
 
@@ -29,7 +29,7 @@ NARROWED_FAULTS = {
     "unknown-fields-rejected": "ERR-UNKNOWN-FIELDS-ACCEPTED",  # unknown-fields
     "empty-prompt-502": "ERR-EMPTY-PROMPT",  # empty-prompt
     "api-version-required": "ERR-VALID-ACCEPTED",  # valid
-    "422-for-enum-violations": "PROTO-STATUS-DECLARED",  # every case
+    "422-for-enum-violations": "PROTO-STATUS-DOCUMENTED",  # every case
 }
 
 

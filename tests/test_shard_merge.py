@@ -14,7 +14,7 @@ from conformance.config import run_config
 from conformance.errors import UsageError
 from conformance.model import PARITY_PREFIX
 from conformance.report.jsonreport import load_results, write_json
-from conformance.runner import make_plan, run
+from conformance.run import make_plan, run
 from conformance.select import Shard, group_key, parse_shard
 
 SEED = 7

@@ -7,7 +7,7 @@ import json
 from starlette.responses import JSONResponse, Response
 
 from conformance.config import RunConfig
-from conformance.runner import run
+from conformance.run import run
 from conformance.spec import Spec
 from conformance.targets.faults import Fault
 from conformance.targets.messages import GatewayRequest, Refusal

@@ -50,7 +50,7 @@ def test_serve_refuses_a_negative_latency() -> None:
 
 def test_rate_paces_requests_whatever_the_worker_count(spec: Spec, gateway_url: str) -> None:
     from conformance.config import DEFAULT_WORKERS, RunConfig
-    from conformance.runner import run
+    from conformance.run import run
 
     started = time.monotonic()
     result = run(

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from conformance.config import RunConfig
-from conformance.runner import make_plan, run
+from conformance.run import make_plan, run
 from conformance.spec import Spec, spec_from_dict
 from conformance.targets.server import running_gateway
 

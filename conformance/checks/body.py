@@ -13,7 +13,7 @@ from conformance.checks._util import (
     usage_problems,
 )
 from conformance.checks.registry import ExchangeContext, Problem, check
-from conformance.model import Level
+from conformance.model import PROVIDER_USAGE, Level
 from conformance.spec import JSON
 
 BODY = "responses/200/content/application~1json/schema"
@@ -27,14 +27,18 @@ REQUEST = "requestBody/content/application~1json/schema"
     "allowed; null is not a string).",
     pointer=BODY,
     rationale="The schema is the contract; OpenAPI 3.1 means JSON Schema 2020-12, so a present "
-    "optional string that is null violates it, while unknown fields are allowed (ruling).",
+    "optional string that is null violates it, while unknown fields are allowed (ruling). A "
+    "provider's odd `usage` may be passed on as it came (ruling, 2026-12-07).",
     applies_to=("json",),
 )
 def json_schema(ctx: ExchangeContext) -> list[Problem] | None:
     schema = ctx.op.response_schema(200, JSON)
     if not json_answer(ctx) or not ctx.parsed or schema is None:
         return None
-    return schema_problems(ctx, schema, ctx.body, "body")
+    body = ctx.body
+    if PROVIDER_USAGE in ctx.case.tags and isinstance(body, dict):
+        body = {k: v for k, v in body.items() if k != "usage"}  # the provider's, passed on
+    return schema_problems(ctx, schema, body, "body")
 
 
 @check(
@@ -175,8 +179,8 @@ def created_seconds(ctx: ExchangeContext) -> list[Problem] | None:
 def usage_sum(ctx: ExchangeContext) -> list[Problem] | None:
     body = ctx.body
     usage = body.get("usage") if isinstance(body, dict) else None
-    if not json_answer(ctx) or not isinstance(usage, dict):
-        return None
+    if not json_answer(ctx) or not isinstance(usage, dict) or PROVIDER_USAGE in ctx.case.tags:
+        return None  # a provider's odd usage may be passed on as it came (ruling)
     usage_schema = (ctx.op.response_schema(200, JSON) or {}).get("properties", {}).get("usage")
     return usage_problems(usage, usage_schema, "usage")
 

@@ -10,6 +10,7 @@ from conformance.model import (
     EMPTY_PROMPT,
     ENVIRONMENT_STATUSES,
     MODEL_FIELD,
+    TRAILING_DATA,
     UNKNOWN_FIELDS,
     Level,
     body_tags,
@@ -67,8 +68,8 @@ def _ruled_rejection(ctx: ExchangeContext) -> bool:
     applies_to=("negative",),
 )
 def negative_4xx(ctx: ExchangeContext) -> list[Problem] | None:
-    if ctx.case.expect != "reject" or not _judged(ctx):
-        return None
+    if ctx.case.expect != "reject" or not _judged(ctx) or TRAILING_DATA in ctx.case.tags:
+        return None  # trailing data: ERR-TRAILING-DATA, a SHOULD
     if _is_4xx(ctx):
         return []
     rule = f" ({ctx.case.rule})" if ctx.case.rule else ""
@@ -76,6 +77,30 @@ def negative_4xx(ctx: ExchangeContext) -> list[Problem] | None:
         Problem(
             f"expected a 4xx for a request that breaks the spec{rule}, got {ctx.status}"
             f"{_clamped(ctx)}",
+            expected="4xx",
+            actual=str(ctx.status),
+        )
+    ]
+
+
+@check(
+    id="ERR-TRAILING-DATA",
+    level=Level.SHOULD,
+    statement="A body with data after its JSON object (`{...} junk`) is rejected with a 4xx.",
+    pointer="requestBody/content/application~1json",
+    rationale="A JSON text is one value (RFC 8259), so the body is not JSON; a decoder that "
+    "stops after the first value hides a client's broken framing. A warning: the request's "
+    "object itself is valid and common decoders take it (rulings leave it at SHOULD).",
+    applies_to=("negative",),
+)
+def trailing_data(ctx: ExchangeContext) -> list[Problem] | None:
+    if TRAILING_DATA not in ctx.case.tags or not _judged(ctx):
+        return None
+    if _is_4xx(ctx):
+        return []
+    return [
+        Problem(
+            f"expected a 4xx for a JSON object followed by more data, got {ctx.status}",
             expected="4xx",
             actual=str(ctx.status),
         )
@@ -286,19 +311,21 @@ def _first_token(param: str) -> str:
 @check(
     id="ERR-MODEL-REQUESTED",
     level=Level.SHOULD,
-    statement="Bifrost's `extra_fields.model_requested`, when present, is the model the request "
-    "asked for.",
+    statement="Bifrost's `extra_fields.model_requested`, when present in an error or a 200 "
+    "body, is the model the request asked for.",
     pointer=f"{ERROR_BODY}/properties/extra_fields/properties/model_requested",
     rationale="The envelope describes the request it answers; another model there misleads "
-    "whoever debugs the error, a warning since the field is optional and its meaning only named "
-    "(ruling). The `provider` enum is ERR-ENVELOPE-SCHEMA's.",
+    "whoever debugs the error or bills the success, a warning since the field is optional and "
+    "its meaning only named (ruling). The `provider` enum is ERR-ENVELOPE-SCHEMA's.",
 )
 def model_requested(ctx: ExchangeContext) -> list[Problem] | None:
     body = ctx.body
     extra = body.get("extra_fields") if isinstance(body, dict) else None
     reported = extra.get("model_requested") if isinstance(extra, dict) else None
     sent = ctx.case.body.get(MODEL_FIELD) if isinstance(ctx.case.body, dict) else None
-    if not _error_answer(ctx) or not isinstance(reported, str) or not isinstance(sent, str):
+    success = ctx.status == 200 and not ctx.exchange.is_stream
+    answer = _error_answer(ctx) or (_judged(ctx) and success)
+    if not answer or not isinstance(reported, str) or not isinstance(sent, str):
         return None
     if reported == sent:
         return []

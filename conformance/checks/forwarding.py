@@ -10,22 +10,28 @@ client's credential never goes upstream; an upstream 4xx keeps its status and co
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from conformance.checks._util import short
+from conformance.checks.leaks import CREDENTIAL_HEADERS, credentials, find_leaks
 from conformance.checks.registry import ExchangeContext, Problem, UpstreamView, check
-from conformance.model import FALLBACKS_FIELD, UPSTREAM, Level, provoked_fault
+from conformance.model import FALLBACKS_FIELD, SHARED_BODY, UPSTREAM, Level, provoked_fault
 
 RULING = "rulings, Gateways and their upstream"
 REQUEST = "requestBody/content/application~1json/schema"
 GATEWAY_ONLY = {FALLBACKS_FIELD}
-CREDENTIAL_HEADERS = ("api-key", "authorization", "x-api-key", "proxy-authorization")
-MIN_CREDENTIAL_CHARS = 6
 MIN_UPSTREAM_SPREAD_S = 0.2
 KEPT_SPREAD = 0.25
 """A relayed stream's events stay spread over at least this share of the upstream's spread."""
 FAILED = (429, 500, 501, 502, 503, 504)
+"""Upstream answers after which the fallbacks must be tried."""
+REQUEST_CAUSED = (400, 413, 415, 422)
+"""Upstream refusals of the request itself (invalid input, content policy): a fallback may be
+tried after them but should not be (rulings, 2026-12-07: Bifrost tries fallbacks on any
+error)."""
 
 
 def _view(ctx: ExchangeContext) -> UpstreamView | None:
@@ -40,7 +46,11 @@ def _unreadable(view: UpstreamView) -> list[Problem]:
 
 def _records(ctx: ExchangeContext) -> tuple[UpstreamView | None, list[dict[str, Any]]]:
     view = _view(ctx)
-    return view, (view.records if view is not None else [])
+    records = view.records if view is not None else []
+    if SHARED_BODY in ctx.case.tags:  # another case sent this body: only this deployment's
+        wanted = _client_deployment(ctx)
+        records = [r for r in records if r.get("deployment") == wanted]
+    return view, records
 
 
 def _sent_body(ctx: ExchangeContext) -> dict[str, Any]:
@@ -55,12 +65,10 @@ def _upstream_body(record: dict[str, Any]) -> dict[str, Any] | None:
 
 def _client_deployment(ctx: ExchangeContext) -> str | None:
     """The deployment in the path the suite sent (decoded)."""
-    head, sep, tail = ctx.op.path.partition("{deployment-id}")
-    path = urlsplit(ctx.exchange.request.url).path
-    if not sep or head not in path:
+    if not ctx.op.path_parameters:
         return None
-    rest = path.split(head, 1)[1]
-    return unquote(rest[: len(rest) - len(tail)] if tail and rest.endswith(tail) else rest)
+    match = re.search(ctx.op.path_regex() + "$", urlsplit(ctx.exchange.request.url).path)
+    return unquote(match["deployment"]) if match else None
 
 
 def _client_api_version(ctx: ExchangeContext) -> str | None:
@@ -115,8 +123,8 @@ def fields(ctx: ExchangeContext) -> list[Problem] | None:
         ]
     problems = []
     for name, value in _sent_body(ctx).items():
-        if name in GATEWAY_ONLY or name == "prompt":
-            continue
+        if name in GATEWAY_ONLY or name == "prompt" or name not in ctx.op.properties:
+            continue  # unknown fields: FWD-UNKNOWN-FIELDS, a SHOULD
         if name not in upstream:
             where = _nested(upstream, name)
             said = f"wrapped into {where}" if where else "dropped"
@@ -136,6 +144,40 @@ def fields(ctx: ExchangeContext) -> list[Problem] | None:
                 )
             )
     return problems
+
+
+@check(
+    id="FWD-UNKNOWN-FIELDS",
+    level=Level.SHOULD,
+    statement="Request fields the document does not name reach the upstream unchanged, at the "
+    "top level of its body.",
+    pointer=REQUEST,
+    rationale="Unknown fields are valid input (no additionalProperties: false) and the provider "
+    "may understand them; a gateway that rebuilds the body from the fields it knows drops them. "
+    "A warning: the document does not promise them (rulings, 2026-12-07).",
+)
+def unknown_fields(ctx: ExchangeContext) -> list[Problem] | None:
+    view, records = _records(ctx)
+    unknown = {k: v for k, v in _sent_body(ctx).items() if k not in ctx.op.properties}
+    if view is None or not unknown:
+        return None
+    if view.error:
+        return _unreadable(view)
+    upstream = _upstream_body(records[0]) if records else None
+    if upstream is None:
+        return None  # FWD-FIELDS and UPSTREAM-CALLS report these
+    return [
+        Problem(
+            f"unknown field {name} did not reach the upstream as sent",
+            f"{name}={short(value)}",
+            short(upstream[name]) if name in upstream else "absent",
+        )
+        for name, value in unknown.items()
+        if name not in GATEWAY_ONLY and upstream.get(name, _ABSENT) != value
+    ]
+
+
+_ABSENT = object()
 
 
 @check(
@@ -161,10 +203,29 @@ def prompt(ctx: ExchangeContext) -> list[Problem] | None:
         if got != sent:
             problems.append(
                 Problem(
-                    f"upstream call {number + 1} carried another prompt", short(sent), short(got)
+                    f"upstream call {number + 1} carried another prompt{_difference(sent, got)}",
+                    short(sent),
+                    short(got),
                 )
             )
     return problems
+
+
+def _difference(sent: str, got: Any) -> str:
+    """Where the upstream's prompt first departs from the client's, code point by code point."""
+    if not isinstance(got, str):
+        return f": {type(got).__name__}, not a string"
+    at = next((i for i, (a, b) in enumerate(zip(sent, got, strict=False)) if a != b), None)
+    if at is None:
+        return (
+            f": cut to {len(got)} of {len(sent)} characters"
+            if len(got) < len(sent)
+            else (f": {len(got) - len(sent)} characters added at the end")
+        )
+    return (
+        f": from character {at} on, {sent[at : at + 8]!r} (U+{ord(sent[at]):04X}) arrived as "
+        f"{got[at : at + 8]!r}"
+    )
 
 
 @check(
@@ -232,11 +293,11 @@ def api_version(ctx: ExchangeContext) -> list[Problem] | None:
 @check(
     id="FWD-NO-CLIENT-CREDENTIAL",
     level=Level.MUST,
-    statement="The client's credential (api-key, Authorization, ...) is never forwarded to the "
-    "upstream.",
+    statement="The client's credential (api-key, Authorization, ...) never reaches the upstream: "
+    "not in a header, the query or any body value, not encoded (base64, percent), not in part.",
     pointer="parameters",
-    rationale="The client's key authenticates it to the gateway; passing it on leaks it to a "
-    f"third party ({RULING}).",
+    rationale="The client's key authenticates it to the gateway; passing it on, whole, encoded or "
+    f"in part (8 characters or more), leaks it to a third party ({RULING}).",
 )
 def no_client_credential(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
@@ -244,34 +305,28 @@ def no_client_credential(ctx: ExchangeContext) -> list[Problem] | None:
         return None
     if view.error:
         return _unreadable(view)
-    secrets = _credentials(ctx.exchange.request.headers)
-    if not secrets or not records:
+    request = ctx.exchange.request
+    found = credentials(request.headers)
+    if not found or not records:
         return None
+    elsewhere = [
+        request.url,
+        json.dumps(_sent_body(ctx), ensure_ascii=False),
+        *(v for k, v in request.headers.items() if k.lower() not in CREDENTIAL_HEADERS),
+    ]
     problems = []
-    for record in records:
-        headers = record.get("headers") or {}
-        for name, value in headers.items():
-            if isinstance(value, str) and any(secret in value for secret in secrets):
+    for number, record in enumerate(records):
+        for secret in found:
+            for leak in find_leaks(secret, record, elsewhere):
                 problems.append(
                     Problem(
-                        f"the client's credential reached the upstream in the {name} header",
-                        "the gateway's own key",
-                        f"{name}: (the client's credential)",
+                        f"upstream call {number + 1} carried the client's credential "
+                        f"({leak.form}) in {leak.place}",
+                        "the gateway's own key only",
+                        f"{leak.place}: {leak.form}",
                     )
                 )
     return problems
-
-
-def _credentials(headers: dict[str, str]) -> list[str]:
-    found = []
-    for name, value in headers.items():
-        if name.lower() not in CREDENTIAL_HEADERS:
-            continue
-        scheme, _, rest = value.partition(" ")
-        secret = rest.strip() if rest and scheme.lower() in ("bearer", "basic") else value.strip()
-        if len(secret) >= MIN_CREDENTIAL_CHARS:
-            found.append(secret)
-    return found
 
 
 def _final(ctx: ExchangeContext) -> tuple[UpstreamView | None, dict[str, Any] | None]:
@@ -431,7 +486,8 @@ def fallback_order(ctx: ExchangeContext) -> list[Problem] | None:
                 )
             )
             break
-        if record.get("status") not in FAILED and number < len(records) - 1:
+        status = record.get("status")
+        if status not in FAILED and status not in REQUEST_CAUSED and number < len(records) - 1:
             problems.append(
                 Problem(
                     f"upstream call {number + 1} answered "
@@ -461,13 +517,49 @@ def fallback_order(ctx: ExchangeContext) -> list[Problem] | None:
 
 
 @check(
+    id="FALLBACK-NOT-ON-REFUSAL",
+    level=Level.SHOULD,
+    statement="With `fallbacks`, an upstream refusal that the request caused (400 invalid "
+    "input or content policy, 413, 415, 422) is answered without trying the fallbacks.",
+    pointer=f"{REQUEST}/properties/fallbacks",
+    rationale="Another model refuses the same prompt too: the fallbacks cost calls and time for "
+    "nothing. A warning, not a failure: Bifrost itself tries fallbacks on any primary error "
+    "(rulings, 2026-12-07).",
+)
+def fallback_not_on_refusal(ctx: ExchangeContext) -> list[Problem] | None:
+    view, records = _records(ctx)
+    fallbacks = _sent_body(ctx).get(FALLBACKS_FIELD)
+    if view is None or not isinstance(fallbacks, list) or not fallbacks:
+        return None
+    if view.error:
+        return _unreadable(view)
+    refused = next((n for n, r in enumerate(records) if r.get("status") in REQUEST_CAUSED), None)
+    if refused is None:
+        return None
+    spent = len(records) - refused - 1
+    if not spent:
+        return []
+    return [
+        Problem(
+            f"upstream call {refused + 1} refused the request "
+            f"({records[refused].get('status')} {records[refused].get('error_code')}) and "
+            f"{spent} more call(s) followed",
+            "no call after the refusal",
+            f"{spent} call(s)",
+        )
+    ]
+
+
+@check(
     id="UPSTREAM-CALLS",
     level=Level.MUST,
-    statement="A request without `fallbacks` reaches the upstream, and causes at most the target "
-    "profile's number of upstream calls (default one: no retry storm).",
+    statement="A request without `fallbacks` reaches the upstream (a body repeated for another "
+    "deployment too: no cache answers for it), and causes at most the target profile's number "
+    "of upstream calls (default one: no retry storm).",
     pointer="",
     rationale="Retries the caller did not ask for multiply the provider's cost and load; the "
-    f"profile declares a gateway's retries ({RULING}).",
+    f"profile declares a gateway's retries ({RULING}). A cache that answers for another "
+    "deployment serves another model's images (rulings, 2026-12-07).",
 )
 def upstream_calls(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
@@ -475,6 +567,16 @@ def upstream_calls(ctx: ExchangeContext) -> list[Problem] | None:
         return None
     if view.error:
         return _unreadable(view)
+    if not records and SHARED_BODY in ctx.case.tags:
+        return [
+            Problem(
+                f"the same body, sent before for another deployment, was answered {ctx.status} "
+                f"without a call to deployment {_client_deployment(ctx)}: a cache answered for "
+                "another deployment",
+                "one upstream call for this deployment",
+                "none",
+            )
+        ]
     if not records:
         return [
             Problem(

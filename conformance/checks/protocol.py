@@ -76,6 +76,8 @@ def status_declared(ctx: ExchangeContext) -> list[Problem] | None:
     if ctx.provoked_upstream_failure:
         return None  # e.g. a 502 for a failure the suite provoked upstream: MAP- checks judge it
     status = ctx.status or 0
+    if _outcome_status(ctx):
+        return None  # PROTO-STATUS-DOCUMENTED judges it at MUST
     if ctx.op.is_declared(status):
         return []
     declared = ", ".join(ctx.op.declared_statuses)
@@ -83,6 +85,46 @@ def status_declared(ctx: ExchangeContext) -> list[Problem] | None:
         Problem(
             f"expected one of the declared statuses {declared}, got {status}",
             expected=declared,
+            actual=str(status),
+        )
+    ]
+
+
+def _outcome_status(ctx: ExchangeContext) -> bool:
+    """A 2xx answer to a valid request, or a 4xx answer to an invalid one: a status that says
+    the request's outcome, which clients and SDKs branch on."""
+    status = ctx.status or 0
+    if ctx.valid_request:
+        return 200 <= status < 300
+    return ctx.case.expect == "reject" and 400 <= status < 500
+
+
+@check(
+    id="PROTO-STATUS-DOCUMENTED",
+    level=Level.MUST,
+    statement="A valid request that succeeds is answered with a success status the operation "
+    "documents (200), an invalid one with an error status it documents (400): not 201, 202, "
+    "422 or 415.",
+    pointer="responses",
+    rationale="Clients and the official SDKs branch on the documented codes; a success or a "
+    "rejection under another code breaks them (rulings, Inputs and statuses). A status the "
+    "document covers with `4XX` or `default` is documented; 401/403/429 are environment.",
+)
+def status_documented(ctx: ExchangeContext) -> list[Problem] | None:
+    if not ctx.answered or ctx.status in ENVIRONMENT_STATUSES or ctx.provoked_upstream_failure:
+        return None
+    if not _outcome_status(ctx):
+        return None  # other statuses: PROTO-STATUS-DECLARED, PROTO-NO-5XX, ERR-NEGATIVE-4XX
+    status = ctx.status or 0
+    if ctx.op.is_declared(status):
+        return []
+    family = "2" if status < 300 else "4"
+    documented = [s for s in ctx.op.declared_statuses if s[:1] == family] or ["none"]
+    what = "success" if family == "2" else "rejection of invalid input"
+    return [
+        Problem(
+            f"expected a documented status for a {what} ({', '.join(documented)}), got {status}",
+            expected=", ".join(documented),
             actual=str(status),
         )
     ]

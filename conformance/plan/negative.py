@@ -17,6 +17,9 @@ from jsonschema import Draft202012Validator
 
 from conformance.model import Case
 from conformance.plan.domains import numeric_bounds, sample_value, schema_types
+from conformance.plan.negative_enums import enum_near_misses
+from conformance.plan.negative_framing import trailing_data_case
+from conformance.plan.negative_stream import rejected_at_one_place, streamed_negatives
 from conformance.spec import Operation
 from conformance.spec import escape_pointer as escape_token
 
@@ -55,7 +58,13 @@ class Candidate:
 def negative_cases(op: Operation, base: dict[str, Any]) -> list[Case]:
     """Every negative the schema supports, derived from `base` (a valid body)."""
     cases = []
+    seen: set[str] = set()
     for candidate in _candidates(op, base):
+        raw = candidate.raw_body
+        key = json.dumps(candidate.body, sort_keys=True) if raw is None else raw.decode("latin-1")
+        if key in seen:
+            continue  # the same body reached from two rules (an enum near-miss)
+        seen.add(key)
         if breaks_one_rule(candidate, op):
             cases.append(
                 Case(
@@ -69,7 +78,7 @@ def negative_cases(op: Operation, base: dict[str, Any]) -> list[Case]:
                     pointer=candidate.pointer,
                 )
             )
-    return cases
+    return [*cases, *streamed_negatives(op, cases), trailing_data_case(op, base)]
 
 
 def breaks_one_rule(candidate: Candidate, op: Operation) -> bool:
@@ -80,8 +89,7 @@ def breaks_one_rule(candidate: Candidate, op: Operation) -> bool:
         except ValueError:
             return True
         return False
-    errors = list(op.request_validator().iter_errors(candidate.body))
-    return bool(errors) and len({tuple(e.absolute_path) for e in errors}) == 1
+    return rejected_at_one_place(op, candidate.body)
 
 
 def _candidates(op: Operation, base: dict[str, Any]) -> Iterator[Candidate]:
@@ -98,6 +106,7 @@ def _candidates(op: Operation, base: dict[str, Any]) -> Iterator[Candidate]:
         yield from _bound_violations(name, schema, base, pointer)
         yield from _length_violations(name, schema, base, pointer)
         yield from _item_violations(name, schema, base, pointer)
+    yield from (Candidate(*fields) for fields in enum_near_misses(op, base))
 
 
 def _body_shape(op: Operation, schema_pointer: str) -> Iterator[Candidate]:

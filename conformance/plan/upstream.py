@@ -8,12 +8,15 @@ a deployment other than the model, an api-version other than the default, fallba
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Final
 
 from conformance.model import (
     FALLBACKS_FIELD,
     MODEL_FIELD,
     PROMPT_FIELD,
+    PROVIDER_USAGE,
+    SHARED_BODY,
     STREAM_FIELD,
     UPSTREAM,
     UPSTREAM_FAULT_PREFIX,
@@ -27,6 +30,28 @@ ROUTED_DEPLOYMENT: Final = "conformance-deployment"
 FALLBACK_MODELS: Final = ("conformance-fallback-1", "conformance-fallback-2")
 OTHER_API_VERSION: Final = "2024-10-21"
 STREAM_PACE_S: Final = 0.25
+UNICODE_PROMPT: Final = (
+    "Café crème, naïve façade, Zürich, 東京の夜, Ελλάδα, 🦊🌊🏔️👩‍🚀, "
+    "\"double\" 'single' «guillemets», a back\\slash, a literal \\u00e9, "
+    "tab\there, escape\x1b, delete\x7f, carriage\rreturn"
+)
+"""Non-ASCII text and emoji, quotes and backslashes, control characters: each must reach the
+upstream as sent (a `\\u00e9` that arrives as six characters is double escaping)."""
+LONG_PROMPT_CHARS: Final = 4000
+TOKEN_FIRST_AFTER: Final = 1000
+"""Prompts longer than this carry their token first, so a truncation leaves it readable."""
+TOKEN_ROOM: Final = 64
+UNKNOWN_FIELDS: Final = {
+    "conformance_trace": {"id": "trace-1", "hops": [1, "two", None, 2.5]},
+    "conformance_flag": True,
+}
+"""Fields no image document names: valid input, forwarded as sent (SHOULD)."""
+ODD_USAGE: Final = ("usage-missing", "usage-null", "usage-odd")
+"""Fake-upstream markers for a success whose `usage` is missing, null, or fractional with
+unknown keys: still a success for the client (rulings, 2026-12-07)."""
+STREAM_FAULTS: Final = (("content-policy", None), ("429", 2.0), ("500", None))
+"""Upstream failures known before the first byte: a streamed request keeps their status and
+envelope (rulings, Inputs and statuses)."""
 PROMPT: Final = "A lighthouse at dusk,  gulls\ncircling the lamp"
 """Two spaces and a newline: a gateway that tidies prompts shows it."""
 
@@ -78,18 +103,59 @@ def upstream_cases(op: Operation, *, model: str, nonce: str) -> list[Case]:
                 kind if value is None else f"{kind}={value:g}",
             )
         )
+    for name, (title, text) in _fidelity_prompts(op).items():
+        specs.append((name, title, {MODEL_FIELD: model, PROMPT_FIELD: text}, {}, None))
+    extra = {k: v for k, v in UNKNOWN_FIELDS.items() if k not in op.properties}
+    if extra:
+        title = "fields the document does not name"
+        specs.append(("unknown-fields", title, {MODEL_FIELD: model, **extra}, {}, None))
+    cached = {MODEL_FIELD: model, "n": _count(op, 1)}
+    specs.append(("cache-first", "a body sent first to the run's deployment", cached, {}, None))
+    title = "the same body again, for another deployment: not answered from a cache"
+    specs.append(("cache-other", title, cached, {"deployment": ROUTED_DEPLOYMENT}, None))
+    for kind in ODD_USAGE:
+        specs.append((kind, f"the upstream succeeds with {kind}", {MODEL_FIELD: model}, {}, kind))
+    if _can_stream(op):
+        for kind, value in STREAM_FAULTS:
+            specs.append(
+                (
+                    f"stream-fault-{kind}",
+                    f"a streamed request, the upstream answers {kind} before any event",
+                    {MODEL_FIELD: model, STREAM_FIELD: True},
+                    {},
+                    kind if value is None else f"{kind}={value:g}",
+                )
+            )
     if FALLBACKS_FIELD in op.properties:
         failing = {MODEL_FIELD: model, FALLBACKS_FIELD: list(FALLBACK_MODELS)}
         specs.append(
             ("fallbacks", "primary and first fallback fail upstream", failing, {}, "fallbacks")
         )
+        if _can_stream(op):
+            streamed = {**failing, STREAM_FIELD: True}
+            title = "a streamed request, primary and first fallback fail upstream"
+            specs.append(("stream-fallbacks", title, streamed, {}, "fallbacks"))
+        title = "fallbacks given, the upstream refuses the prompt (content policy)"
+        specs.append(("fallbacks-refused", title, dict(failing), {}, "content-policy"))
         unused = {MODEL_FIELD: model, FALLBACKS_FIELD: [FALLBACK_MODELS[0]]}
         specs.append(
             ("fallbacks-unused", "fallbacks given, the primary succeeds", unused, {}, None)
         )
-    return [
+    cases = [
         _case(op, number, name, title, body, params, fault, model, nonce)
         for number, (name, title, body, params, fault) in enumerate(specs)
+    ]
+    return _share_body(cases, "upstream-cache-first", "upstream-cache-other")
+
+
+def _share_body(cases: list[Case], first_id: str, other_id: str) -> list[Case]:
+    """`other_id` sent with `first_id`'s very body (its token too), right after it."""
+    first = next(c for c in cases if c.id == first_id)
+    return [
+        replace(c, body=dict(first.body), tags=(*first.tags, SHARED_BODY))
+        if c.id == other_id
+        else c
+        for c in cases
     ]
 
 
@@ -112,11 +178,18 @@ def _case(
     elif fault == "fallbacks":
         markers = " " + marker("500", model) + " " + marker("500", FALLBACK_MODELS[0])
         tags.append(UPSTREAM_FAULT_PREFIX + fault)
+    elif fault in ODD_USAGE:
+        markers = " " + marker(fault)
+        tags.append(PROVIDER_USAGE)  # a success upstream, not a provoked failure
     elif fault is not None:
         kind, _, value = fault.partition("=")
         markers = " " + marker(kind, value=float(value) if value else None)
         tags.append(UPSTREAM_FAULT_PREFIX + kind)
-    sent = {**body, PROMPT_FIELD: f"{PROMPT} {token}{markers}"}
+    text = body.get(PROMPT_FIELD, PROMPT)
+    if len(text) > TOKEN_FIRST_AFTER:  # a cut prompt still carries its token
+        sent = {**body, PROMPT_FIELD: f"{token}{markers} {text}"}
+    else:
+        sent = {**body, PROMPT_FIELD: f"{text} {token}{markers}"}
     ordered: dict[str, Any] = {k: sent[k] for k in (MODEL_FIELD, PROMPT_FIELD) if k in sent}
     ordered.update({k: v for k, v in sent.items() if k not in ordered})
     return Case(
@@ -128,6 +201,25 @@ def _case(
         tags=tuple(tags),
         **params,
     )
+
+
+def _fidelity_prompts(op: Operation) -> dict[str, tuple[str, str]]:
+    """Prompts a gateway must pass on code point for code point (rulings, Gateways and their
+    upstream, 2026-12-07), within the document's bounds for `prompt`."""
+    schema = op.field_schema(PROMPT_FIELD)
+    most = schema.get("maxLength")
+    room = int(most) - TOKEN_ROOM if isinstance(most, int) else LONG_PROMPT_CHARS
+    found = {}
+    if room >= len(UNICODE_PROMPT):
+        found["prompt-unicode"] = (
+            "non-ASCII, emoji, quotes, backslashes, controls",
+            UNICODE_PROMPT,
+        )
+    length = min(LONG_PROMPT_CHARS, room)
+    if length > TOKEN_FIRST_AFTER:
+        entries = " ".join(f"Panel {i}: the keeper's log, entry {i}." for i in range(length))
+        found["prompt-long"] = (f"a prompt of {length} characters", entries[:length].rstrip())
+    return found
 
 
 def _every_field(op: Operation, model: str) -> dict[str, Any]:

@@ -88,7 +88,7 @@ class Forwarder:
                 await response.aread()
                 await response.aclose()
                 failure = response
-                if not _worth_a_fallback(response.status_code):
+                if not (_worth_a_fallback(response.status_code) or fault.falls_back_on_any_error):
                     break
         finally:
             if not relayed:
@@ -132,7 +132,9 @@ class Forwarder:
             headers = gateway.fault.headers(
                 req, 200, {"content-type": SSE, "cache-control": "no-cache"}
             )
-            chunks = _relayed(response, client, gateway.fault.buffers_stream)
+            chunks = gateway.fault.relay(
+                req, _relayed(response, client, gateway.fault.buffers_stream)
+            )
             return StreamingResponse(chunks, status_code=200, headers=headers)
         try:
             raw = await _read(response)

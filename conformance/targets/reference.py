@@ -133,11 +133,14 @@ class ReferenceGateway:
         headers: dict[str, str] | None = None,
     ) -> Response:
         status, body = self.fault.error(req, status, envelope(req, status, message, param, code))
+        if req.stream and self.fault.error_events(req):
+            return self.stream(req, [Frame(data={**body, "type": "error"}, event="error")])
         return self.json(req, status, body, headers)
 
     def json(
         self, req: GatewayRequest, status: int, body: Any, headers: dict[str, str] | None = None
     ) -> Response:
+        status = self.fault.status(req, status, body)
         headers = self.fault.headers(req, status, {"content-type": JSON, **(headers or {})})
         wire, headers = self.fault.wire(req, json.dumps(body).encode(), headers)
         if isinstance(wire, list):

@@ -23,7 +23,8 @@ EXTRA = {"x_request_id": "req-0001", "system_fingerprint": "fp_ref"}
 def _extra_body(req: GatewayRequest, body: Body) -> Body:
     for item in items(body):
         item["content_filter_results"] = {"violence": {"filtered": False}}
-    return {**body, **EXTRA, "background": "opaque"}
+    bifrost = {"provider": "azure", "model_requested": req.model, "latency_ms": 3}
+    return {**body, **EXTRA, "background": "opaque", "extra_fields": bifrost}
 
 
 def _extra_error(req: GatewayRequest, status: int, envelope: Body) -> tuple[int, Body]:
@@ -182,7 +183,8 @@ def _param_pointer(req: GatewayRequest, status: int, envelope: Body) -> tuple[in
 FAULTS = [
     Fault(
         id="benign-extra-fields",
-        summary="unknown extra fields in bodies, data items, stream events and envelopes",
+        summary="unknown extra fields in bodies, data items, stream events and envelopes "
+        "(Bifrost's extra_fields in 200 bodies too, naming the model sent)",
         benign=True,
         body=_extra_body,
         error=_extra_error,

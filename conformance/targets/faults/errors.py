@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from conformance.targets.faults.edits import failed_on, non_json_body
 from conformance.targets.faults.model import Body, Fault
 from conformance.targets.messages import GatewayRequest, Issue, Refusal
@@ -31,6 +33,34 @@ def _case_insensitive_enums(req: GatewayRequest, issues: list[Issue]) -> list[Is
             continue
         kept.append(issue)
     return kept
+
+
+def _trimmed_enums(req: GatewayRequest, issues: list[Issue]) -> list[Issue]:
+    kept = []
+    for issue in issues:
+        value = req.body.get(issue.param) if isinstance(req.body, dict) else None
+        listed = req.op.enum(issue.param)
+        if issue.keyword == "enum" and isinstance(value, str) and value.strip() in listed:
+            req.body[issue.param] = value.strip()
+            continue
+        kept.append(issue)
+    return kept
+
+
+def _invalid_stream_as_event(req: GatewayRequest) -> bool:
+    return bool(req.issues)
+
+
+def _first_json_value(req: GatewayRequest) -> None:
+    if req.parsed:
+        return None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(req.raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if isinstance(value, dict):
+        req.body, req.parsed, req.raw = value, True, json.dumps(value).encode()
+    return None
 
 
 def _model_from_deployment(req: GatewayRequest, issues: list[Issue]) -> list[Issue]:
@@ -114,6 +144,11 @@ def _prefixed_model(req: GatewayRequest, status: int, envelope: Body) -> tuple[i
     return status, envelope
 
 
+def _prefixed_model_in_successes(req: GatewayRequest, body: Body) -> Body:
+    extra = {"provider": "azure", "model_requested": f"azure/{req.model}"}
+    return {**body, "extra_fields": extra}
+
+
 def _empty_prompt_502(req: GatewayRequest) -> Refusal | None:
     if not req.sent("prompt") or not isinstance(req.body["prompt"], str) or req.prompt.strip():
         return None
@@ -132,6 +167,26 @@ FAULTS = [
         summary='enum values are matched case-insensitively ("HD", "Url" accepted)',
         expected_check="ERR-NEGATIVE-4XX",
         validation=_case_insensitive_enums,
+    ),
+    Fault(
+        id="padded-enum-trimmed",
+        summary="enum values are trimmed before matching: size=' 1024x1024' is accepted",
+        expected_check="ERR-NEGATIVE-4XX",
+        validation=_trimmed_enums,
+    ),
+    Fault(
+        id="invalid-stream-as-error-event",
+        summary="an invalid request with stream: true opens a 200 stream and sends the "
+        "validation error as an `error` event",
+        expected_check="ERR-NEGATIVE-4XX",
+        error_events=_invalid_stream_as_event,
+    ),
+    Fault(
+        id="trailing-data-ignored",
+        summary="the body is read with a streaming decoder that stops after the first JSON "
+        "value: `{...} junk` is accepted",
+        expected_check="ERR-TRAILING-DATA",
+        intercept=_first_json_value,
     ),
     Fault(
         id="missing-model-uses-deployment",
@@ -210,5 +265,12 @@ FAULTS = [
         summary="extra_fields.model_requested is the routed azure/<model>, not the model sent",
         expected_check="ERR-MODEL-REQUESTED",
         error=_prefixed_model,
+    ),
+    Fault(
+        id="model-requested-prefixed-in-successes",
+        summary="200 bodies carry Bifrost's extra_fields with model_requested azure/<model>, "
+        "not the model sent",
+        expected_check="ERR-MODEL-REQUESTED",
+        body=_prefixed_model_in_successes,
     ),
 ]

@@ -6,7 +6,7 @@ nothing. Hooks receive the parsed request, so a fault can act in one region of t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +55,18 @@ def _same_targets(req: GatewayRequest, targets: list[str]) -> list[str]:
     return targets
 
 
+def _same_status(req: GatewayRequest, status: int, body: Any) -> int:
+    return status
+
+
+def _never(req: GatewayRequest) -> bool:
+    return False
+
+
+def _same_relay(req: GatewayRequest, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    return chunks
+
+
 def _same_call(req: GatewayRequest, call: UpstreamCall) -> UpstreamCall:
     return call
 
@@ -71,6 +83,9 @@ class Fault:
     - `image(req, index, png)`: replace the bytes of image `index`.
     - `body(req, body)`: rewrite the JSON body of a 200.
     - `frames(req, frames)`: rewrite the SSE frames of a stream (order, content, delays).
+    - `status(req, status, body)`: rewrite the status of a JSON answer (success or error).
+    - `error_events(req)`: answer an error to a streamed request with a 200 stream that
+      carries an `error` event instead of the status and envelope.
     - `headers(req, status, headers)`: rewrite the response headers.
     - `wire(req, payload, headers)`: rewrite the bytes of a JSON response; a list of chunks
       is sent with chunked transfer encoding.
@@ -79,7 +94,10 @@ class Fault:
     - `targets(req, deployments)`: the upstream deployments to try in order (the primary, then
       the fallbacks) until one answers;
     - `call(req, call)`: rewrite one upstream request (deployment, query, headers, body);
-    - `buffers_stream`: hold a streamed upstream answer until it ends, then send it.
+    - `relay(req, chunks)`: rewrite the bytes of a streamed upstream answer as relayed;
+    - `buffers_stream`: hold a streamed upstream answer until it ends, then send it;
+    - `falls_back_on_any_error`: try the next fallback after any upstream error, a refusal
+      of the request (400, content policy) included.
     Mapped upstream errors pass through `error` (with `req.upstream_status` set).
     """
 
@@ -94,11 +112,15 @@ class Fault:
     image: Callable[[GatewayRequest, int, bytes], bytes] = _same_image
     body: Callable[[GatewayRequest, Body], Body] = _same_body
     frames: Callable[[GatewayRequest, list[Frame]], list[Frame]] = _same_frames
+    status: Callable[[GatewayRequest, int, Any], int] = _same_status
+    error_events: Callable[[GatewayRequest], bool] = _never
     headers: Callable[[GatewayRequest, int, Headers], Headers] = _same_headers
     wire: Callable[[GatewayRequest, bytes, Headers], tuple[Wire, Headers]] = _same_wire
     targets: Callable[[GatewayRequest, list[str]], list[str]] = _same_targets
     call: Callable[[GatewayRequest, UpstreamCall], UpstreamCall] = _same_call
+    relay: Callable[[GatewayRequest, AsyncIterator[bytes]], AsyncIterator[bytes]] = _same_relay
     buffers_stream: bool = False
+    falls_back_on_any_error: bool = False
 
     def __post_init__(self) -> None:
         if self.benign == (self.expected_check is not None):

@@ -34,6 +34,17 @@ def _enum_422(req: GatewayRequest, status: int, envelope: Body) -> tuple[int, Bo
     return 422, {**envelope, "status_code": 422}
 
 
+def _empty_prompt_422(req: GatewayRequest) -> Refusal | None:
+    if isinstance(req.body, dict) and req.body.get("prompt") == "":
+        return Refusal(422, "prompt must not be empty", "prompt", "invalid_value")
+    return None
+
+
+def _created_201(req: GatewayRequest, status: int, body: Body) -> int:
+    many_urls = req.response_format == "url" and req.n > 1 and not req.stream
+    return 201 if status == 200 and many_urls else status
+
+
 def _plain_text_errors(req: GatewayRequest, status: int, headers: Headers) -> Headers:
     if status == 400 and non_json_body(req):
         return {**headers, "content-type": "text/plain"}
@@ -71,8 +82,22 @@ FAULTS = [
         id="422-for-enum-violations",
         summary="enum violations (size, quality, style, response_format) are answered 422, "
         "a status the operation does not declare",
-        expected_check="PROTO-STATUS-DECLARED",
+        expected_check="PROTO-STATUS-DOCUMENTED",
         error=_enum_422,
+    ),
+    Fault(
+        id="422-for-empty-prompt",
+        summary="an empty prompt is refused with 422 (FastAPI's default), not the documented "
+        "400 the rulings allow",
+        expected_check="PROTO-STATUS-DECLARED",
+        intercept=_empty_prompt_422,
+    ),
+    Fault(
+        id="201-for-url-batches",
+        summary="a request for several images as URLs is answered 201 Created, a success "
+        "status the operation does not document",
+        expected_check="PROTO-STATUS-DOCUMENTED",
+        status=_created_201,
     ),
     Fault(
         id="plain-text-parse-errors",

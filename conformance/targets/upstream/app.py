@@ -28,7 +28,7 @@ from conformance.targets import inbound
 from conformance.targets.messages import Frame, GatewayRequest
 from conformance.targets.reference import IMAGE_ROUTE, ImageStore
 from conformance.targets.upstream import provider_errors as errors
-from conformance.targets.upstream.families import Answer, Family, family
+from conformance.targets.upstream.families import Answer, Family, family, odd_usage
 from conformance.targets.upstream.markers import Marker, marker, pace
 from conformance.targets.upstream.provider_errors import Flavour
 from conformance.targets.upstream.records import Record, RecordStore
@@ -99,6 +99,8 @@ class FakeUpstream:
             return self.answer_json(record, *refused)
         publish = self.publisher(req)
         answer: Answer = self.family.answer(req, publish)
+        if found is not None and answer.body is not None:
+            answer.body = odd_usage(answer.body, found.kind)
         truncate = found is not None and found.kind == "truncated-stream"
         if answer.frames is not None:
             return self.stream(

@@ -245,6 +245,28 @@ def _openai_extras(req: GatewayRequest, flavour: Flavour) -> Refusal | None:
     return None
 
 
+def odd_usage(body: dict[str, Any], kind: str) -> dict[str, Any]:
+    """`body` with the odd `usage` a `usage-*` marker asks for: `usage-missing` (none),
+    `usage-null`, `usage-odd` (fractional counts and unknown nested keys); other kinds: as is.
+    Providers have sent each of these; a gateway must still answer with the images."""
+    if kind == "usage-missing":
+        return {k: v for k, v in body.items() if k != "usage"}
+    if kind == "usage-null":
+        return {**body, "usage": None}
+    if kind == "usage-odd":
+        return {
+            **body,
+            "usage": {
+                "input_tokens": 12.5,
+                "output_tokens": 4160.0,
+                "total_tokens": 4172.5,
+                "input_tokens_details": {"text_tokens": 12.5, "cached": {"tokens": 0}},
+                "billing": {"tier": "conformance", "units": [1.5]},
+            },
+        }
+    return body
+
+
 def family(name: str, op: Operation) -> Family:
     """The family called `name` (one of `FAMILIES`)."""
     classes: dict[str, type[Family]] = {

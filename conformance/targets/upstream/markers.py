@@ -20,6 +20,9 @@ KINDS = (
     "non-json",
     "truncated-stream",
     "pace",
+    "usage-missing",
+    "usage-null",
+    "usage-odd",
 )
 """Every fault the upstream can be asked for (`pace` sets the stream pacing in seconds)."""
 

@@ -1,0 +1,126 @@
+"""The orchestrator: plan, then send and judge as answers arrive, then record.
+
+`run(config)` never raises for what the gateway does; it raises `TargetUnreachable` when
+nothing answers at all and `SpecError` for a bad spec.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from conformance.checks.registry import SdkOutcome
+from conformance.config import RunConfig, Target
+from conformance.model import Case
+from conformance.plan import Plan
+from conformance.plan.presets import preset
+from conformance.plan.upstream import upstream_cases
+from conformance.redaction import Redactor
+from conformance.results import RunResult
+from conformance.run.arrivals import Arrivals
+from conformance.run.judge import Judge, Progress
+from conformance.run.plan import make_plan
+from conformance.run.reach import reach
+from conformance.run.result import run_result
+from conformance.run.send import Sender
+from conformance.run.target import target
+from conformance.run.upstream import UpstreamRecords
+from conformance.select import in_shard
+
+
+def run(
+    config: RunConfig, progress: Progress | None = None, cases: list[Case] | None = None
+) -> RunResult:
+    """Run the suite as `config` says and return what it measured. `cases` replaces the plan
+    (`conformance replay` sends the saved failing requests)."""
+    with target(config) as (base_url, upstream, run_config):
+        return _Run(run_config, base_url, upstream).execute(progress, cases)
+
+
+class _Run:
+    """One run against one gateway (and the upstream whose records it reads, if any)."""
+
+    def __init__(self, config: RunConfig, base_url: str, upstream: str | None) -> None:
+        self.config = config
+        self.base_url = base_url
+        self.upstream = upstream.rstrip("/") if upstream else None
+        self.op = config.spec.operation
+        profile = config.profile
+        self.target = Target(
+            base_url=base_url,
+            deployment=config.deployment,
+            api_version=config.api_version,
+            api_key=config.api_key,
+            headers=config.headers,
+            profile_headers=profile.header_values(self.upstream),
+            model=config.model,
+            ca_bundle=config.ca_bundle,
+            path=profile.path,
+            bearer=profile.auth == "bearer",
+            send_api_version=profile.api_version,
+        )
+        self.redactor = Redactor(self.target.secrets())
+
+    def execute(self, progress: Progress | None, given: list[Case] | None) -> RunResult:
+        config, op = self.config, self.op
+        if given is None:
+            plan = make_plan(config)
+        else:
+            plan = Plan(op=op, cases=given, coverage={}, seed=config.seed)
+        started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        two_sided: list[Case] = []
+        if self.upstream and given is None:  # a replay sends only its cases
+            nonce = uuid.uuid4().hex[:8]
+            # A shard sends its part of these too, so merged shards count each case once.
+            two_sided = in_shard(upstream_cases(op, model=config.model, nonce=nonce), config.shard)
+        calls = max(config.max_upstream_calls, config.profile.max_upstream_calls)
+        passes = config.credential_passes or config.profile.credential_passes
+        # --max-duration bounds the sending, not the planning: the sender's clock starts here.
+        with (
+            Sender(config, self.target, op, self.redactor) as sender,
+            UpstreamRecords(self.upstream, calls, passes) as records,
+        ):
+            judge = Judge(config, op, self.redactor, sender, records, progress)
+            arrivals = Arrivals(config, self.target, op, self.redactor, sender, judge)
+            if reach(config, self.target, op, self.redactor):
+                sender.restart_clock()
+            sender.send_all(plan.cases, arrivals.arrived)
+            arrivals.release_held()
+            # One at a time, after the rest: their timing (a relayed stream) is then the
+            # gateway's, not the load of the suite's own concurrent requests.
+            sender.send_all(two_sided, arrivals.arrived, workers=1)
+            sdk, sdk_note = self._probe_sdk(sender, judge)
+            if progress is not None:
+                progress.phase("judge", "checks of the whole run")
+            judge.run_scope_checks(sdk)
+        return run_result(
+            config,
+            base_url=self.base_url,
+            redactor=self.redactor,
+            plan=plan,
+            cases=[*plan.cases, *two_sided],
+            started_at=started_at,
+            sender=sender,
+            judge=judge,
+            sdk=sdk,
+            sdk_note=sdk_note,
+        )
+
+    def _probe_sdk(self, sender: Sender, judge: Judge) -> tuple[list[SdkOutcome] | None, str]:
+        """The official SDK's requests (SDK-COMPAT), those the (narrowed) spec allows, each
+        within the request budget; or None and why they were not sent."""
+        if sender.should_stop() or not judge.answered_2xx:
+            return None, "not run: the run was stopped, or no request was answered 2xx"
+        if self.config.shard is not None and self.config.shard.index != 1:
+            return None, "not run: the first shard probes the SDK"
+        if sender.budget.spent():
+            return None, "not run: request budget (--max-requests) spent"
+        from conformance.sdk_probe import probe
+
+        validator = self.op.request_validator()
+
+        def allowed(body: dict[str, object]) -> bool:
+            return validator.is_valid(body) and sender.budget.take()
+
+        names = preset(self.config.budget).sdk_probes
+        return probe(self.target, self.op, self.config.bounds, allowed, names)

@@ -1,0 +1,155 @@
+"""Phase 3, judge: every applicable check on each exchange, then the run-scope checks.
+
+A check that crashes, or judges a case outside its declared `applies_to`, is an error of that
+check (never of the gateway, never silently a pass). Answers 401/403/429 describe the
+environment (credentials, quota) and are judged by no check. Failures are shrunk
+(`conformance.run.shrinking`) before they are recorded.
+"""
+
+from __future__ import annotations
+
+from conformance.checks.registry import Check, ExchangeContext, Problem, RunContext, SdkOutcome
+from conformance.config import RunConfig
+from conformance.evidence import failure_record
+from conformance.model import ENVIRONMENT_STATUSES, Case, Exchange, provoked_fault
+from conformance.progress import RunProgress
+from conformance.redaction import Redactor
+from conformance.results import CheckResult, EnvironmentProblem
+from conformance.run.plan import selected_checks
+from conformance.run.send import Sender
+from conformance.run.shrinking import Shrinker
+from conformance.run.upstream import UpstreamRecords
+from conformance.spec import Operation
+
+RUN_SCOPE_TAG = "parity:"
+MAX_STORED_FAILURES = 50  # per check: the rest are counted, not stored (reports stay small)
+
+Progress = RunProgress
+"""`progress(requests sent, failures, environment problems)` after each judged exchange, and
+`progress.phase(name)` when the run enters its next phase (`conformance.progress`)."""
+
+
+class Judge:
+    """Holds the run's judgements: a `CheckResult` per selected check, the environment
+    problems, and the exchanges kept for the run-scope checks."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        op: Operation,
+        redactor: Redactor,
+        sender: Sender,
+        upstream: UpstreamRecords,
+        progress: Progress | None,
+    ) -> None:
+        self.spec = config.spec
+        self.op = op
+        self.redactor = redactor
+        self.sender = sender
+        self.upstream = upstream
+        self.progress = progress
+        self.checks = selected_checks(config)
+        self.results = {
+            c.id: CheckResult(
+                check_id=c.id,
+                level=c.level.value,
+                statement=c.statement,
+                pointer=c.spec_pointer(op),
+                family=c.family,
+                rationale=c.rationale,
+            )
+            for c in self.checks
+        }
+        self.shrinker = Shrinker(config, op, sender, self.apply)
+        self.environment: list[EnvironmentProblem] = []
+        self.retained: list[Exchange] = []
+        self.images = 0
+        self.failures = 0
+        self.answered_2xx = False
+
+    def judge(self, exchange: Exchange) -> None:
+        case = exchange.case
+        self.images += case.images_requested(self.op)
+        provoked = provoked_fault(case) is not None
+        self.answered_2xx = self.answered_2xx or 200 <= (exchange.status or 0) < 300
+        if exchange.status in ENVIRONMENT_STATUSES and not provoked:
+            self.environment.append(
+                EnvironmentProblem(
+                    case_id=case.id,
+                    status=exchange.status or 0,
+                    message=self.redactor.text(exchange.body[:300].decode("utf-8", "replace")),
+                )
+            )
+            self._tick()
+            return  # credentials or quota describe the environment: no check judges them
+        ctx = ExchangeContext(
+            self.spec, self.op, exchange, self.sender.fetch, upstream=self.upstream.view(case)
+        )
+        for chk in self.checks:
+            if chk.scope != "exchange":
+                continue
+            problems = self.apply(chk, ctx)
+            evidence = exchange
+            if problems and self.shrinker.worth_shrinking(chk, exchange):
+                evidence, problems = self.shrinker.shrunk(chk, exchange) or (exchange, problems)
+            self._record(chk, evidence, problems)
+        if any(tag.startswith(RUN_SCOPE_TAG) for tag in case.tags):
+            self.retained.append(exchange)
+        self._tick()
+
+    def _tick(self) -> None:
+        if self.progress:
+            self.progress(self.sender.budget.sent, self.failures, len(self.environment))
+
+    def apply(self, chk: Check, ctx: ExchangeContext) -> list[Problem] | None:
+        try:
+            outcome: list[Problem] | None = chk.func(ctx)
+        except Exception as exc:  # a crashing check is an error of that check, not of the run
+            return [Problem(f"check crashed: {exc.__class__.__name__}: {exc}", error=True)]
+        return self._within_declaration(chk, ctx.case, outcome)
+
+    def _within_declaration(
+        self, chk: Check, case: Case, outcome: list[Problem] | None
+    ) -> list[Problem] | None:
+        """A check that judged a case outside its `applies_to` is an error of that check: a run
+        limited to it (`--checks`) would not have sent that case, and could pass falsely."""
+        if outcome is None or chk.applies(case, self.op):
+            return outcome
+        return [
+            Problem(
+                f"check judged case {case.id} outside its declared applies_to "
+                f"{list(chk.applies_to)}: the declaration is wrong",
+                error=True,
+            )
+        ]
+
+    def _record(self, chk: Check, exchange: Exchange, problems: list[Problem] | None) -> None:
+        result = self.results[chk.id]
+        if problems is None:
+            return
+        if not problems:
+            result.record_pass()
+            return
+        self.failures += 1
+        stored = len(result.failures) < MAX_STORED_FAILURES
+        failure = failure_record(chk, exchange, problems, self.redactor) if stored else None
+        result.record_failure(failure, error=all(p.error for p in problems))
+
+    def run_scope_checks(self, sdk: list[SdkOutcome] | None) -> None:
+        """The checks over the whole run: the parity groups kept, the SDK's outcomes."""
+        ctx = RunContext(self.spec, self.op, self.retained, self.sender.fetch, sdk=sdk)
+        for chk in self.checks:
+            if chk.scope != "run":
+                continue
+            try:
+                outcomes = chk.func(ctx)
+            except Exception as exc:
+                result = self.results[chk.id]
+                crash = [Problem(f"check crashed: {exc.__class__.__name__}: {exc}", error=True)]
+                if self.retained:
+                    result.record_failure(
+                        failure_record(chk, self.retained[0], crash, self.redactor), error=True
+                    )
+                continue
+            for exchange, problems in outcomes or []:
+                self._record(chk, exchange, self._within_declaration(chk, exchange.case, problems))

@@ -1,0 +1,202 @@
+"""Phase 1, plan: the cases a run sends, and what `--dry-run` says it would send.
+
+The spec's plan (`conformance.plan.build_plan`) for the run's seed and budget, limited to the
+cases the selected checks can judge and to the run's shard (`conformance.select`); plans are
+cached per spec and settings, so a shard, a replay or a test builds each one once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+
+from conformance.checks.registry import Check, catalogue
+from conformance.config import RunConfig
+from conformance.model import Case, provoked_fault
+from conformance.plan import Plan, build_plan
+from conformance.plan.budget import within_cap
+from conformance.plan.coverage import plan_coverage
+from conformance.plan.presets import preset
+from conformance.plan.prices import estimate, load_price_table
+from conformance.plan.upstream import RECOVERED_FAULTS, upstream_cases
+from conformance.select import in_shard, judgeable, select_checks
+
+URL_FORMAT = "url"  # the response_format value whose images arrive as URLs to fetch
+
+_PLANS: dict[tuple[object, ...], Plan] = {}
+_PLANS_LOCK = threading.Lock()
+
+
+def make_plan(config: RunConfig) -> Plan:
+    """The plan a run with `config` sends: the spec's plan for its seed and budget, limited to
+    the cases the selected checks can judge and to the run's shard (`conformance.select`)."""
+    return _limited(_full_plan(config), config)
+
+
+def selected_checks(config: RunConfig) -> list[Check]:
+    """The checks a run with `config` judges (`--checks`, `--exclude-checks`)."""
+    return select_checks(catalogue(), config.checks, config.exclude_checks)
+
+
+def _limited(plan: Plan, config: RunConfig) -> Plan:
+    if not (config.checks or config.exclude_checks or config.shard):
+        return plan
+    op = config.spec.operation
+    cases, coverage = plan.cases, dict(plan.coverage)
+    if config.checks or config.exclude_checks:
+        coverage["selection"] = {
+            "checks": [c.id for c in selected_checks(config)],
+            **coverage.get("selection", {}),
+            "note": "only the cases the selected checks can judge are planned (and then "
+            "capped by --max-requests)",
+        }
+    if config.shard:
+        part = in_shard(cases, config.shard)
+        whole = {k: v for k, v in coverage.items() if k not in ("cut", "plan", "selection")}
+        coverage.update(plan_coverage(op, part))
+        coverage["shard"] = {
+            "index": config.shard.index,
+            "count": config.shard.count,
+            "cases": len(part),
+            "plan_cases": len(cases),
+            "plan_coverage": whole,
+        }
+        cases = part
+    return dataclasses.replace(plan, cases=cases, coverage=coverage)
+
+
+def _full_plan(config: RunConfig) -> Plan:
+    key = (
+        config.spec.sha256,
+        config.seed,
+        config.model,
+        config.max_examples,
+        config.max_requests,
+        config.budget,
+        id(config.price_table),
+        config.checks,
+        config.exclude_checks,
+    )
+    with _PLANS_LOCK:
+        plan = _PLANS.get(key)
+        if plan is None:
+            kwargs: dict[str, object] = {
+                "seed": config.seed,
+                "model": config.model,
+                "budget_name": config.budget,
+                "prices": config.price_table,
+            }
+            if config.max_examples is not None:
+                kwargs["max_examples"] = config.max_examples
+            if config.max_requests is not None:
+                kwargs["max_requests"] = config.max_requests
+            if config.checks or config.exclude_checks:
+                checks = selected_checks(config)
+                op = config.spec.operation
+                kwargs["keep"] = lambda case: bool(judgeable([case], checks, op))
+            plan = build_plan(config.spec.operation, **kwargs)  # type: ignore[arg-type]
+            _PLANS[key] = plan
+        return plan
+
+
+def dry_run_summary(config: RunConfig) -> dict[str, object]:
+    """What a run with `config` would send: the plan's summary, plus the two-sided cases (when
+    an upstream is watched), the official SDK's probes and the image URLs a conforming
+    gateway's answers would make the suite fetch (each one request). `images_requested` and
+    the cost count what a paid provider behind the gateway would generate: the plan's images
+    and the SDK's; the two-sided cases' images come from the fake upstream."""
+    op = config.spec.operation
+    plan = make_plan(config)
+    two_sided = in_shard(upstream_cases(op, model=config.model, nonce="dry-run"), config.shard)
+    if not watches_upstream(config):
+        two_sided = []
+    sdk = sdk_cases(config)
+    fetched = _fetches(config, sdk)
+    # A request cap stops the run mid-plan: only what gets on the wire is counted and priced.
+    wire = {
+        id(c)
+        for c in within_cap(
+            [*plan.cases, *two_sided, *sdk], lambda c: 1 + fetched(c), config.max_requests
+        )
+    }
+    planned = [c for c in plan.cases if id(c) in wire]
+    two_sided, sdk = [c for c in two_sided if id(c) in wire], [c for c in sdk if id(c) in wire]
+    sent = [*planned, *two_sided, *sdk]
+    fetches = sum(fetched(case) for case in sent)
+    summary = dict(plan.summary())
+    if len(planned) < len(plan.cases):
+        summary["not_reached_by_max_requests"] = len(plan.cases) - len(planned)
+    paid = [*planned, *sdk]
+    summary["images_requested"] = sum(case.images_requested(op) for case in paid)
+    summary["requests_by_source"] = {
+        "plan": len(planned),
+        "two_sided": len(two_sided),
+        "sdk_probe": len(sdk),
+        "image_url_fetches": fetches,
+    }
+    summary["images_by_source"] = {
+        "plan": sum(case.images_requested(op) for case in planned),
+        "sdk_probe": sum(case.images_requested(op) for case in sdk),
+        "two_sided_at_fake_upstream": sum(case.images_requested(op) for case in two_sided),
+    }
+    summary["cost_estimate"] = estimate(
+        paid, op, config.model, config.price_table or load_price_table()
+    )
+    if config.now_refused:
+        summary["now_refused_by_narrowing"] = list(config.now_refused)
+    summary["image_url_fetches"] = fetches
+    total = len(sent) + fetches
+    summary["requests_estimate"] = min(total, config.max_requests or total)
+    summary["requests_note"] = (
+        "cases, two-sided cases, the SDK's probes and the image URLs of a conforming gateway "
+        "(the parity check fetches its own); retries and the shrinking of failures come on "
+        "top; --max-requests caps them all"
+    )
+    return summary
+
+
+def _fetches(config: RunConfig, sdk: list[Case]) -> Callable[[Case], int]:
+    """How many image URLs of a case's answer the judging checks GET: once for the checks of
+    one exchange (they share a cache), again for each run-scope check (the parity check
+    compares the sizes of its own fetches). An answer the upstream was asked to fail has no
+    image; the SDK's probes are judged by the SDK alone."""
+    op = config.spec.operation
+    fetchers = [c for c in selected_checks(config) if c.fetches]
+    probes = {id(c) for c in sdk}
+
+    def fetched(case: Case) -> int:
+        if case.streamed(op) or case.field("response_format", op) != URL_FORMAT:
+            return 0
+        if provoked_fault(case) not in (None, *RECOVERED_FAULTS) or id(case) in probes:
+            return 0
+        judging = [check for check in fetchers if check.applies(case, op)]
+        rounds = any(c.scope != "run" for c in judging) + sum(c.scope == "run" for c in judging)
+        return case.images_requested(op) * rounds
+
+    return fetched
+
+
+def watches_upstream(config: RunConfig) -> bool:
+    """Whether a run with `config` reads an upstream's records (and so sends the two-sided
+    cases): one given with --upstream, or the embedded pair (see `conformance.run.target`)."""
+    if config.upstream is not None:
+        return True
+    if config.base_url:
+        return False
+    from conformance.targets.faults import resolve_fault
+
+    fault = resolve_fault(config.fault)
+    return fault is None or fault.family == "forwarding"
+
+
+def sdk_cases(config: RunConfig) -> list[Case]:
+    """The official SDK's probes a run with `config` would send (if the gateway answers)."""
+    from conformance.sdk_probe import probe_cases, sdk_installed
+
+    if not sdk_installed() or (config.shard is not None and config.shard.index != 1):
+        return []
+    validator = config.spec.operation.request_validator()
+    names = preset(config.budget).sdk_probes
+    cases = probe_cases(config.deployment, names)
+    return [c for c in cases if isinstance(c.body, dict) and validator.is_valid(c.body)]

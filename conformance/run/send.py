@@ -1,0 +1,213 @@
+"""Phase 2, send: every case on the wire, within the run's bounds.
+
+Cases go out concurrently (`--workers`), spaced to `--rate`, each request (cases, retries,
+image URL fetches, shrink attempts) counted against `--max-requests`; a 429 is retried after
+its Retry-After (bounded). A watcher cuts everything in flight within `STOP_POLL_S` of a stop
+(Ctrl-C, SIGTERM), the run deadline (`--max-duration`) or a halt (the gateway gave the run no
+reason to go on); the cases not sent are then said to be, never judged.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+from conformance.checks.sse import completion_watch
+from conformance.client import Client, StreamEnd
+from conformance.config import RunConfig, Target
+from conformance.model import Case, Exchange, FetchResult, provoked_fault
+from conformance.model import TransportErrorKind as Kind
+from conformance.redaction import Redactor
+from conformance.spec import Operation
+from conformance.urlpolicy import Admission, FetchPolicy
+
+MAX_429_RETRIES = 2
+MAX_RETRY_AFTER_S = 10.0
+STOP_POLL_S = 0.1  # how soon a stop or the run deadline cuts what is in flight
+
+Arrived = Callable[[Exchange], None]
+
+
+class Budget:
+    """Counts requests against the hard cap, and spaces them to the rate limit."""
+
+    def __init__(self, cap: int | None, rate: float | None) -> None:
+        self.cap = cap
+        self.sent = 0
+        self._interval = 1.0 / rate if rate else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            if self.cap is not None and self.sent >= self.cap:
+                return False
+            self.sent += 1
+            wait_s = max(0.0, self._next - time.monotonic())
+            self._next = max(self._next, time.monotonic()) + self._interval
+        if wait_s:
+            time.sleep(wait_s)
+        return True
+
+    def spent(self) -> bool:
+        return self.cap is not None and self.sent >= self.cap
+
+
+class Sender:
+    """The run's wire: its client, request budget, clock and stop state. A context manager:
+    inside it the client is open and the stop watcher runs."""
+
+    def __init__(self, config: RunConfig, target: Target, op: Operation, redactor: Redactor):
+        self.config = config
+        self.op = op
+        self.redactor = redactor
+        self.client = Client(target, op, config.bounds)
+        self.budget = Budget(config.max_requests, config.rate)
+        self.policy = FetchPolicy(target.base_url, config.allow_private_urls)
+        self.started = time.monotonic()
+        self.halt_reason = ""
+        """Why the run stopped sending on its own (unresponsive gateway, wrong route)."""
+        self.incomplete_reason = ""
+        self.unsent: list[str] = []
+        self.not_fetched: dict[str, str] = {}
+        """Image URLs (or redirect hops) the address policy refused: reported, not judged."""
+        self._not_a_cut = False
+        self._done = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, name="conformance-stop", daemon=True)
+
+    def __enter__(self) -> Sender:
+        self.client.__enter__()
+        self._watcher.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._watcher.join(timeout=5)
+        self.client.__exit__(*exc)
+
+    def restart_clock(self) -> None:
+        """`--max-duration` counts from now (a gateway waited for is ready)."""
+        self.started = time.monotonic()
+
+    # -- stopping --------------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        """Cut every request and image fetch in flight (and refuse new ones) within
+        `STOP_POLL_S` of a stop or the run deadline, wherever the run is waiting: in the pool,
+        in a check's fetch, in shrinking."""
+        while not self._done.wait(STOP_POLL_S):
+            if self.should_stop():
+                self.client.abort()
+                return
+
+    def should_stop(self) -> bool:
+        if self.config.stop.is_set() or self.halt_reason:
+            return True
+        limit = self.config.max_duration
+        return bool(limit and time.monotonic() - self.started > limit)
+
+    def halt(self, reason: str, *, cut: bool = True) -> None:
+        """Stop sending: the gateway gave the run no reason to go on. `cut=False`: the reason
+        is reported on its own (a wrong route), so the run is not marked incomplete."""
+        self._not_a_cut = self._not_a_cut or not cut
+        if not self.halt_reason:
+            self.halt_reason = reason
+            self.client.abort()
+
+    def _mark_incomplete(self) -> None:
+        if self._not_a_cut:
+            return
+        if self.halt_reason:
+            self.incomplete_reason = self.halt_reason
+        elif self.config.stop.is_set():
+            self.incomplete_reason = "interrupted: reports hold what was measured before the stop"
+        else:
+            self.incomplete_reason = (
+                f"run deadline of {self.config.max_duration:g}s reached; remaining cases not sent"
+            )
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def send_all(self, cases: list[Case], arrived: Arrived, workers: int | None = None) -> None:
+        """Send `cases`, `workers` at a time, handing each answer to `arrived` (on this
+        thread); the cases the budget kept from the wire are listed in `unsent`."""
+        workers = max(1, workers or self.config.workers)
+        pending: dict[Future[Exchange | None], Case] = {}
+        queue = iter(cases)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="conformance") as pool:
+            while True:
+                while len(pending) < workers and not self.should_stop():
+                    case = next(queue, None)
+                    if case is None:
+                        break
+                    pending[pool.submit(self._exchange, case)] = case
+                if not pending:
+                    break
+                done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in done:
+                    case = pending.pop(future)
+                    exchange = future.result()
+                    if exchange is None:
+                        self.unsent.append(case.id)
+                    elif exchange.transport_error is not Kind.ABORTED:
+                        arrived(exchange)
+                if self.should_stop() and not self.incomplete_reason:
+                    self._mark_incomplete()
+                if self.should_stop():
+                    self.client.abort()  # stopped: what is still in flight is not waited for
+        remaining = sum(1 for _ in queue)
+        if remaining and not self.incomplete_reason:
+            # Stopped before the first case went out (e.g. the probe outlasted the deadline).
+            self._mark_incomplete()
+
+    def _exchange(self, case: Case) -> Exchange | None:
+        """Send one case, honouring Retry-After on 429 with a bounded backoff."""
+        exchange: Exchange | None = None
+        for attempt in range(MAX_429_RETRIES + 1):
+            if not self.budget.take():
+                return exchange
+            exchange = self.send_once(case)
+            if exchange.status != 429 or attempt == MAX_429_RETRIES or self.should_stop():
+                break
+            if provoked_fault(case) is not None:
+                break  # the suite asked the upstream for this 429: it is the answer to judge
+            self.config.stop.wait(_retry_after(exchange, attempt))
+        return exchange
+
+    def send_once(self, case: Case) -> Exchange:
+        """One request for `case` (its budget already taken)."""
+        return self.client.send(case, self._stream_end(case))
+
+    def _stream_end(self, case: Case) -> StreamEnd | None:
+        """When a streamed case has delivered its images (the stream may then close)."""
+        if not case.streamed(self.op) or case.expect != "success":
+            return None
+        return completion_watch(self.op, case.requested_n(self.op))
+
+    # -- image URLs ------------------------------------------------------------------------
+
+    def fetch(self, url: str) -> FetchResult:
+        return self.client.fetch(url, admit=self._admit)
+
+    def _admit(self, url: str) -> Admission:
+        """Whether a fetch (or one of its redirect hops) may be sent, and where: the address
+        policy, then the request budget (every request on the wire counts against
+        --max-requests)."""
+        admission = self.policy.admission(url)
+        if admission.refusal:
+            self.not_fetched.setdefault(self.redactor.text(url)[:500], admission.refusal)
+            return admission
+        if not self.budget.take():
+            return Admission(refusal="request budget (--max-requests) spent")
+        return admission
+
+
+def _retry_after(exchange: Exchange, attempt: int) -> float:
+    header = exchange.headers.get("retry-after", "")
+    try:
+        wait_s = float(header)
+    except ValueError:
+        wait_s = 0.5 * (2**attempt)
+    return min(max(wait_s, 0.0), MAX_RETRY_AFTER_S)
