@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, Self
 
 from rich.console import Console as RichConsole
 from rich.progress import (
@@ -98,6 +98,28 @@ class ProgressLines:
         return text + f", {elapsed:.0f}s elapsed"
 
 
+class _Shown:
+    """A form of progress as a context manager: `open` on entry, `close` on exit."""
+
+    def __enter__(self) -> Self:
+        self.open()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close(completed=kind is None)
+
+    def open(self) -> None:
+        return None
+
+    def close(self, completed: bool) -> None:
+        return None
+
+
 class _Phases:
     """The phase bookkeeping both forms share: which phase, since when."""
 
@@ -118,7 +140,7 @@ class _Phases:
         return f"[{PHASES.index(name) + 1}/{len(PHASES)}]" if name in PHASES else "[-]"
 
 
-class LineProgress:
+class LineProgress(_Shown):
     """Progress for a CI log: a line per phase, the sending's lines, a heartbeat."""
 
     def __init__(
@@ -137,20 +159,14 @@ class LineProgress:
         self.every_s = every_s
         self.beat = threading.Thread(target=self._beat, name="conformance-progress", daemon=True)
 
-    def __enter__(self) -> LineProgress:
+    def open(self) -> None:
         self.beat.start()
-        return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self, completed: bool) -> None:
         self.stopped.set()
         self.beat.join(timeout=1.0)
         left, took = self.phases.switch(None)
-        if left and kind is None:
+        if left and completed:
             self.say(f"{self.phases.number(left)} {left}: done in {took:.1f}s")
 
     def __call__(self, sent: int, failures: int, environment: int) -> None:
@@ -179,7 +195,7 @@ class LineProgress:
                 lines.heartbeat()
 
 
-class BarProgress:
+class BarProgress(_Shown):
     """Progress on a terminal: the phase's name with a spinner, and a bar while sending."""
 
     def __init__(self, console: RichConsole, planned: int | None) -> None:
@@ -201,17 +217,11 @@ class BarProgress:
         )
         self.task = self.bar.add_task("start", total=planned, planned=planned or "?", failures=0)
 
-    def __enter__(self) -> BarProgress:
-        self.bar.__enter__()
-        return self
+    def open(self) -> None:
+        self.bar.start()
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.bar.__exit__(kind, exc, tb)
+    def close(self, completed: bool) -> None:
+        self.bar.stop()
 
     def __call__(self, sent: int, failures: int, environment: int) -> None:
         self.bar.update(self.task, completed=sent, failures=failures)
@@ -225,14 +235,8 @@ class BarProgress:
         self.bar.update(self.task, description=label)
 
 
-class NoProgress:
+class NoProgress(_Shown):
     """--quiet: nothing."""
-
-    def __enter__(self) -> NoProgress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
     def __call__(self, sent: int, failures: int, environment: int) -> None:
         return None
