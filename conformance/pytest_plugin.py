@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,9 +97,10 @@ class GatewayConformance:
     def _run(self) -> RunResult:
         from dataclasses import replace
 
+        from conformance.checks.registry import catalogue
         from conformance.config import OPTIONS, run_config
         from conformance.configfile import settings
-        from conformance.report.baseline import load_baseline
+        from conformance.report.baseline import load_baseline, unknown_entries
         from conformance.run import run
 
         given = {o.name: self.config.getoption(DEST_PREFIX + o.name) for o in OPTIONS}
@@ -113,6 +115,8 @@ class GatewayConformance:
         result = run(run_config_)
         if values["baseline"]:
             baseline = load_baseline(values["baseline"])
+            for warning in unknown_entries(baseline, [c.id for c in catalogue()]):
+                warnings.warn(warning, UserWarning, stacklevel=1)
             result.baseline = replace(baseline, strict=bool(values["strict_baseline"]))
         return result
 

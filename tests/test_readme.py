@@ -207,3 +207,17 @@ def test_the_numbers_are_the_codes() -> None:
         pytest.skip("the README's numbers include the SDK's probes: install the sdk extra")
     tables = _readme_tables()
     assert tables.rendered(README) == README, "the README's numbers drifted: run `make docs`"
+
+
+def test_the_action_sample_passes_only_inputs_the_action_takes() -> None:
+    action = yaml.safe_load((ROOT / "action.yml").read_text("utf-8"))
+    inputs = set(action["inputs"])
+    used: list[set[str]] = []
+    for body in blocks("yaml"):
+        for job in (yaml.safe_load(body).get("jobs") or {}).values():
+            for step in job.get("steps", []):
+                if str(step.get("uses", "")).startswith("OWNER/gateway-conformance"):
+                    used.append(set(step.get("with", {})))
+    assert used, "the README shows the action in use"
+    for given in used:
+        assert given <= inputs, given - inputs
