@@ -21,6 +21,7 @@ from harness import HERE, child, conformance_peak, served
 from conformance.checks.registry import ExchangeContext, catalogue
 from conformance.client import Client
 from conformance.config import Bounds, RunConfig, Target
+from conformance.gate import decide
 from conformance.model import Case
 from conformance.run import make_plan, run
 from conformance.spec import DEFAULT_SPEC, load_spec
@@ -443,7 +444,7 @@ def latency_scaling(
                     f"{budget} run, {latency_s:g}s latency, --workers {count}",
                     took,
                     "s",
-                    note=f"{result.stats.requests} requests, {result.verdict.value}",
+                    note=f"{result.stats.requests} requests, {decide(result).verdict.value}",
                 )
             )
     return rows

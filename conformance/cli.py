@@ -1,10 +1,6 @@
 """The `conformance` command: parse arguments, call the package, print, exit.
 
-Exit codes (a stable contract for CI jobs):
-  0  no MUST-level failure (with --strict: no MUST or SHOULD failure)
-  1  failures found (or the run was interrupted: INCOMPLETE)
-  2  usage, configuration or spec error
-  3  the target could not be reached
+Exit codes: `EXIT_CODES` (a stable contract for CI jobs, printed by `--help`).
 """
 
 from __future__ import annotations
@@ -29,7 +25,14 @@ from conformance.errors import ConformanceError, ExitCode, UsageError
 if TYPE_CHECKING:
     from conformance.config import RunConfig
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = (int(c) for c in ExitCode)
+EXIT_OK, EXIT_FAILED = int(ExitCode.OK), int(ExitCode.FAILED)
+EXIT_CODES = """exit codes:
+  0  CONFORMANT: every MUST check in scope judged and passed (--strict: SHOULD too)
+  1  NOT CONFORMANT: failures found (wins over 4), or a crashed check
+  2  usage, configuration or spec error; or a run that could judge no MUST check
+  3  the target could not be reached
+  4  INCOMPLETE: no failure found, but a MUST check in scope (or one --require names) was not
+     judged: --max-requests, the run deadline, the budget, a stop signal, a suite-side error"""
 DEFAULT_REPORT_DIR = Path("reports/latest")
 OPERATION_HELP = "the operation: an operationId or 'METHOD /path' (default: the image operation)"
 DEFAULT_REPLAY_DIR = Path("reports/replay")
@@ -74,6 +77,10 @@ class _HelpFormatter(argparse.HelpFormatter):
         ):
             return text
         return f"{text} (default: {default})"
+
+
+class _EpilogFormatter(_HelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Flags as `_HelpFormatter`; the epilog (the exit codes) as written."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -135,11 +142,18 @@ def _parser(unset: object | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="conformance",
         description="Conformance suite for AI gateways' image-generation endpoints.",
+        epilog=EXIT_CODES,
+        formatter_class=_EpilogFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run the suite against a gateway")
+    run = sub.add_parser(
+        "run",
+        help="run the suite against a gateway",
+        epilog=EXIT_CODES,
+        formatter_class=_EpilogFormatter,
+    )
     groups = {name: run.add_argument_group(name) for name in (TARGET, PLAN, COST, BOUNDS, OUTPUT)}
     for option in OPTIONS:
         kwargs = option.argparse_kwargs()
@@ -252,6 +266,7 @@ def _parser(unset: object | None = None) -> argparse.ArgumentParser:
 def _cmd_run(args: argparse.Namespace) -> int:
     from conformance import console
     from conformance.config import run_config
+    from conformance.gate import decide
     from conformance.report import check_report_dir, write_reports
     from conformance.report.summary import append_step_summary
     from conformance.run import dry_run_summary, run
@@ -292,7 +307,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         result.baseline = baseline
         paths = write_reports(result, args.report_dir, config.secrets())
     append_step_summary(paths["summary"])
-    gate = result.gate
+    gate = decide(result)
     if args.write_baseline:
         from conformance.report.baseline import write_baseline
 
@@ -447,6 +462,7 @@ def _list_plan(config: RunConfig, report_dir: Path) -> int:
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     from conformance import console
+    from conformance.gate import decide
     from conformance.replay import replay_config
     from conformance.report import write_reports
     from conformance.report.jsonreport import load_results
@@ -471,11 +487,12 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         }
         paths = write_reports(result, args.report_dir)
     out.summary(result, paths)
-    return int(result.gate.exit_code)
+    return int(decide(result).exit_code)
 
 
 def _cmd_merge(args: argparse.Namespace) -> int:
     from conformance import console
+    from conformance.gate import decide
     from conformance.report import write_reports
     from conformance.report.jsonreport import load_results
     from conformance.report.merge import merge_results
@@ -484,7 +501,7 @@ def _cmd_merge(args: argparse.Namespace) -> int:
     result = merge_results(shards, [str(p) for p in args.results])
     paths = write_reports(result, args.report_dir)
     console.Console(quiet=args.quiet, secrets=[]).summary(result, paths)
-    return int(result.gate.exit_code)
+    return int(decide(result).exit_code)
 
 
 def _add_replay_and_merge(sub: Any, unset: object | None) -> None:

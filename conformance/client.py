@@ -1,13 +1,23 @@
 """One exchange with the gateway: build the request, read a JSON or SSE response within bounds.
 
-Every read is bounded: connect and read timeouts, a total deadline per request, a cap on the
-bytes read, and for streams a cap on event count and duration. Whatever goes wrong on the wire
-becomes `Exchange.transport_error`, never an exception out of `Client.send`.
+Every read is bounded: a connect timeout, a first-byte wait, a read timeout between bytes once
+the answer started, a deadline per answer, a cap on the bytes read, and for streams a cap on
+event count and on duration (from the first byte). The windows scale with the latencies the run
+measured (`conformance.timing`). Whatever goes wrong on the wire becomes
+`Exchange.transport_error`, never an exception out of `Client.send`.
+
+Each worker thread sends through an HTTP client of its own, one connection per request: a
+connection pool shared between threads can close a connection that has just gone idle while
+another thread reads from it (encode/httpcore#1110: "Bad file descriptor", charged to no one),
+and a watchdog that knows every request's socket can cut any request at its deadline. A
+transport error on the suite's side (its socket, pool, file descriptors) is retried, and
+reported as `SUITE` (never the gateway's) if it persists.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import http.cookiejar
 import json
 import socket
@@ -28,12 +38,14 @@ from conformance.model import (
     FetchResult,
     SentRequest,
     StreamEvent,
+    accept_header,
 )
 from conformance.model import (
     TransportErrorKind as Kind,
 )
 from conformance.spec import SSE, Operation
 from conformance.sse_framing import FramedEvent, SSEFraming
+from conformance.timing import Answer, Latencies, Windows
 from conformance.urlpolicy import Admission
 
 StreamEnd = Callable[[StreamEvent], bool]
@@ -41,6 +53,10 @@ Admit = Callable[[str], Admission]
 """Asked before each request of a fetch (every redirect hop): whether to send it (else why
 not: the request budget is spent, the address is not allowed), and to which addresses."""
 MAX_REDIRECTS = 5
+SUITE_RETRIES = 2
+"""Re-sends of a request that met a transport error on the suite's side."""
+SUITE_ERRNOS = frozenset({errno.EBADF, errno.ENOTSOCK})
+"""A socket the suite itself closed or lost: never the gateway's doing."""
 ACCEPT_ENCODING = "gzip, deflate"
 """The codings `conformance.decoding` undoes within bounds (sent explicitly: httpx would
 offer br and zstd too when their libraries happen to be installed)."""
@@ -67,23 +83,51 @@ class Client:
         self.target = target
         self.op = op
         self.bounds = bounds or Bounds()
-        timeout = httpx.Timeout(self.bounds.read_timeout, connect=self.bounds.connect_timeout)
-        # One connection per request: the watchdog can then always reach the request's socket.
-        limits = httpx.Limits(max_keepalive_connections=0)
-        self._http = httpx.Client(
-            timeout=timeout,
-            limits=limits,
-            follow_redirects=False,
-            trust_env=False,
-            cookies=_no_cookies(),
-            verify=tls_verify(target.ca_bundle),
-        )
+        self.latencies = Latencies()
+        """Latencies of the answers so far: the windows of later requests scale with them."""
+        self._local = threading.local()
+        self._clients: list[httpx.Client] = []
         self._in_flight: set[_Watchdog] = set()
         self._in_flight_lock = threading.Lock()
         self.aborted = False
 
+    def _http(self) -> httpx.Client:
+        """This thread's own HTTP client (see the module docstring for why not one shared)."""
+        client: httpx.Client | None = getattr(self._local, "http", None)
+        if client is None:
+            client = httpx.Client(
+                timeout=httpx.Timeout(
+                    self.bounds.read_timeout, connect=self.bounds.connect_timeout
+                ),
+                # One connection per request: the watchdog always knows the request's socket.
+                limits=httpx.Limits(max_keepalive_connections=0),
+                follow_redirects=False,
+                trust_env=False,
+                cookies=_no_cookies(),
+                verify=tls_verify(self.target.ca_bundle),
+            )
+            del client.headers["accept"]  # each request says its own (a case may send none)
+            with self._in_flight_lock:
+                self._clients.append(client)
+            self._local.http = client
+        return client
+
+    def windows(self, answer: Answer) -> Windows:
+        """The windows the next request expecting `answer` gets (`conformance.timing`)."""
+        return self.latencies.windows(self.bounds, answer)
+
+    def _timeouts(self, first_byte: float, read: float) -> dict[str, float]:
+        """The request's `timeout` extension: httpcore reads `read` once for the status line
+        and again when the body starts, so the first-byte wait and the read timeout between
+        bytes are set apart by changing it in between (see `send`)."""
+        connect = self.bounds.connect_timeout
+        return {"connect": connect, "read": first_byte, "write": read, "pool": connect}
+
     def close(self) -> None:
-        self._http.close()
+        with self._in_flight_lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            client.close()
 
     def abort(self) -> None:
         """Cut every request in flight now, and every later one before it is sent; each ends
@@ -94,8 +138,10 @@ class Client:
                 watchdog.abort()
 
     @contextlib.contextmanager
-    def _watch(self, limit: float) -> Iterator[_Watchdog]:
-        watchdog = _Watchdog(limit)
+    def _watch(
+        self, limit: float, kind: Kind = Kind.DEADLINE, reason: str | None = None
+    ) -> Iterator[_Watchdog]:
+        watchdog = _Watchdog(limit, kind, reason)
         with self._in_flight_lock:
             if self.aborted:
                 watchdog.aborted = watchdog.fired = True
@@ -129,7 +175,7 @@ class Client:
         body = case.raw_body if case.raw_body is not None else json.dumps(case.body).encode()
         headers = {
             "content-type": case.content_type,
-            "accept": "application/json, text/event-stream",
+            **accept_header(case),
             "accept-encoding": ACCEPT_ENCODING,
             "user-agent": f"gateway-conformance/{__version__}",
         }
@@ -140,42 +186,73 @@ class Client:
         headers.update(self.target.extra_headers(deployment, version))
         return SentRequest(self.op.method.upper(), url, headers, body)
 
-    def send(self, case: Case, stream_end: StreamEnd | None = None) -> Exchange:
-        """Send `case` and read the whole response within bounds.
+    def send(self, case: Case, stream_end: StreamEnd | None = None, widen: float = 1.0) -> Exchange:
+        """Send `case` and read the whole response within the run's windows (times `widen`).
 
         `stream_end(event)` tells when a stream has delivered all it should; from then on it
-        may stay open `bounds.stream_grace_s` before it is cut.
+        may stay open the grace window before it is cut (`LINGER`). A transport error on the
+        suite's side is retried `SUITE_RETRIES` times.
         """
+        exchange = self._send_once(case, stream_end, widen)
+        for _ in range(SUITE_RETRIES):
+            if exchange.transport_error is not Kind.SUITE or self.aborted:
+                break
+            exchange = self._send_once(case, stream_end, widen)
+        return exchange
+
+    def _send_once(self, case: Case, stream_end: StreamEnd | None, widen: float) -> Exchange:
         request = self.build(case)
         exchange = Exchange(case=case, request=request)
+        expected: Answer = "stream" if case.streamed(self.op) else "json"
+        win = self.windows(expected).widened(widen)
+        timeouts = self._timeouts(win.first_byte, win.read)
         started = time.monotonic()
         try:
             with (
-                self._watch(self.bounds.total_timeout) as watchdog,
+                self._watch(win.first_byte, Kind.DEADLINE, _first_byte(win)) as watchdog,
                 watchdog.unless_aborted(),
-                self._http.stream(
+                self._http().stream(
                     request.method,
                     request.url,
                     headers=request.headers,
                     content=request.body,
-                    extensions={"trace": watchdog.trace},
+                    extensions={"trace": watchdog.trace, "timeout": timeouts},
                 ) as response,
             ):
+                first_byte = time.monotonic() - started
+                watchdog.adopt(response)
+                timeouts["read"] = win.read  # from now on: the wait between bytes
                 exchange.status = response.status_code
                 exchange.headers = _flat_headers(response.headers)
-                if exchange.media_type == SSE:
+                answer: Answer = "stream" if exchange.media_type == SSE else "json"
+                self.latencies.record(answer, "first_byte", first_byte)
+                if answer == "stream":
                     exchange.events = []
-                    watchdog.rearm(self.bounds.max_stream_s)
-                    self._read_events(response, exchange, started, watchdog, stream_end)
+                    watchdog.rearm(
+                        first_byte + win.stream_cap,
+                        f"stream still open {win.stream_cap:g}s after its first byte",
+                    )
+                    self._read_events(response, exchange, started, watchdog, stream_end, win)
                 else:
-                    exchange.body = self._read_body(response, started)
+                    watchdog.rearm(max(win.total, first_byte + win.read))
+                    exchange.body = self._read_body(response, watchdog)
                 watchdog.raise_if_fired()
+                self._measured(answer, watchdog, first_byte)
         except _Cut as exc:
             exchange.transport_error, exchange.transport_detail = exc.kind, exc.detail
         except httpx.HTTPError as exc:
             exchange.transport_error, exchange.transport_detail = watchdog.classify(exc)
         exchange.elapsed_s = time.monotonic() - started
         return exchange
+
+    def _measured(self, answer: Answer, watchdog: _Watchdog, first_byte: float) -> None:
+        """Record the latencies of an answer read whole (cut ones would only widen the windows
+        that cut them)."""
+        now = time.monotonic() - watchdog.started_at
+        self.latencies.record(answer, "gap", watchdog.longest_gap)
+        self.latencies.record(answer, "duration", now - first_byte if answer == "stream" else now)
+        if watchdog.ended_at is not None:
+            self.latencies.record(answer, "end_lag", now - watchdog.ended_at)
 
     def fetch(self, url: str, method: str = "GET", admit: Admit | None = None) -> FetchResult:
         """GET a URL the gateway returned (an image), within the same bounds. Redirects (a CDN)
@@ -218,7 +295,7 @@ class Client:
             wanted = httpx.URL(url)
         except (httpx.InvalidURL, UnicodeError) as exc:
             return FetchResult(error=Kind.PROTOCOL, detail=f"not a valid URL: {exc}"), None
-        headers = {"accept-encoding": ACCEPT_ENCODING}
+        headers = {"accept": "*/*", "accept-encoding": ACCEPT_ENCODING}
         extensions: dict[str, Any] = {}
         target = wanted
         if address is not None:
@@ -226,17 +303,21 @@ class Client:
             headers["host"] = wanted.netloc.decode("ascii")
             if wanted.scheme == "https":
                 extensions["sni_hostname"] = wanted.host
+        win = self.windows("json")
+        timeouts = self._timeouts(win.first_byte, win.read)
         try:
             with (
-                self._watch(self.bounds.total_timeout) as watchdog,
+                self._watch(win.total) as watchdog,
                 watchdog.unless_aborted(),
-                self._http.stream(
+                self._http().stream(
                     method,
                     target,
                     headers=headers,
-                    extensions={**extensions, "trace": watchdog.trace},
+                    extensions={**extensions, "trace": watchdog.trace, "timeout": timeouts},
                 ) as response,
             ):
+                watchdog.adopt(response)
+                timeouts["read"] = win.read
                 location = response.headers.get("location")
                 if response.has_redirect_location and location is not None:
                     try:
@@ -245,7 +326,7 @@ class Client:
                         detail = f"redirect to an invalid URL: {exc}"
                         return FetchResult(error=Kind.PROTOCOL, detail=detail), None
                     return FetchResult(response.status_code), next_url
-                body = self._read_body(response, started)
+                body = self._read_body(response, watchdog)
                 watchdog.raise_if_fired()
                 headers = _flat_headers(response.headers)
                 return FetchResult(response.status_code, headers, body), None
@@ -255,26 +336,28 @@ class Client:
             kind, detail = watchdog.classify(exc)
             return FetchResult(error=kind, detail=detail), None
 
-    def _read_body(self, response: httpx.Response, started: float) -> bytes:
+    def _read_body(self, response: httpx.Response, watchdog: _Watchdog) -> bytes:
         chunks: list[bytes] = []
         size = 0
-        for chunk in self._decoded(response):
+        for chunk in self._decoded(response, watchdog):
             size += len(chunk)
             if size > self.bounds.max_body_bytes:
                 limit = self.bounds.max_body_bytes
                 raise _Cut(Kind.BODY_TOO_LARGE, f"body exceeded {limit} bytes; read stopped")
             chunks.append(chunk)
-            self._check_deadline(started, self.bounds.total_timeout)
+            if watchdog.overdue():
+                raise watchdog.cut()
         return b"".join(chunks)
 
-    def _decoded(self, response: httpx.Response) -> Iterator[bytes]:
+    def _decoded(self, response: httpx.Response, watchdog: _Watchdog) -> Iterator[bytes]:
         """The body's bytes with its content-encodings undone, incrementally: raw and decoded
-        bytes both count against `max_body_bytes`."""
+        bytes both count against `max_body_bytes`. Gaps between reads are measured."""
         limit = self.bounds.max_body_bytes
         try:
             decoder = BoundedDecoder(encodings(response.headers.get("content-encoding", "")), limit)
             raw = 0
             for chunk in response.iter_raw():
+                watchdog.read_now()
                 raw += len(chunk)
                 if raw > limit:
                     raise _Cut(Kind.BODY_TOO_LARGE, f"body exceeded {limit} bytes; read stopped")
@@ -291,12 +374,13 @@ class Client:
         started: float,
         watchdog: _Watchdog,
         stream_end: StreamEnd | None,
+        win: Windows,
     ) -> None:
         assert exchange.events is not None
         framing = SSEFraming()
         text = _utf8_decoder()
-        size, limit, ended = 0, self.bounds.max_stream_s, False
-        for chunk in self._decoded(response):
+        size = 0
+        for chunk in self._decoded(response, watchdog):
             size += len(chunk)
             if size > self.bounds.max_body_bytes:
                 raise _Cut(
@@ -304,15 +388,10 @@ class Client:
                 )
             for framed in framing.feed(text.decode(chunk)) if chunk else ():
                 event = self._take(framed, exchange, started)
+                ended = watchdog.ended_at is not None
                 if event is not None and stream_end is not None and not ended and stream_end(event):
-                    ended = True
-                    limit = min(limit, time.monotonic() - started + self.bounds.stream_grace_s)
-                    watchdog.rearm(
-                        limit,
-                        f"stream stayed open {self.bounds.stream_grace_s:g}s "
-                        "after its last expected event",
-                    )
-            if time.monotonic() - started > limit:
+                    watchdog.stream_ended(win.grace)
+            if watchdog.overdue():
                 raise watchdog.cut()
         for framed in framing.feed(text.decode(b"", final=True)):
             self._take(framed, exchange, started)
@@ -330,55 +409,91 @@ class Client:
             )
         return event
 
-    @staticmethod
-    def _check_deadline(started: float, limit: float, what: str = "response") -> None:
-        if time.monotonic() - started > limit:
-            raise _Cut(Kind.DEADLINE, f"{what} still incomplete after {limit:g}s; cut")
-
 
 class _Watchdog:
     """Shuts the request's socket down when its deadline passes, whatever the gateway sends.
 
     The per-chunk deadline checks only run when bytes arrive; this also bounds a gateway that
-    trickles its status line and headers, or stalls between chunks.
+    trickles its status line and headers, or stalls between chunks. It learns the socket when
+    the connection opens (httpcore's `trace`) and again from the answer (`network_stream`), so
+    a request on any connection can be cut. It also times the reads (the longest gap) and when
+    a stream delivered its last expected event.
     """
 
-    def __init__(self, limit: float) -> None:
+    def __init__(self, limit: float, kind: Kind = Kind.DEADLINE, reason: str | None = None) -> None:
         self.limit = limit
         self.fired = False
         self.aborted = False
-        self._started = time.monotonic()
+        self.started_at = time.monotonic()
         self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
-        self.reason: str | None = None
+        self.reason = reason
+        self.kind = kind
+        self.ended_at: float | None = None
+        """Seconds from the start to the stream's last expected event (None: not yet)."""
+        self.longest_gap = 0.0
+        self._last_read: float | None = None
 
     def __enter__(self) -> _Watchdog:
-        self.rearm(self.limit)
+        self.rearm(self.limit, self.reason, self.kind)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._timer:
             self._timer.cancel()
 
-    def rearm(self, limit: float, reason: str | None = None) -> None:
+    def rearm(self, limit: float, reason: str | None = None, kind: Kind = Kind.DEADLINE) -> None:
         """Move the deadline to `limit` seconds after the request started."""
         if self._timer:
             self._timer.cancel()
-        self.limit = limit
-        self.reason = reason
-        remaining = max(0.0, self._started + limit - time.monotonic())
+        self.limit, self.reason, self.kind = limit, reason, kind
+        remaining = max(0.0, self.started_at + limit - time.monotonic())
         self._timer = threading.Timer(remaining, self._fire)
         self._timer.daemon = True
         self._timer.start()
 
+    def stream_ended(self, grace: float) -> None:
+        """The stream delivered its last expected event: it may stay open `grace` more."""
+        now = time.monotonic() - self.started_at
+        self.ended_at = now
+        if now + grace < self.limit:
+            self.rearm(
+                now + grace,
+                f"stream stayed open {grace:g}s after its last expected event",
+                Kind.LINGER,
+            )
+
+    def overdue(self) -> bool:
+        return time.monotonic() - self.started_at > self.limit
+
+    def read_now(self) -> None:
+        """A read returned: note the gap since the previous one."""
+        now = time.monotonic()
+        if self._last_read is not None:
+            self.longest_gap = max(self.longest_gap, now - self._last_read)
+        self._last_read = now
+
     def trace(self, event: str, info: dict[str, Any]) -> None:
         """httpx `trace` extension: remember the socket of the request's connection."""
         if event == "connection.connect_tcp.complete":
-            sock = info["return_value"].get_extra_info("socket")
-            if sock is not None:
+            self._remember(info["return_value"].get_extra_info("socket"))
+
+    def adopt(self, response: httpx.Response) -> None:
+        """Remember the socket the answer arrives on (also for a reused connection)."""
+        self._last_read = time.monotonic()
+        stream = response.extensions.get("network_stream")
+        if stream is not None:
+            self._remember(stream.get_extra_info("socket"))
+
+    def _remember(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            if sock not in self._sockets:
                 self._sockets.append(sock)
-                if self.fired:
-                    self._fire()
+        if self.fired:
+            self._fire()
 
     def abort(self) -> None:
         self.aborted = True
@@ -393,7 +508,9 @@ class _Watchdog:
 
     def _fire(self) -> None:
         self.fired = True
-        for sock in self._sockets:
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
@@ -413,10 +530,14 @@ class _Watchdog:
         if self.aborted:
             return _Cut(Kind.ABORTED, "request abandoned: the run was stopped")
         if self.reason:
-            return _Cut(Kind.DEADLINE, f"{self.reason}; connection closed")
+            return _Cut(self.kind, f"{self.reason}; connection closed")
         return _Cut(
             Kind.DEADLINE, f"response still incomplete after {self.limit:g}s; connection closed"
         )
+
+
+def _first_byte(win: Windows) -> str:
+    return f"no complete status line within the first-byte wait of {win.first_byte:g}s"
 
 
 def _utf8_decoder() -> Any:
@@ -447,8 +568,27 @@ def _tls_failure(exc: BaseException) -> bool:
     return "[SSL" in str(exc)
 
 
+def _suite_side(exc: BaseException) -> bool:
+    """A failure of the suite's own transport: a socket it closed or lost (EBADF, ENOTSOCK),
+    its connection pool."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, httpx.PoolTimeout):
+            return True
+        if isinstance(seen, OSError) and seen.errno in SUITE_ERRNOS:
+            return True
+        if "Bad file descriptor" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _classify(exc: httpx.HTTPError) -> tuple[Kind, str]:
     detail = str(exc) or exc.__class__.__name__
+    if _suite_side(exc):
+        return Kind.SUITE, f"transport error on the suite's side: {detail}"
     if isinstance(exc, httpx.ConnectError):
         if _tls_failure(exc):
             return Kind.CONNECT, f"TLS handshake failed: {detail}"

@@ -12,7 +12,7 @@ import argparse
 import os
 import ssl
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ from conformance.profiles import (
 )
 
 if TYPE_CHECKING:
+    from conformance.checks.registry import Check
     from conformance.plan.prices import PriceTable
     from conformance.spec import Spec
 
@@ -55,6 +56,12 @@ class Bounds:
     max_stream_s: float = 60.0
     stream_grace_s: float = 2.0
     """How long a stream may stay open once it delivered every image it was asked for."""
+    first_byte_timeout: float | None = None
+    """How long to wait for the status line; None: `total_timeout`."""
+
+    @property
+    def first_byte_s(self) -> float:
+        return min(self.first_byte_timeout or self.total_timeout, self.total_timeout)
 
 
 @dataclass(frozen=True)
@@ -147,6 +154,10 @@ class RunConfig:
     """How the target mounts the route and takes credentials (conformance.profiles)."""
     model_preset: str | None = None
     """The model preset the spec was narrowed to (named in the report)."""
+    narrowed: tuple[str, ...] = ()
+    """The narrowing rules applied to the spec (`--narrow`, `--model-profile`)."""
+    required: tuple[str, ...] = ()
+    """`--require`: out-of-scope groups (`two-sided`, `sdk`) or check IDs the run must judge."""
 
     def secrets(self) -> list[str]:
         """Every value that must never be printed or stored."""
@@ -406,7 +417,19 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("timeout", BOUNDS, "per request (s)", type=positive_float, default=60.0),
     Option("connect_timeout", BOUNDS, "connect (s)", type=positive_float, default=5.0),
-    Option("read_timeout", BOUNDS, "between bytes (s)", type=positive_float, default=30.0),
+    Option(
+        "first_byte_timeout",
+        BOUNDS,
+        "wait for the status line (s) (default: --timeout)",
+        type=positive_float,
+    ),
+    Option(
+        "read_timeout",
+        BOUNDS,
+        "between bytes, once the answer started (s)",
+        type=positive_float,
+        default=30.0,
+    ),
     Option("max_body_mb", BOUNDS, "cap on a body read", type=positive_float, default=96.0),
     Option("max_events", BOUNDS, "cap on a stream's events", type=positive_int, default=2000),
     Option("max_stream_s", BOUNDS, "cap on a stream (s)", type=positive_float, default=60.0),
@@ -453,6 +476,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("strict", OUTPUT, "SHOULD failures also fail the gate", action="store_true"),
     Option("baseline", OUTPUT, "expected failures, TOML or YAML (default: none)", type=Path),
     Option("strict_baseline", OUTPUT, "stale baseline entries fail the gate", action="store_true"),
+    Option(
+        "require",
+        OUTPUT,
+        "checks that must not be out of scope: two-sided (needs --upstream), sdk (needs the "
+        "openai package) or check IDs, comma-separated, repeatable; one left unjudged makes "
+        "the run INCOMPLETE (exit 4)",
+        action="append",
+        metavar="two-sided|sdk|ID[,...]",
+    ),
 )
 """Every setting of a run. CLI-only switches (--dry-run, --quiet, --report-dir, ...) that do
 not change what is sent or judged live in the CLI."""
@@ -477,6 +509,7 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
     include, exclude = check_ids(v["checks"]), check_ids(v["exclude_checks"])
     select_checks(catalogue(), include, exclude)  # unknown IDs are a usage error, now
     shard = parse_shard(v["shard"]) if v["shard"] else None
+    required = _required(check_ids(v["require"]), catalogue(), exclude)
     try:
         chosen = resolve_profile(v["profile"], v.get(PROFILES_KEY))
         rules = preset_rules(v["model_profile"])
@@ -488,8 +521,9 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         raise UsageError(
             f"--profile {chosen.name} needs --base-url: the embedded gateway serves the spec's path"
         )
+    narrowing = [*rules, *(v["narrow"] or [])]
     full = load_spec(v["spec"], operation=v["operation"])
-    spec = narrow(full, [*rules, *(v["narrow"] or [])])
+    spec = narrow(full, narrowing)
     base_url = gateway_url(v["base_url"]) if v["base_url"] else None
     if base_url and chosen.path is None:
         base_url = with_base_path(base_url, spec.operation.base_path)
@@ -512,6 +546,7 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
             max_events=v["max_events"],
             max_stream_s=v["max_stream_s"],
             stream_grace_s=v["stream_grace_s"],
+            first_byte_timeout=v["first_byte_timeout"],
         ),
         strict=bool(v["strict"]),
         workers=v["workers"],
@@ -527,6 +562,8 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         credential_passes=bool(v["credential_passes"]),
         profile=chosen,
         model_preset=v["model_profile"] or None,
+        narrowed=tuple(narrowing),
+        required=required,
         budget=v["budget"],
         price_table=_price_table(v["price_table"]),
         wait_for=v["wait_for"],
@@ -537,6 +574,23 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         if spec is not full
         else (),
     )
+
+
+def _required(
+    names: tuple[str, ...], known: Sequence[Check], excluded: tuple[str, ...]
+) -> tuple[str, ...]:
+    """`--require` values: a group of `conformance.scope.REQUIRE_GROUPS` or a known check ID
+    that the run does not exclude."""
+    from conformance.scope import REQUIRE_GROUPS
+
+    ids = {c.id for c in known}
+    for name in names:
+        if name not in REQUIRE_GROUPS and name not in ids:
+            groups = ", ".join(REQUIRE_GROUPS)
+            raise UsageError(f"--require {name!r}: expected {groups} or a check ID")
+        if name in excluded:
+            raise UsageError(f"--require {name} and --exclude-checks {name} contradict")
+    return names
 
 
 def _ca_bundle(path: Any) -> str | None:

@@ -16,6 +16,8 @@ from typing import Any
 from rich.console import Console as RichConsole
 from rich.table import Table
 
+from conformance.environment import environment_lines
+from conformance.gate import decide
 from conformance.model import Status, Verdict
 from conformance.plan.prices import estimate_line
 from conformance.progress import BarProgress, LineProgress, NoProgress, RunProgress
@@ -56,6 +58,7 @@ _VERDICT_STYLE = {
     Verdict.CONFORMANT_WITH_WARNINGS: "bold yellow",
     Verdict.NOT_CONFORMANT: "bold red",
     Verdict.INCONCLUSIVE: "bold yellow",
+    Verdict.INCOMPLETE: "bold yellow",
 }
 
 
@@ -91,6 +94,13 @@ class Console:
         """The dry-run output: what would be sent."""
         self._say(f"dry run (seed {seed}): nothing sent")
         self._say(json.dumps(summary, indent=2, sort_keys=True, default=str))
+        unjudged = summary.get("must_checks_unjudged")
+        if isinstance(unjudged, dict):
+            checks = ", ".join(unjudged["checks"])
+            self._say(
+                f"warning: {unjudged['why']} leaves these MUST checks without a case; the run "
+                f"would be INCOMPLETE (exit 4): {checks}"
+            )
 
     @contextlib.contextmanager
     def progress(self, in_flight: int = 0) -> Iterator[RunProgress]:
@@ -108,7 +118,7 @@ class Console:
             yield shown
 
     def summary(self, result: RunResult, paths: dict[str, Path]) -> None:
-        gate = result.gate
+        gate = decide(result)
         verdict = gate.verdict
         line = gate.headline
         report = paths.get("html") or next(iter(paths.values()), None)
@@ -145,11 +155,8 @@ class Console:
         cost_line = estimate_line(result.coverage)
         if cost_line:
             self._say(cost_line)
-        if result.environment_problems:
-            self._say(
-                f"{len(result.environment_problems)} answers were 401/403/429 "
-                "(environment, not conformance)"
-            )
+        for line in environment_lines(result.environment_problems):
+            self._say(f"environment: {line}")
         for entry in gate.known:
             self._say(f"known failure (baseline): {entry.check_id}: {gateway_text(entry.reason)}")
         for entry in gate.expired:
@@ -158,6 +165,9 @@ class Console:
             self._say(f"stale baseline entry (no longer failing): {entry.check_id}")
         for reason in gate.reasons:
             self._say(gateway_text(reason, MAX_REASON_CHARS), style="yellow")
+        for reason in gate.scope.reasons():
+            if reason.startswith("out of scope"):
+                self._say(gateway_text(reason, MAX_REASON_CHARS))
         self._say(line, style=_VERDICT_STYLE.get(verdict))
         for name, path in paths.items():
             self._say(f"{name}: {path}")

@@ -18,11 +18,14 @@ class ExitCode(IntEnum):
     OK = 0
     """The gate passed."""
     FAILED = 1
-    """The gate failed: failures, a crashed check, or an interrupted (INCOMPLETE) run."""
+    """The gate failed: failures found, or a crashed check."""
     USAGE = 2
     """Usage, configuration or spec error; or a run that could judge nothing."""
     UNREACHABLE = 3
     """The target could not be reached."""
+    INCOMPLETE = 4
+    """No failure found, but a MUST check in scope was not judged (a cap, a deadline, a budget,
+    a stop signal, a transport error on the suite's side): not a pass."""
 
 
 class ConformanceError(Exception):

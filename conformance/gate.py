@@ -1,18 +1,25 @@
 """The one decision every output reads: does this run pass the CI gate, and why.
 
 `decide(result)` looks only at the saved result (checks, strict mode, the baseline recorded with
-the run, completeness), so the terminal, report.html, junit.xml, results.json, the summary and
-the exit code cannot tell different stories, and a re-rendered report says what the run said.
+the run, what was left unjudged and why, `--require`), so the terminal, report.html, junit.xml,
+results.json, the summary and the exit code cannot tell different stories, and a re-rendered
+report says what the run said.
 
 The rules, in order:
 - a check that crashed (`error`) fails the gate: a crash never counts as a pass;
 - a failure at a gating level (MUST; with `strict`, SHOULD too) fails the gate, unless the
   baseline lists its check and the entry has not expired;
 - a failure below the gating level is a warning (a baseline may list it too: then it is known);
-- an interrupted or cut-short run (INCOMPLETE) fails the gate;
 - a run in which no MUST check could be judged is INCONCLUSIVE: not a pass (exit 2); a run
   limited to checks below MUST (`--checks`) is INCONCLUSIVE when none of them could be judged;
+- a run that was stopped or cut short (signal, deadline), or left a MUST check in scope (or a
+  check `--require` names) unjudged, is INCOMPLETE (exit 4): not a pass; failures found still
+  win (exit 1);
 - with `strict_baseline`, a baseline entry whose check no longer fails fails the gate.
+
+Every verdict line states the scope (`conformance.scope`): what the run's setup left out (e.g.
+`CONFORMANT (client side; 11 two-sided MUST checks not run: add --upstream)`) and what it
+could not judge.
 """
 
 from __future__ import annotations
@@ -20,13 +27,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from conformance.environment import environment_lines
 from conformance.errors import ExitCode
 from conformance.model import ENVIRONMENT_STATUSES, Level, Status, Verdict
-
-if TYPE_CHECKING:
-    from conformance.results import CheckResult, RunResult
+from conformance.results import Baseline, BaselineEntry, CheckResult, RunResult
+from conformance.scope import Scope, scope_of
 
 
 class Disposition(StrEnum):
@@ -38,59 +45,10 @@ class Disposition(StrEnum):
     WARNING = "warning"
     KNOWN = "known"
     """A failure the baseline expects."""
-
-
-@dataclass(frozen=True)
-class BaselineEntry:
-    """One expected failure: the check, why it is accepted, until when."""
-
-    check_id: str
-    reason: str = ""
-    expires: date | None = None
-
-    def expired(self, today: date) -> bool:
-        return self.expires is not None and today > self.expires
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "check_id": self.check_id,
-            "reason": self.reason,
-            "expires": self.expires.isoformat() if self.expires else None,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> BaselineEntry:
-        expires = data.get("expires")
-        return cls(
-            str(data["check_id"]),
-            str(data.get("reason", "")),
-            date.fromisoformat(expires) if isinstance(expires, str) else None,
-        )
-
-
-@dataclass(frozen=True)
-class Baseline:
-    """The expected failures a run was judged against (recorded in results.json)."""
-
-    entries: tuple[BaselineEntry, ...] = ()
-    path: str = ""
-    strict: bool = False
-    """Stale entries (their check no longer fails) fail the gate too."""
-
-    def get(self, check_id: str) -> BaselineEntry | None:
-        return next((e for e in self.entries if e.check_id == check_id), None)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "strict": self.strict,
-            "entries": [e.to_dict() for e in self.entries],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Baseline:
-        entries = tuple(BaselineEntry.from_dict(e) for e in data.get("entries", []))
-        return cls(entries, str(data.get("path", "")), bool(data.get("strict", False)))
+    OUT_OF_SCOPE = "out-of-scope"
+    """Not run, by the run's own setup (named in the verdict line)."""
+    UNJUDGED = "unjudged"
+    """In scope, not judged: the run is INCOMPLETE."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +65,7 @@ class Gate:
     known: tuple[BaselineEntry, ...] = ()
     stale: tuple[BaselineEntry, ...] = ()
     expired: tuple[BaselineEntry, ...] = ()
+    scope: Scope = field(default_factory=Scope)
 
     @property
     def failed(self) -> bool:
@@ -128,6 +87,7 @@ class Gate:
             "known": [e.to_dict() for e in self.known],
             "stale": [e.to_dict() for e in self.stale],
             "expired": [e.to_dict() for e in self.expired],
+            "scope": self.scope.to_dict(),
         }
 
 
@@ -141,12 +101,17 @@ def decide(result: RunResult, today: date | None = None) -> Gate:
     today = today or _run_day(result)
     baseline = result.baseline or Baseline()
     levels = gating_levels(result.strict)
+    scope = scope_of(result)
     dispositions: dict[str, Disposition] = {}
     known: list[BaselineEntry] = []
     expired: list[BaselineEntry] = []
     crashed: list[CheckResult] = []
     for check in result.checks:
         disposition = _disposition(check, levels, baseline, today)
+        if check.check_id in scope.unjudged_ids:
+            disposition = Disposition.UNJUDGED
+        elif check.check_id in scope.out_ids:
+            disposition = Disposition.OUT_OF_SCOPE
         dispositions[check.check_id] = disposition
         entry = baseline.get(check.check_id)
         if check.errors:
@@ -163,24 +128,29 @@ def decide(result: RunResult, today: date | None = None) -> Gate:
     musts = [c for c in result.checks if c.level == Level.MUST] or result.checks
     judged_must = any(c.cases_run for c in musts)
     reasons = [_crash_line(c) for c in crashed]
+    incomplete = result.incomplete or bool(scope.unjudged)
 
-    counts = _counts(gating, warnings, known, crashed, expired)
+    parts = [_counts(gating, warnings, known, crashed, expired)]
     if gating:
         verdict, code = Verdict.NOT_CONFORMANT, ExitCode.FAILED
-    elif not judged_must and not result.incomplete:
+    elif not judged_must and (result.environment_problems or not (result.incomplete or scope.cut)):
         verdict, code = Verdict.INCONCLUSIVE, ExitCode.USAGE
         reasons.append(_nothing_judged(result))
+    elif incomplete:
+        verdict, code = Verdict.INCOMPLETE, ExitCode.INCOMPLETE
     elif warnings:
         verdict, code = Verdict.CONFORMANT_WITH_WARNINGS, ExitCode.OK
-    elif not judged_must:
-        verdict, code = Verdict.INCONCLUSIVE, ExitCode.FAILED
     else:
         verdict, code = Verdict.CONFORMANT, ExitCode.OK
+    if verdict is not Verdict.INCONCLUSIVE:
+        parts += scope.phrases()
+    counts = "; ".join(p for p in parts if p)
     headline = verdict.value + (f" ({counts})" if counts else "")
     if result.incomplete:
-        code = ExitCode.FAILED
-        headline += " · INCOMPLETE"
+        if verdict is Verdict.NOT_CONFORMANT:
+            headline += " · INCOMPLETE"
         reasons.append(f"incomplete: {result.incomplete_reason or 'the run was cut short'}")
+    reasons += scope.reasons(out_of_scope=False)
     if baseline.strict and stale and code == ExitCode.OK:
         code = ExitCode.FAILED
         headline += f" · gate failed: {_plural(len(stale), 'stale baseline entry', 'entries')}"
@@ -193,6 +163,7 @@ def decide(result: RunResult, today: date | None = None) -> Gate:
         known=tuple(known),
         stale=stale,
         expired=tuple(expired),
+        scope=scope,
     )
 
 
@@ -260,12 +231,7 @@ def _nothing_judged(result: RunResult) -> str:
     if other:  # the runner's route preflight: its message names the URL and likely mistakes
         return f"no MUST check could be judged: {other[0].message}"
     if problems:
-        statuses = sorted({p.status for p in problems})
-        listed = "/".join(str(s) for s in statuses)
-        return (
-            f"no MUST check could be judged: every answer was {listed} "
-            "(credentials or quota, not conformance)"
-        )
+        return "no MUST check could be judged: " + "; ".join(environment_lines(problems))
     return "no MUST check could be judged: no answer was usable"
 
 

@@ -43,6 +43,7 @@ class Verdict(StrEnum):
     CONFORMANT_WITH_WARNINGS = "CONFORMANT WITH WARNINGS"
     NOT_CONFORMANT = "NOT CONFORMANT"
     INCONCLUSIVE = "INCONCLUSIVE"
+    INCOMPLETE = "INCOMPLETE"
 
 
 class TransportErrorKind(StrEnum):
@@ -62,11 +63,21 @@ class TransportErrorKind(StrEnum):
     """Cut by the suite (the run was stopped): says nothing of the gateway."""
     NOT_FETCHED = "not-fetched"
     """A URL the suite chose not to fetch (budget spent, address not allowed): not judged."""
+    LINGER = "linger"
+    """A stream that delivered every expected event, then stayed open past the grace window:
+    SSE-TERMINATES judges it; the answer itself was complete."""
+    SUITE = "suite"
+    """The suite's own transport failed (its socket, pool, file descriptors) after retries:
+    says nothing of the gateway, and leaves the case unjudged."""
 
 
-CUT_KINDS: Final = frozenset({TransportErrorKind.DEADLINE, TransportErrorKind.STREAM_TOO_LONG})
+CUT_KINDS: Final = frozenset(
+    {TransportErrorKind.DEADLINE, TransportErrorKind.STREAM_TOO_LONG, TransportErrorKind.LINGER}
+)
 """Kinds of a response the suite cut at one of its bounds."""
-SUITE_KINDS: Final = frozenset({TransportErrorKind.ABORTED, TransportErrorKind.NOT_FETCHED})
+SUITE_KINDS: Final = frozenset(
+    {TransportErrorKind.ABORTED, TransportErrorKind.NOT_FETCHED, TransportErrorKind.SUITE}
+)
 """Kinds that describe the suite's own choice, not the gateway: no check judges them."""
 
 ENVIRONMENT_STATUSES: Final = frozenset({401, 403, 429})
@@ -94,6 +105,10 @@ UPSTREAM_TOKEN_PREFIX: Final = "upstream-token:"
 """`upstream-token:T`: the case's prompt carries T; the upstream's records are matched by it."""
 UPSTREAM_FAULT_PREFIX: Final = "upstream-fault:"
 """`upstream-fault:KIND`: the case asks the upstream to fail (a marker in its prompt)."""
+DEFAULT_ACCEPT: Final = "application/json, text/event-stream"
+ACCEPT_PREFIX: Final = "accept:"
+"""`accept:VALUE`: the case is sent with `Accept: VALUE`, and `accept:` with no Accept header
+(the body's `stream` decides streaming, not the Accept header)."""
 TRAILING_DATA: Final = "trailing-data"
 """A body with data after its JSON object: judged by ERR-TRAILING-DATA (SHOULD) alone."""
 SHARED_BODY: Final = "upstream-shared-body"
@@ -170,6 +185,14 @@ def stream_exclusive_fields(op: Operation) -> list[str]:
         for name, schema in op.properties.items()
         if name != STREAM_FIELD and _STREAM_EXCLUSIVE.search(str(schema.get("description", "")))
     ]
+
+
+def accept_header(case: Case) -> dict[str, str]:
+    """The Accept header `case` is sent with (empty: none at all)."""
+    chosen = next((t[len(ACCEPT_PREFIX) :] for t in case.tags if t.startswith(ACCEPT_PREFIX)), None)
+    if chosen is None:
+        return {"accept": DEFAULT_ACCEPT}
+    return {"accept": chosen} if chosen else {}
 
 
 def stream_tag(name: str) -> str:

@@ -88,7 +88,7 @@ class ProgressLines:
             text += f" ({min(100, round(100 * sent / planned))}%)"
         text += f", {failures} failures"
         if environment:
-            text += f", {environment} answers 401/403/429"
+            text += f", {environment} environment answers"
         if planned:
             answered = max(self.judged, sent - min(self.in_flight, sent))
             if answered > 0:

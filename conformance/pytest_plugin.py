@@ -181,9 +181,11 @@ class GatewayConformance:
         if self._result is None:
             terminalreporter.write_line(f"run failed: {self._error}", red=True)
             return
+        from conformance.gate import decide
+
         result = self._result
         terminalreporter.write_line(
-            f"{result.gate.headline}: "
+            f"{decide(result).headline}: "
             f"{result.target}; {result.stats.requests} requests, "
             f"{result.stats.images} images, {result.stats.duration_s:.1f} s, seed {result.seed}"
         )
@@ -222,12 +224,12 @@ class ConformanceItem(pytest.Item):
         self.check_id = check_id
 
     def runtest(self) -> None:
-        from conformance.gate import Disposition
+        from conformance.gate import Disposition, decide
 
         plugin = self.config.pluginmanager.get_plugin(PLUGIN_NAME)
         assert isinstance(plugin, GatewayConformance)
         result = plugin.result()
-        gate = result.gate
+        gate = decide(result)
         check = next((c for c in result.checks if c.check_id == self.check_id), None)
         disposition = gate.dispositions.get(self.check_id)
         if check is None:
@@ -240,6 +242,10 @@ class ConformanceItem(pytest.Item):
         elif disposition is Disposition.KNOWN:
             entry = gate.known_entry(self.check_id)
             pytest.xfail(f"known failure (baseline): {entry.reason if entry else ''}")
+        elif disposition is Disposition.UNJUDGED:
+            raise ConformanceFailure(f"{self.check_id} not judged: {check.unjudged_reason}")
+        elif disposition is Disposition.OUT_OF_SCOPE:
+            pytest.skip(f"{self.check_id} out of scope: {check.unjudged_reason}")
         elif disposition is Disposition.SKIPPED:
             pytest.skip(f"{self.check_id} applied to no exchange of this run")
 

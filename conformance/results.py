@@ -1,21 +1,98 @@
 """The result model behind every report: run metadata, one result per check, each failure.
 
-`RunResult.to_dict()` is the `results.json` document (`conformance/schemas/results.schema.json`);
+`RunResult.to_dict()` is what the run measured (`results.json` adds the gate decision of
+`conformance.gate.decide`, which reads this model; this model never reads the gate);
 `RunResult.from_dict()` reads one back so saved runs can be re-rendered or compared.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
-from conformance.gate import Baseline, Gate, decide
-from conformance.model import Level, Status, Verdict
+from conformance.model import Level, Status
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 EMBEDDED_TARGET = "embedded_target"
 """The coverage key of a run against the embedded reference gateway: `{"fault": ID or None}`,
 so `conformance replay` starts the same target again (its loopback port is gone)."""
+
+OUT_OF_SCOPE_KINDS = frozenset({"two-sided", "sdk", "narrowed", "shard"})
+"""Why a check was not run that the run's own setup decided (named in every output, not a
+failure unless `--require` asks for it): no upstream to read, no SDK installed, a spec the
+user narrowed, cases that belong to another shard."""
+UNJUDGED_KINDS = frozenset(
+    {
+        "cap",
+        "deadline",
+        "budget",
+        "interrupted",
+        "halted",
+        "missing-shard",
+        "suite-error",
+        "document",
+        "environment",
+        "no-answer",
+    }
+)
+"""Why a check in scope was not judged: the request cap, the run deadline, the budget preset,
+a stop signal, a run halted on the gateway's account, a transport error on the suite's side,
+a document that declares nothing it judges, answers that were all 401/403/429, answers that
+gave it nothing to judge."""
+
+
+@dataclass(frozen=True)
+class BaselineEntry:
+    """One expected failure: the check, why it is accepted, until when."""
+
+    check_id: str
+    reason: str = ""
+    expires: date | None = None
+
+    def expired(self, today: date) -> bool:
+        return self.expires is not None and today > self.expires
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check_id": self.check_id,
+            "reason": self.reason,
+            "expires": self.expires.isoformat() if self.expires else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BaselineEntry:
+        expires = data.get("expires")
+        return cls(
+            str(data["check_id"]),
+            str(data.get("reason", "")),
+            date.fromisoformat(expires) if isinstance(expires, str) else None,
+        )
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The expected failures a run was judged against (recorded in results.json)."""
+
+    entries: tuple[BaselineEntry, ...] = ()
+    path: str = ""
+    strict: bool = False
+    """Stale entries (their check no longer fails) fail the gate too."""
+
+    def get(self, check_id: str) -> BaselineEntry | None:
+        return next((e for e in self.entries if e.check_id == check_id), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "strict": self.strict,
+            "entries": [e.to_dict() for e in self.entries],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Baseline:
+        entries = tuple(BaselineEntry.from_dict(e) for e in data.get("entries", []))
+        return cls(entries, str(data.get("path", "")), bool(data.get("strict", False)))
 
 
 @dataclass
@@ -67,6 +144,10 @@ class CheckResult:
     failed: int = 0
     errors: int = 0
     failures: list[Failure] = field(default_factory=list)
+    unjudged_kind: str = ""
+    """When no case judged the check: why (one of `OUT_OF_SCOPE_KINDS` or `UNJUDGED_KINDS`)."""
+    unjudged_reason: str = ""
+    """The same, as a sentence for the reports (e.g. what flag would bring it into scope)."""
 
     def record_pass(self) -> None:
         self.cases_run += 1
@@ -135,6 +216,8 @@ class RunResult:
     incomplete: bool = False
     incomplete_reason: str = ""
     strict: bool = False
+    required: list[str] = field(default_factory=list)
+    """`--require`: `two-sided`, `sdk` or check IDs that must not be out of scope."""
     baseline: Baseline | None = None
     """The expected failures the run is judged against, when a baseline was given."""
     schema_version: str = SCHEMA_VERSION
@@ -142,15 +225,6 @@ class RunResult:
     def failing(self, *levels: Level) -> list[CheckResult]:
         wanted = {lv.value for lv in levels} or {lv.value for lv in Level}
         return [c for c in self.checks if c.status == Status.FAILED.value and c.level in wanted]
-
-    @property
-    def gate(self) -> Gate:
-        """The gate decision every output shows (`conformance.gate.decide`)."""
-        return decide(self)
-
-    @property
-    def verdict(self) -> Verdict:
-        return self.gate.verdict
 
     def to_dict(self) -> dict[str, Any]:
         baseline = self.baseline
@@ -160,9 +234,6 @@ class RunResult:
         finally:
             self.baseline = baseline
         data["baseline"] = baseline.to_dict() if baseline else None
-        gate = self.gate
-        data["verdict"] = gate.verdict.value
-        data["gate"] = gate.to_dict()
         return data
 
     @classmethod

@@ -8,8 +8,12 @@ saw them) so a failure is reported like any other.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
+import socket
+import threading
+import time
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -25,6 +29,7 @@ PROBES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("n-2", {"n": 2, "response_format": "b64_json"}),
     ("stream", {"stream": True}),
 )
+POLL_S = 0.1
 PROMPT = "A lighthouse at dusk, drawn through the official SDK"
 DEFAULT_API_VERSION = "2024-02-01"
 """The api-version the SDK is given when the run has none (the AzureOpenAI client needs one)."""
@@ -50,17 +55,22 @@ def probe(
     bounds: Bounds,
     allowed: Callable[[dict[str, Any]], bool],
     names: Collection[str] | None = None,
+    stop: threading.Event | None = None,
 ) -> tuple[list[SdkOutcome] | None, str]:
     """Outcomes of the probes (`names`; None: all) the spec allows (`allowed(body)`), or None
-    and the reason."""
+    and the reason. Each probe is cut when `stop` is set (the run's stop signal or deadline:
+    then it is not judged) or after the request bound (then the SDK got no usable answer)."""
     try:
         import openai
     except ImportError:
         return None, "the openai SDK is not installed (pip install 'gateway-conformance[sdk]')"
     seen: dict[str, Any] = {}
 
+    cutter = _Cutter(stop or threading.Event(), bounds.first_byte_s + bounds.max_stream_s)
+
     def note(response: Any) -> None:  # the SDK's own HTTP client's response
         seen.update(status=response.status_code, headers=dict(response.headers))
+        cutter.adopt(response)
 
     http = openai.DefaultHttpxClient(
         timeout=bounds.total_timeout,
@@ -91,15 +101,58 @@ def probe(
             max_retries=0,
             default_headers=headers,
         )
-    outcomes = []
+    outcomes: list[SdkOutcome] = []
     with http:
         for case in probe_cases(target.deployment, names):
             if not isinstance(case.body, dict) or not allowed(case.body):
                 continue
             seen.clear()
-            error = _attempt(client, case.body)
+            with cutter:
+                error = _attempt(client, case.body)
+            if cutter.stopped:
+                return outcomes, "stopped: the run was stopped during the SDK's probes"
+            if cutter.cut:
+                error = f"no complete answer within {cutter.limit_s:g}s ({error})"
             outcomes.append(SdkOutcome(_exchange(case, target, seen), error))
     return outcomes, ""
+
+
+class _Cutter:
+    """Shuts the probe's socket down when the run stops or the probe outlasts its bound: the
+    SDK's own client has no deadline for a stream that never ends."""
+
+    def __init__(self, stop: threading.Event, limit_s: float) -> None:
+        self.stop, self.limit_s = stop, limit_s
+        self.stopped = self.cut = False
+        self._sockets: list[socket.socket] = []
+        self._done = threading.Event()
+
+    def adopt(self, response: Any) -> None:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            self._sockets.append(sock)
+
+    def __enter__(self) -> _Cutter:
+        self._done.clear()
+        self._sockets.clear()
+        self.stopped = self.cut = self.stop.is_set()
+        started = time.monotonic()
+
+        def watch() -> None:
+            while not self._done.wait(POLL_S):
+                if self.stop.is_set() or time.monotonic() - started > self.limit_s:
+                    self.stopped, self.cut = self.stop.is_set(), True
+                    for sock in list(self._sockets):
+                        with contextlib.suppress(OSError):
+                            sock.shutdown(socket.SHUT_RDWR)
+                    return
+
+        threading.Thread(target=watch, name="conformance-sdk-cut", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
 
 
 def _attempt(client: Any, body: dict[str, Any]) -> str | None:

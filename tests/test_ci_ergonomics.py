@@ -122,7 +122,7 @@ def test_progress_lines_every_tenth_of_the_plan_and_every_few_seconds() -> None:
     now[0] = 8.0  # 6 s later, still under 20%: a line because of the time
     progress.tick(12, 2, 3)
     assert lines[-1] == (
-        "progress: 12/100 requests (12%), 2 failures, 3 answers 401/403/429, ETA 59s, 8s elapsed"
+        "progress: 12/100 requests (12%), 2 failures, 3 environment answers, ETA 59s, 8s elapsed"
     )
     progress.tick(100, 2, 3)
     assert lines[-1].startswith("progress: 100/100 requests (100%)")

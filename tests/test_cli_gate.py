@@ -48,7 +48,7 @@ def test_written_baseline_turns_known_failures_into_exit_0(
     done = run_fault(tmp_path, "--baseline", str(faulty_run / "baseline.toml"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"known failure (baseline): {FAULT_CHECK}" in done.stdout
-    assert "CONFORMANT (1 known failure, see baseline)" in done.stdout
+    assert "CONFORMANT (1 known failure, see baseline; client side" in done.stdout
     junit = (tmp_path / "junit.xml").read_text()
     assert "<failure" not in junit and "known failure (baseline)" in junit
 
@@ -58,7 +58,7 @@ def test_new_failure_outside_the_baseline_exits_1(tmp_path: Path) -> None:
     other.write_text("known_failure:\n  - check_id: IMG-COUNT\n    reason: ticket 12\n")
     done = run_fault(tmp_path, "--baseline", str(other))
     assert done.returncode == 1
-    assert "NOT CONFORMANT (1 MUST)" in done.stdout and FAULT_CHECK in done.stdout
+    assert "NOT CONFORMANT (1 MUST; client side" in done.stdout and FAULT_CHECK in done.stdout
     assert "stale baseline entry (no longer failing): IMG-COUNT" in done.stdout
 
 

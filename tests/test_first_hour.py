@@ -16,6 +16,7 @@ from conformance.client import Client
 from conformance.config import run_config
 from conformance.configfile import load_config
 from conformance.errors import UsageError
+from conformance.gate import decide
 from conformance.plan.budget import within_cap
 from conformance.profiles import PROFILES
 from conformance.pytest_plugin import failure_text
@@ -186,7 +187,7 @@ def test_the_estimate_is_what_a_run_sends(
     if not checks:
         assert fetching, "the run fetched no image URL"
         assert fetching <= {c.id for c in catalogue() if c.fetches}, fetching
-    assert result.gate.exit_code == 0
+    assert decide(result).exit_code == 0
     assert result.stats.requests == summary["requests_estimate"]
     assert result.stats.images == summary["images_requested"] + images["two_sided_at_fake_upstream"]
 
@@ -210,7 +211,7 @@ def test_init_for_the_default_profile_is_green_against_a_conforming_gateway(
     out = tmp_path / "conformance.toml"
     assert cli.main(["init", "--base-url", gateway_url, "--out", str(out)]) == 0
     result = run(run_config({**load_config(out), "checks": ["IMG-COUNT", "ERR-EMPTY-PROMPT"]}))
-    assert result.gate.exit_code == 0
+    assert decide(result).exit_code == 0
     assert result.target.startswith(gateway_url)
 
 

@@ -48,6 +48,10 @@ def run_cli(capsys: pytest.CaptureFixture[str], out: Path, *args: str) -> Output
     )
 
 
+CLIENT_SIDE = "client side; 10 two-sided MUST checks (and 3 below MUST) not run: add --upstream"
+"""The scope of a run whose embedded gateway draws a fault itself (no upstream)."""
+
+
 def assert_one_story(o: Outputs, headline: str, code: int) -> None:
     """Every output names `headline` and `code`, and nothing else."""
     assert o.code == code, o.stdout
@@ -74,7 +78,7 @@ def assert_one_story(o: Outputs, headline: str, code: int) -> None:
 
 def test_must_failure_fails_everywhere(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     o = run_cli(capsys, tmp_path, "--fault", MUST_FAULT)
-    assert_one_story(o, "NOT CONFORMANT (1 MUST)", 1)
+    assert_one_story(o, f"NOT CONFORMANT (1 MUST; {CLIENT_SIDE})", 1)
     assert o.testcase(MUST_CHECK).find("failure") is not None
     assert f"| `{MUST_CHECK}` | MUST | fails the gate |" in o.summary
     assert o.results["gate"]["dispositions"][MUST_CHECK] == "fails-gate"
@@ -88,7 +92,7 @@ def test_should_failure_warns_in_standard_mode(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     o = run_cli(capsys, tmp_path, "--fault", SHOULD_FAULT)
-    assert_one_story(o, "CONFORMANT WITH WARNINGS (1 SHOULD)", 0)
+    assert_one_story(o, f"CONFORMANT WITH WARNINGS (1 SHOULD; {CLIENT_SIDE})", 0)
     skipped = o.testcase(SHOULD_CHECK).find("skipped")
     assert skipped is not None and "warning" in (skipped.get("message") or "")
     assert f"| `{SHOULD_CHECK}` | SHOULD | warning |" in o.summary
@@ -99,7 +103,7 @@ def test_strict_turns_the_should_failure_into_a_gate_failure(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     o = run_cli(capsys, tmp_path, "--fault", SHOULD_FAULT, "--strict")
-    assert_one_story(o, "NOT CONFORMANT (1 SHOULD)", 1)
+    assert_one_story(o, f"NOT CONFORMANT (1 SHOULD; {CLIENT_SIDE})", 1)
     assert o.testcase(SHOULD_CHECK).find("failure") is not None
     assert o.results["strict"] is True
 
@@ -114,7 +118,7 @@ def test_baseline_known_and_stale_entries_are_shown_everywhere(
         '[[known_failure]]\ncheck_id = "IMG-COUNT"\nreason = "fixed since"\n'
     )
     o = run_cli(capsys, tmp_path / "out", "--fault", MUST_FAULT, "--baseline", str(baseline))
-    assert_one_story(o, "CONFORMANT (1 known failure, see baseline)", 0)
+    assert_one_story(o, f"CONFORMANT (1 known failure, see baseline; {CLIENT_SIDE})", 0)
     assert o.results["baseline"]["path"] == str(baseline)
     assert o.results["gate"]["known"] == [
         {"check_id": MUST_CHECK, "reason": "ticket 7", "expires": "2999-01-01"}
@@ -135,7 +139,7 @@ def test_expired_entry_fails_everywhere(capsys: pytest.CaptureFixture[str], tmp_
         f'[[known_failure]]\ncheck_id = "{MUST_CHECK}"\nreason = "x"\nexpires = 2000-01-01\n'
     )
     o = run_cli(capsys, tmp_path / "out", "--fault", MUST_FAULT, "--baseline", str(baseline))
-    assert_one_story(o, "NOT CONFORMANT (1 MUST; 1 expired baseline entry)", 1)
+    assert_one_story(o, f"NOT CONFORMANT (1 MUST; 1 expired baseline entry; {CLIENT_SIDE})", 1)
     assert [e["check_id"] for e in o.results["gate"]["expired"]] == [MUST_CHECK]
     assert 'class="baseline-expired"' in o.html
     assert f"expired entry `{MUST_CHECK}` (2000-01-01): fails the gate" in o.summary

@@ -7,6 +7,7 @@ import io
 
 from PIL import Image
 
+from conformance.gate import decide
 from conformance.model import Status, Verdict
 from conformance.results import (
     CheckResult,
@@ -118,11 +119,13 @@ def sample_result(
 
 
 def test_sample_verdicts_follow_the_checks() -> None:
-    assert sample_result().verdict is Verdict.NOT_CONFORMANT
-    assert sample_result(must_fails=False).verdict is Verdict.CONFORMANT_WITH_WARNINGS
+    assert decide(sample_result()).verdict is Verdict.NOT_CONFORMANT
+    assert decide(sample_result(must_fails=False)).verdict is Verdict.CONFORMANT_WITH_WARNINGS
     crashed = sample_result(must_fails=False, errored=True)
-    assert crashed.verdict is Verdict.NOT_CONFORMANT  # a crashed check never counts as a pass
-    assert crashed.gate.exit_code == 1 and "SSE-SEQUENCE" in crashed.gate.reasons[0]
+    assert (
+        decide(crashed).verdict is Verdict.NOT_CONFORMANT
+    )  # a crashed check never counts as a pass
+    assert decide(crashed).exit_code == 1 and "SSE-SEQUENCE" in decide(crashed).reasons[0]
 
 
 def test_result_round_trips_through_dict() -> None:

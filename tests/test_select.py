@@ -14,6 +14,7 @@ from test_cost_guard import Counter, counting_gateway  # noqa: F401 - the fixtur
 from conformance.checks.registry import REGISTRY, catalogue
 from conformance.config import RunConfig, run_config
 from conformance.errors import UsageError
+from conformance.gate import decide
 from conformance.model import Status
 from conformance.run import make_plan, run
 from conformance.select import check_ids, select_checks
@@ -64,7 +65,7 @@ def test_selection_sends_fewer_requests_and_reports_only_the_chosen_checks(
     assert 0 < sent < len(full_plan) / 4, (sent, len(full_plan))
     assert [c.check_id for c in result.checks] == sorted(chosen, key=lambda i: REGISTRY[i].family)
     assert all(c.status == Status.PASSED for c in result.checks)
-    assert set(result.gate.dispositions) == set(chosen)
+    assert set(decide(result).dispositions) == set(chosen)
     assert result.coverage["selection"]["kept"] == result.stats.cases < len(full_plan)
 
 
@@ -85,7 +86,7 @@ def test_excluded_checks_are_absent_and_do_not_gate(spec: Spec) -> None:
     config = run_config({"fault": "n-capped-at-four", "exclude_checks": ["IMG-COUNT"]})
     result = run(config)
     assert "IMG-COUNT" not in {c.check_id for c in result.checks}
-    assert not result.gate.failed, result.gate.headline
+    assert not decide(result).failed, decide(result).headline
     assert len(make_plan(config).cases) == len(make_plan(run_config({})).cases)
 
 
@@ -95,7 +96,7 @@ def test_a_narrowed_run_still_finds_the_fault(fault: str, check_id: str) -> None
     (check,) = result.checks
     assert check.check_id == check_id
     assert check.status == Status.FAILED, (fault, check.status, check.cases_run)
-    assert result.gate.failed == (check.level == "MUST")
+    assert decide(result).failed == (check.level == "MUST")
 
 
 def test_a_wrong_declaration_is_an_error_of_the_check(
@@ -109,13 +110,13 @@ def test_a_wrong_declaration_is_an_error_of_the_check(
     count = next(c for c in result.checks if c.check_id == "IMG-COUNT")
     assert count.errors and count.status == Status.ERROR
     assert "declared applies_to" in count.failures[0].message
-    assert result.gate.failed
+    assert decide(result).failed
 
 
 def test_only_selected_below_must_is_judged_by_what_was_selected(spec: Spec) -> None:
     result = run(RunConfig(spec=spec, checks=("IMG-CREATED-PRESENT",), max_examples=1))
-    assert result.gate.verdict.value == "CONFORMANT", result.gate.headline
-    assert not result.gate.failed
+    assert decide(result).verdict.value == "CONFORMANT", decide(result).headline
+    assert not decide(result).failed
 
 
 def test_dry_run_list_prints_every_case_and_writes_plan_json(

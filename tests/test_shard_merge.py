@@ -12,6 +12,7 @@ import pytest
 from conformance.cli import main
 from conformance.config import run_config
 from conformance.errors import UsageError
+from conformance.gate import decide
 from conformance.model import PARITY_PREFIX
 from conformance.report.jsonreport import load_results, write_json
 from conformance.run import make_plan, run
@@ -50,7 +51,7 @@ def test_bad_shard_is_a_usage_error(text: str) -> None:
 def test_merged_shards_equal_the_unsharded_run(tmp_path: Path) -> None:
     base = {"seed": SEED, "fault": FAULT}
     full = run(run_config(base))
-    assert full.gate.failed, "the fault must make something fail"
+    assert decide(full).failed, "the fault must make something fail"
     files = []
     for i in (1, 2, 3):
         shard = run(run_config({**base, "shard": f"{i}/3"}))
@@ -58,9 +59,9 @@ def test_merged_shards_equal_the_unsharded_run(tmp_path: Path) -> None:
     out = tmp_path / "merged"
     code = main(["merge", *map(str, files), "--report-dir", str(out), "--quiet"])
     merged = load_results(out / "results.json")
-    assert code == int(full.gate.exit_code)
-    assert merged.gate.headline == full.gate.headline
-    assert merged.verdict == full.verdict
+    assert code == int(decide(full).exit_code)
+    assert decide(merged).headline == decide(full).headline
+    assert decide(merged).verdict == decide(full).verdict
     assert {c.check_id: c.status for c in merged.checks} == {
         c.check_id: c.status for c in full.checks
     }
@@ -78,7 +79,7 @@ def test_a_missing_shard_is_incomplete_and_foreign_shards_are_refused(tmp_path: 
     one = run(replace(config, shard=Shard(1, 2)))
     two = run(replace(config, shard=Shard(2, 2)))
     paths = [write_json(r, tmp_path / f"s{n}.json") for n, r in ((1, one), (2, two))]
-    assert main(["merge", str(paths[0]), "--report-dir", str(tmp_path / "m"), "-q"]) == 1
+    assert main(["merge", str(paths[0]), "--report-dir", str(tmp_path / "m"), "-q"]) == 4
     partial = load_results(tmp_path / "m" / "results.json")
     assert partial.incomplete and "shard 2/2 missing" in partial.incomplete_reason
     assert main(["merge", *map(str, paths), "--report-dir", str(tmp_path / "ok"), "-q"]) == 0

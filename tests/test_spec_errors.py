@@ -89,9 +89,13 @@ def test_a_50_mb_document_is_refused_unread(tmp_path: Path) -> None:
 def test_ten_thousand_operations_are_refused(tmp_path: Path) -> None:
     tiny = {"post": {"responses": {"200": {"description": "ok"}}}}
     doc = document({f"/op{i}": tiny for i in range(10_000)})
-    path = tmp_path / "many.json"
-    path.write_text(json.dumps(doc), encoding="utf-8")
-    assert "more than 5,000 operations" in _error(path)
+    compact = tmp_path / "many.json"  # one line: counted once parsed
+    compact.write_text(json.dumps(doc), encoding="utf-8")
+    assert "more than 2,000 operations" in _error(compact)
+    paths = "".join(f"  /op{i}:\n    post:\n      responses: {{}}\n" for i in range(10_000))
+    text = tmp_path / "many.yaml"  # counted before it is parsed
+    text.write_text(f"openapi: 3.1.0\ninfo: {{title: t, version: '1'}}\npaths:\n{paths}")
+    assert "more than 2,000 operations" in _error(text)
 
 
 def test_no_image_operation_names_the_document(tmp_path: Path) -> None:

@@ -171,7 +171,7 @@ def test_openapi_31_ref_siblings_apply(tmp_path: Path) -> None:
             "style": {"$ref": "#/components/schemas/Count", "description": "same bounds"},
         },
     }
-    schemas = {"Count": {"type": "integer", "minimum": 1, "maximum": 10}}
+    schemas = {"Count": {"type": "integer", "minimum": 1, "maximum": 10, "description": "n"}}
     doc = document(
         {"/images/generations": {"post": operation(request)}}, components={"schemas": schemas}
     )

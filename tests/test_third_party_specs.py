@@ -3,6 +3,7 @@ load, their image operation is found, and its request fields are in the resolved
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ THIRD_PARTY = Path(__file__).resolve().parent.parent / "specs" / "third_party"
 OPENAI_31 = THIRD_PARTY / "openai" / "openapi.yaml"
 OPENAI_30 = THIRD_PARTY / "openai" / "openapi-3.0.yaml"
 BIFROST = THIRD_PARTY / "bifrost" / "openapi.yaml"
+AZURE = THIRD_PARTY / "azure" / "inference.json"
 IMAGE_FIELDS = {"model", "prompt", "n", "size", "quality", "response_format"}
 OPENAI_FIELDS = {"style", "stream", "output_format", "background", "moderation"}
 OPENAI_FIELDS |= {"output_compression", "partial_images", "user"}
@@ -99,6 +101,36 @@ def test_openai_30_is_read_as_2020_12(openai_30: Spec) -> None:
     assert openai_30.notes and all("outside the operation" in n for n in openai_30.notes)
 
 
+def test_azure_inference_document() -> None:
+    spec = load_spec(str(AZURE))
+    op = spec.operation
+    assert (op.path, op.operation_id) == (
+        "/deployments/{deployment-id}/images/generations",
+        "ImageGenerations_Create",
+    )
+    assert op.dialect == "3.0" and op.base_path == "/openai"
+    assert (op.key.location, op.key.name) == ("header", "api-key")  # apiKey over OAuth2
+    assert op.path_parameters == ["deployment-id"] and op.parameter("api-version") is not None
+    fields = top_properties(op.request_schema)
+    assert {"prompt", "n", "size", "quality", "style", "response_format", "user"} <= set(fields)
+    assert fields["size"]["enum"] == ["1792x1024", "1024x1792", "1024x1024"]
+    assert fields["prompt"]["examples"] == ["a corgi in a field"]  # 3.0 `example`
+    data = op.response_schema(200, "application/json")["properties"]["data"]  # type: ignore[index]
+    assert "b64_json" in data["items"]["properties"]
+
+
+def test_azure_refs_into_its_examples_files() -> None:
+    from conformance.spec.load import parse, read_bytes
+    from conformance.spec.resolve import Inliner
+
+    raw = json.loads(AZURE.read_text(encoding="utf-8"))
+    inliner = Inliner(raw, AZURE.as_uri(), lambda uri: parse(read_bytes(uri), uri), "3.0")
+    op = inliner.at("#/paths/~1deployments~1{deployment-id}~1images~1generations/post")
+    example = op["x-ms-examples"]["Create an image."]
+    assert example["parameters"]["body"]["style"] == "natural"
+    assert any(f.endswith("examples/image_generation.json") for f in inliner.files)
+
+
 def test_bifrost_multi_file_document(tmp_path: Path) -> None:
     spec = load_spec(str(BIFROST))
     op = spec.operation
@@ -132,3 +164,14 @@ def test_bifrost_several_image_routes_need_operation(tmp_path: Path) -> None:
 def test_the_cli_reads_bifrost_docs(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["checks", "--spec", str(BIFROST), "--operation", "imageGeneration"]) == 0
     assert "IMG" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("document", [AZURE, BIFROST], ids=["azure-3.0", "bifrost-multi-file"])
+def test_the_operation_stands_alone_as_a_valid_31_document(document: Path) -> None:
+    from openapi_spec_validator import validate
+
+    spec = load_spec(str(document))
+    alone = spec.standalone()
+    validate(alone)  # raises on any finding
+    assert alone["openapi"] == "3.1.0" and list(alone["paths"]) == [spec.operation.path]
+    assert "$ref" not in json.dumps(alone)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance.checks.registry import ExchangeContext, Problem, check
-from conformance.model import ENVIRONMENT_STATUSES, Level
+from conformance.model import CUT_KINDS, ENVIRONMENT_STATUSES, Level
 from conformance.model import TransportErrorKind as Kind
 from conformance.spec import JSON, SSE
 
@@ -29,8 +29,12 @@ INCOMPLETE_KINDS = {
 )
 def responds(ctx: ExchangeContext) -> list[Problem] | None:
     kind = ctx.exchange.transport_error
-    if kind is None:
+    if kind is None or kind is Kind.LINGER:
+        # A stream that delivered every expected event and then stayed open answered whole:
+        # how it ends is SSE-TERMINATES's to judge, once.
         return [] if ctx.status is not None else None
+    if ctx.exchange.is_stream and kind in CUT_KINDS:
+        return None  # a stream cut at a bound did not end: SSE-TERMINATES fails it, once
     if kind not in INCOMPLETE_KINDS:
         return None  # unreachable target or a client-side failure: not the gateway's answer
     detail = ctx.exchange.transport_detail

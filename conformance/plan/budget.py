@@ -31,15 +31,27 @@ TIER_NAMES: Final = {
 
 
 def apply_budget(
-    cases: list[Case], tiers: dict[str, int], max_requests: int | None
+    cases: list[Case],
+    tiers: dict[str, int],
+    max_requests: int | None,
+    first: Sequence[str] = (),
 ) -> tuple[list[Case], list[Case]]:
     """Split `cases` into (kept, cut) so that at most `max_requests` are kept.
 
-    Lower tiers are kept first; within a tier, plan order decides. Kept cases keep plan order.
+    The ids in `first` are kept before anything else (in their order), then lower tiers;
+    within a tier, plan order decides. Kept cases keep plan order.
     """
     if max_requests is None or len(cases) <= max_requests:
         return list(cases), []
-    ranked = sorted(range(len(cases)), key=lambda i: (tiers.get(cases[i].id, RANDOM), i))
+    rank = {case_id: n for n, case_id in enumerate(first)}
+
+    def order(i: int) -> tuple[int, int, int]:
+        case_id = cases[i].id
+        if case_id in rank:
+            return (-1, rank[case_id], i)
+        return (tiers.get(case_id, RANDOM), 0, i)
+
+    ranked = sorted(range(len(cases)), key=order)
     keep = set(ranked[: max(0, max_requests)])
     kept = [c for i, c in enumerate(cases) if i in keep]
     cut = [c for i, c in enumerate(cases) if i not in keep]

@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from conformance.model import PROMPT_FIELD, RANDOM, Case
 from conformance.plan import budget
+from conformance.plan.accept import accept_cases
 from conformance.plan.cheap import ImageCost
 from conformance.plan.coverage import plan_coverage, reached
 from conformance.plan.domains import columns, value_key
@@ -17,6 +18,7 @@ from conformance.plan.negative import negative_cases
 from conformance.plan.positive import (
     base_body,
     boundary_cases,
+    cheap_body,
     pairwise_cases,
     positive_case,
     rows_prompts,
@@ -41,6 +43,8 @@ class Plan:
     cases: list[Case]
     coverage: dict[str, Any]
     cut: list[str] = field(default_factory=list)
+    dropped: list[Case] = field(default_factory=list, repr=False)
+    """The cases the cap removed (their ids are `cut`)."""
     seed: int = 0
     preset: Preset = field(default_factory=lambda: preset(DEFAULT_PRESET))
     model: str = DEFAULT_MODEL
@@ -74,14 +78,15 @@ def build_plan(
     budget_name: str = DEFAULT_PRESET,
     prices: PriceTable | None = None,
     keep: Callable[[Case], bool] | None = None,
+    essential: Callable[[list[Case]], list[str]] | None = None,
 ) -> Plan:
     """Every case the budget preset calls for: negatives first (a conforming gateway refuses
     them, so they cost no image), then pairwise rows (smoke: single values), boundaries,
     named cases, and `max_examples` random bodies drawn from `seed` (default: the preset's).
     Cases that vary neither size nor quality ask for the cheapest of both (by `prices`).
     Only the cases `keep` accepts are planned (a selection of checks keeps those its checks
-    can judge); then, with `max_requests`, at most that many are kept, coverage-critical
-    ones first.
+    can judge); then, with `max_requests`, at most that many are kept: first the ids
+    `essential(cases)` names (e.g. one case per MUST check), then coverage-critical ones.
     """
     chosen = preset(budget_name)
     cost = ImageCost(op, model, prices or load_price_table())
@@ -108,6 +113,7 @@ def build_plan(
             cost=cost,
             prompts_sent=rows_prompts(pairs),
         ),
+        *(accept_cases(op, cheap_body(op, model, cheapest)) if chosen.accept_variants else ()),
     ]
     explicit = [*pairs, *named]
     seen = frozenset(body_key(c.body) for c in explicit if _plain(c))
@@ -122,7 +128,8 @@ def build_plan(
         **{c.id: budget.RANDOM for c in randoms},
     }
     selected = cases if keep is None else [c for c in cases if keep(c)]
-    kept, cut = budget.apply_budget(selected, tiers, max_requests)
+    first = essential(selected) if essential and max_requests is not None else []
+    kept, cut = budget.apply_budget(selected, tiers, max_requests, first)
     coverage = plan_coverage(op, kept)
     if keep is not None:
         coverage["selection"] = {"planned": len(cases), "kept": len(selected)}
@@ -145,6 +152,7 @@ def build_plan(
         cases=kept,
         coverage=coverage,
         cut=[c.id for c in cut],
+        dropped=cut,
         seed=seed,
         preset=chosen,
         model=model,

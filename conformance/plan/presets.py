@@ -71,6 +71,8 @@ class Preset:
     boundaries_once: bool = False
     """Leave out a boundary case whose value a row already sends (smoke's rows send the
     count's minimum)."""
+    accept_variants: bool = True
+    """Send streamed requests whose Accept header does not name text/event-stream."""
     sdk_probes: tuple[str, ...] | None = None
     """The official SDK's probes (`conformance.sdk_probe.PROBES` names) to send; None: all."""
     omits: dict[str, str] = field(default_factory=dict)
@@ -101,6 +103,7 @@ _COUNTS = "counts"
 _PARITY = "parity"
 _RANDOM = "random"
 _SDK_COUNT = "sdk-count"
+_ACCEPT = "accept"
 
 SMOKE: Final = Preset(
     name="smoke",
@@ -115,6 +118,7 @@ SMOKE: Final = Preset(
     prompts_on_rows=True,
     boundaries_once=True,
     sdk_probes=("b64_json", "url", "stream"),
+    accept_variants=False,
     omits={
         _PAIRS: "values are sent one at a time, not in every pair: a defect that needs two "
         "values together shows only where smoke happens to combine them",
@@ -123,6 +127,8 @@ SMOKE: Final = Preset(
         _PARITY: "streamed/JSON parity is compared for one size family (the cheapest), not each",
         _RANDOM: "no random bodies",
         _SDK_COUNT: "the official SDK is not asked for n=2 (the parity pair sends n=2)",
+        _ACCEPT: "streamed requests with Accept: */* or no Accept header are not sent (2 "
+        "images); every stream asks with Accept: application/json, text/event-stream",
     },
     blind_faults={
         "n-capped-at-four": Blind(_COUNTS, {"n": tuple(range(5, 11))}),
@@ -132,6 +138,7 @@ SMOKE: Final = Preset(
             note="smoke sends 1024x1792 as a URL: IMG-URL-FETCH reports the wrong size",
         ),
         "portrait-streams-single-image": Blind(_PARITY, {TAG: ("parity:portrait",)}),
+        "stream-needs-accept": Blind(_ACCEPT, {TAG: ("accept:*/*", "accept:")}),
     },
 )
 

@@ -21,10 +21,9 @@ from typing import Any
 import yaml
 
 from conformance.errors import BaselineError
-from conformance.gate import Baseline, BaselineEntry
 from conformance.model import Status
 from conformance.report.atomic import write_atomic
-from conformance.results import RunResult
+from conformance.results import Baseline, BaselineEntry, RunResult
 
 TABLE = "known_failure"
 ENTRY_KEYS = frozenset({"check_id", "reason", "expires"})

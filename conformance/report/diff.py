@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conformance.gate import decide
 from conformance.model import Status
 from conformance.report.jsonreport import load_results
 from conformance.results import CheckResult, RunResult
@@ -48,7 +49,7 @@ def diff_results(a: RunResult, b: RunResult) -> Diff:
     """How `b` (the later run) differs from `a` (the earlier one)."""
     before = {c.check_id: c for c in a.checks}
     after = {c.check_id: c for c in b.checks}
-    diff = Diff(a.verdict.value, b.verdict.value)
+    diff = Diff(decide(a).verdict.value, decide(b).verdict.value)
     for check_id in sorted(before.keys() | after.keys()):
         old, new = before.get(check_id), after.get(check_id)
         level = (new or old).level  # type: ignore[union-attr]

@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from conformance.evidence import curl_env_vars
+from conformance.gate import decide
 from conformance.model import NOT_JSON, Status, Verdict, parse_json
 from conformance.redaction import Redactor
 from conformance.report.atomic import write_atomic
@@ -35,6 +36,7 @@ VERDICT_CLASS = {
     Verdict.CONFORMANT_WITH_WARNINGS: "warn",
     Verdict.NOT_CONFORMANT: "bad",
     Verdict.INCONCLUSIVE: "unknown",
+    Verdict.INCOMPLETE: "unknown",
 }
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 
@@ -231,7 +233,7 @@ def render_html(result: RunResult) -> str:
     script, script_hash = _filter_script()
     counts = {s.value: sum(1 for c in rows if c.status == s.value) for s in Status}
     template = _environment().get_template(TEMPLATE)
-    gate = result.gate
+    gate = decide(result)
     return template.render(
         result=result,
         verdict=gate.verdict.value,

@@ -11,6 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from conformance.errors import ResultsError
+from conformance.gate import decide
 from conformance.redaction import Redactor
 from conformance.report.atomic import write_atomic
 from conformance.results import SCHEMA_VERSION, RunResult
@@ -27,8 +28,11 @@ def results_schema() -> dict[str, Any]:
 
 
 def results_document(result: RunResult) -> dict[str, Any]:
-    """The `results.json` document of `result`."""
+    """The `results.json` document of `result`: what it measured and the gate's decision."""
     document = result.to_dict()
+    gate = decide(result)
+    document["verdict"] = gate.verdict.value
+    document["gate"] = gate.to_dict()
     document["schema_version"] = SCHEMA_VERSION
     return document
 

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
-from conformance.gate import Disposition, Gate
+from conformance.gate import Disposition, Gate, decide
 from conformance.model import Status
 from conformance.redaction import Redactor
 from conformance.report.atomic import write_atomic
@@ -69,15 +69,26 @@ def _testcase(suite: ET.Element, check: CheckResult, gate: Gate) -> None:
         message = xml_text(f"{check.level} not met (warning; --strict fails on it): {first}")
         element = ET.SubElement(case, "skipped", message=message)
         element.text = _failure_text(check)
+    elif disposition is Disposition.UNJUDGED:
+        # Not judged, so not passed: the run is INCOMPLETE (exit 4), and the panel says so.
+        why = xml_text(f"not judged: {check.unjudged_reason or 'no case of the run judged it'}")
+        ET.SubElement(case, "error", message=why, type="NotJudged").text = why
+    elif disposition is Disposition.OUT_OF_SCOPE:
+        why = f"out of scope: {check.unjudged_reason}"
+        ET.SubElement(case, "skipped", message=xml_text(why))
     elif check.status == Status.SKIPPED.value:
         ET.SubElement(case, "skipped", message="not applicable to any exchange of this run")
 
 
 def junit_tree(result: RunResult) -> ET.ElementTree:
     """The JUnit document of `result`."""
-    gate = result.gate
+    gate = decide(result)
     kinds = [gate.dispositions.get(c.check_id) for c in result.checks]
-    errors = sum(1 for c in result.checks if c.errors)
+    errors = sum(
+        1
+        for c, k in zip(result.checks, kinds, strict=True)
+        if c.errors or k is Disposition.UNJUDGED
+    )
     failures = sum(
         1
         for c, k in zip(result.checks, kinds, strict=True)
@@ -108,6 +119,7 @@ def junit_tree(result: RunResult) -> ET.ElementTree:
         ("target", result.target),
         ("verdict", gate.verdict.value),
         ("gate", gate.headline),
+        ("scope", "; ".join(gate.scope.phrases())),
         ("exit_code", str(int(gate.exit_code))),
         ("incomplete", str(result.incomplete).lower()),
         ("seed", str(result.seed)),

@@ -16,6 +16,8 @@ from typing import Any
 from conformance.errors import ResultsError
 from conformance.results import CheckResult, RunResult, Stats
 
+SHARD_KIND = "shard"
+
 SHARD_KEY = "shard"
 COST_KEY = "cost_estimate"
 SUMMED = ("total", "upper_bound", "images_priced", "images_unpriced")
@@ -57,7 +59,7 @@ def merge_results(results: Sequence[RunResult], sources: Sequence[str] = ()) -> 
             cases=sum(r.stats.cases for r in results),
             duration_s=max(r.stats.duration_s for r in results),
         ),
-        checks=_merged_checks(results),
+        checks=_merged_checks(results, bool(missing)),
         environment_problems=[p for r in results for p in r.environment_problems],
         coverage=_merged_coverage(results, shards, names),
         incomplete=bool(reasons),
@@ -98,7 +100,10 @@ def _same_run(results: Sequence[RunResult], names: Sequence[str]) -> None:
             )
 
 
-def _merged_checks(results: Sequence[RunResult]) -> list[CheckResult]:
+def _merged_checks(results: Sequence[RunResult], missing: bool) -> list[CheckResult]:
+    """Counts added up. A check no shard judged keeps a shard's reason other than "its cases
+    are in other shards"; when every shard says that, the missing shards held its cases (or,
+    with none missing, the whole plan had none)."""
     merged: dict[str, CheckResult] = {}
     for result in results:
         for check in result.checks:
@@ -106,6 +111,11 @@ def _merged_checks(results: Sequence[RunResult]) -> list[CheckResult]:
                 check.check_id,
                 replace(check, cases_run=0, passed=0, failed=0, errors=0, failures=[]),
             )
+            if into.unjudged_kind == SHARD_KIND:
+                into.unjudged_kind, into.unjudged_reason = (
+                    check.unjudged_kind,
+                    check.unjudged_reason,
+                )
             into.cases_run += check.cases_run
             into.passed += check.passed
             into.failed += check.failed
@@ -113,6 +123,12 @@ def _merged_checks(results: Sequence[RunResult]) -> list[CheckResult]:
             into.failures.extend(check.failures)
     for check in merged.values():
         check.settle()
+        if check.unjudged_kind == SHARD_KIND:
+            check.unjudged_kind, check.unjudged_reason = (
+                ("missing-shard", "the shard that held their cases was not merged")
+                if missing
+                else ("document", "no shard of the plan had a case for them")
+            )
     return list(merged.values())
 
 

@@ -1,6 +1,6 @@
 """`summary.md`: the run in a few lines of Markdown, for a CI page (GitHub's job summary).
 
-It shows what the gate decided (`RunResult.gate`, never recomputed): the headline, each
+It shows what the gate decided (`conformance.gate.decide`, the one decision): the headline, each
 failing check with its level, what it means for the gate and its first failure, the counts,
 the baseline, and where report.html is. `append_step_summary` adds it to the file named by
 `GITHUB_STEP_SUMMARY` when a GitHub Actions job runs the suite.
@@ -12,12 +12,13 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from conformance.gate import BaselineEntry, Disposition
+from conformance.environment import environment_lines
+from conformance.gate import Disposition, decide
 from conformance.model import Status
 from conformance.plan.prices import estimate_line
 from conformance.redaction import Redactor
 from conformance.report.atomic import write_atomic
-from conformance.results import CheckResult, RunResult
+from conformance.results import BaselineEntry, CheckResult, RunResult
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 MESSAGE_CHARS = 240
@@ -40,8 +41,13 @@ def _first_failure(check: CheckResult) -> str:
 
 def render_summary(result: RunResult, html_path: Path | str | None = None) -> str:
     """The Markdown summary of `result`."""
-    gate = result.gate
+    gate = decide(result)
     lines = [f"## Gateway conformance: {gate.headline}", ""]
+    scope = "; ".join(gate.scope.phrases())
+    if scope:
+        lines += [f"Scope: {scope}", ""]
+        lines += [f"- {line}" for line in gate.scope.reasons() if line.startswith("out of")]
+        lines += [""] if gate.scope.out else []
     lines += [f"- {reason}" for reason in gate.reasons]
     if gate.reasons:
         lines.append("")
@@ -71,11 +77,7 @@ def render_summary(result: RunResult, html_path: Path | str | None = None) -> st
     cost = estimate_line(result.coverage)
     if cost:
         lines.append(cost[0].upper() + cost[1:])
-    if result.environment_problems:
-        lines.append(
-            f"{len(result.environment_problems)} answers were 401/403/429 "
-            "(credentials or quota, not conformance)"
-        )
+    lines += [f"Environment: {line}" for line in environment_lines(result.environment_problems)]
     if result.baseline:
         lines += ["", f"Baseline `{result.baseline.path}`:"]
         for entry in gate.known:

@@ -82,6 +82,7 @@ class _Run:
         ):
             judge = Judge(config, op, self.redactor, sender, records, progress)
             arrivals = Arrivals(config, self.target, op, self.redactor, sender, judge)
+            sender.plan_deadline(len(plan.cases) + len(two_sided))
             if reach(config, self.target, op, self.redactor):
                 sender.restart_clock()
             sender.send_all(plan.cases, arrivals.arrived)
@@ -93,6 +94,7 @@ class _Run:
             if progress is not None:
                 progress.phase("judge", "checks of the whole run")
             judge.run_scope_checks(sdk)
+            sender.finish()
         return run_result(
             config,
             base_url=self.base_url,
@@ -104,6 +106,7 @@ class _Run:
             judge=judge,
             sdk=sdk,
             sdk_note=sdk_note,
+            upstream=self.upstream is not None,
         )
 
     def _probe_sdk(self, sender: Sender, judge: Judge) -> tuple[list[SdkOutcome] | None, str]:
@@ -123,4 +126,5 @@ class _Run:
             return validator.is_valid(body) and sender.budget.take()
 
         names = preset(self.config.budget).sdk_probes
-        return probe(self.target, self.op, self.config.bounds, allowed, names)
+        bounds, stop = self.config.bounds, sender.stopping
+        return probe(self.target, self.op, bounds, allowed, names, stop=stop)

@@ -66,6 +66,8 @@ class Judge:
         self.images = 0
         self.failures = 0
         self.answered_2xx = False
+        self.outcomes = sender.outcomes
+        """What became of each case (`conformance.unjudged`), shared with the sender."""
 
     def judge(self, exchange: Exchange) -> None:
         case = exchange.case
@@ -80,8 +82,10 @@ class Judge:
                     message=self.redactor.text(exchange.body[:300].decode("utf-8", "replace")),
                 )
             )
+            self.outcomes.environment.add(case.id)
             self._tick()
             return  # credentials or quota describe the environment: no check judges them
+        self.outcomes.judged.add(case.id)
         ctx = ExchangeContext(
             self.spec, self.op, exchange, self.sender.fetch, upstream=self.upstream.view(case)
         )

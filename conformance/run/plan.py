@@ -21,6 +21,7 @@ from conformance.plan.presets import preset
 from conformance.plan.prices import estimate, load_price_table
 from conformance.plan.upstream import RECOVERED_FAULTS, upstream_cases
 from conformance.select import in_shard, judgeable, select_checks
+from conformance.unjudged import essential_cases, without_case
 
 URL_FORMAT = "url"  # the response_format value whose images arrive as URLs to fetch
 
@@ -31,7 +32,7 @@ _PLANS_LOCK = threading.Lock()
 def make_plan(config: RunConfig) -> Plan:
     """The plan a run with `config` sends: the spec's plan for its seed and budget, limited to
     the cases the selected checks can judge and to the run's shard (`conformance.select`)."""
-    return _limited(_full_plan(config), config)
+    return _limited(full_plan(config), config)
 
 
 def selected_checks(config: RunConfig) -> list[Check]:
@@ -66,7 +67,8 @@ def _limited(plan: Plan, config: RunConfig) -> Plan:
     return dataclasses.replace(plan, cases=cases, coverage=coverage)
 
 
-def _full_plan(config: RunConfig) -> Plan:
+def full_plan(config: RunConfig) -> Plan:
+    """The whole plan (before the shard is taken), cached per spec and settings."""
     key = (
         config.spec.sha256,
         config.seed,
@@ -91,11 +93,16 @@ def _full_plan(config: RunConfig) -> Plan:
                 kwargs["max_examples"] = config.max_examples
             if config.max_requests is not None:
                 kwargs["max_requests"] = config.max_requests
+            checks = selected_checks(config)
+            op = config.spec.operation
             if config.checks or config.exclude_checks:
-                checks = selected_checks(config)
-                op = config.spec.operation
                 kwargs["keep"] = lambda case: bool(judgeable([case], checks, op))
+            # A cap keeps one case per MUST check first, where it can.
+            kwargs["essential"] = lambda cases: essential_cases(cases, checks, op)
             plan = build_plan(config.spec.operation, **kwargs)  # type: ignore[arg-type]
+            if plan.cut:
+                # The MUST checks the cap left without a case: named in the coverage.
+                plan.coverage["cut"]["must_checks_dropped"] = without_case(plan.cases, checks, op)
             _PLANS[key] = plan
         return plan
 
@@ -148,6 +155,14 @@ def dry_run_summary(config: RunConfig) -> dict[str, object]:
     summary["image_url_fetches"] = fetches
     total = len(sent) + fetches
     summary["requests_estimate"] = min(total, config.max_requests or total)
+    in_scope = [
+        c for c in selected_checks(config) if c.family != "forwarding" or watches_upstream(config)
+    ]
+    unjudged = without_case([*planned, *two_sided], in_scope, op)
+    if unjudged:
+        capped = plan.cut or len(planned) < len(plan.cases)
+        why = "the request cap" if capped else f"the {config.budget} budget or the document"
+        summary["must_checks_unjudged"] = {"checks": unjudged, "why": why}
     summary["requests_note"] = (
         "cases, two-sided cases, the SDK's probes and the image URLs of a conforming gateway "
         "(the parity check fetches its own); retries and the shrinking of failures come on "

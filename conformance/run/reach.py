@@ -7,6 +7,7 @@ import socket
 import httpx
 
 from conformance.config import RunConfig, Target, tls_verify
+from conformance.environment import unreachable
 from conformance.errors import TargetUnreachable
 from conformance.redaction import Redactor
 from conformance.spec import Operation
@@ -38,8 +39,5 @@ def reach(config: RunConfig, target: Target, op: Operation, redactor: Redactor) 
         with socket.create_connection((url.host, port), config.bounds.connect_timeout):
             pass
     except OSError as exc:
-        raise TargetUnreachable(
-            f"cannot reach {redactor.text(target.base_url)}: "
-            f"{exc.strerror or exc.__class__.__name__}"
-        ) from exc
+        raise TargetUnreachable(unreachable(redactor.text(target.base_url), exc)) from exc
     return waited

@@ -15,6 +15,7 @@ from conformance.redaction import Redactor
 from conformance.results import EMBEDDED_TARGET, RunResult, Stats
 from conformance.run.judge import Judge
 from conformance.run.send import Sender
+from conformance.unjudged import Absent, Setup, mark_unjudged
 
 
 def run_result(
@@ -29,11 +30,13 @@ def run_result(
     judge: Judge,
     sdk: list[SdkOutcome] | None,
     sdk_note: str,
+    upstream: bool,
 ) -> RunResult:
     """The result of a run that sent `cases` (the plan's and the two-sided ones)."""
     spec, op = config.spec, config.spec.operation
     for result in judge.results.values():
         result.settle()
+    _mark_unjudged(config, plan, cases, sender, judge, sdk_note, upstream)
     coverage = dict(plan.coverage)
     if plan.cut:
         coverage.setdefault("cut", list(plan.cut))
@@ -54,6 +57,9 @@ def run_result(
         "note": "the planned cases and the SDK's probes at a paid provider's list prices; "
         "shrinking attempts and retries come on top",
     }
+    coverage["deadline_s"] = sender.max_duration
+    if sender.timing_retries:
+        coverage["timing_retries"] = sender.timing_retries[:50]
     if sender.unsent:
         coverage["unsent"] = {
             "reason": "request budget (--max-requests) spent by url fetches and shrinking",
@@ -81,7 +87,44 @@ def run_result(
         incomplete=bool(sender.incomplete_reason),
         incomplete_reason=sender.incomplete_reason,
         strict=config.strict,
+        required=list(config.required),
     )
+
+
+def _mark_unjudged(
+    config: RunConfig,
+    plan: Plan,
+    cases: list[Case],
+    sender: Sender,
+    judge: Judge,
+    sdk_note: str,
+    upstream: bool,
+) -> None:
+    """Name why each check no case judged was not judged (`conformance.unjudged`)."""
+    from conformance.run.plan import full_plan
+    from conformance.sdk_probe import sdk_installed
+
+    other: list[Case] = []
+    if config.shard is not None and plan.coverage.get("shard"):
+        other = [c for c in full_plan(config).cases if not config.shard.holds(c)]
+    if sender.outcomes.suite_error and not sender.incomplete_reason:
+        sender.incomplete_reason = (
+            f"{len(sender.outcomes.suite_error)} case(s) could not be judged: a transport error "
+            "on the suite's side persisted after retries"
+        )
+    setup = Setup(
+        upstream=upstream,
+        sdk_installed=sdk_installed(),
+        sdk_note=sdk_note,
+        narrowed=config.narrowed,
+        budget=config.budget,
+        max_requests=config.max_requests,
+        stop_kind=sender.stop_kind,
+        stop_reason=sender.incomplete_reason,
+    )
+    absent = Absent(cut=plan.dropped, other_shards=other)
+    op = config.spec.operation
+    mark_unjudged(judge.results, judge.checks, op, cases, absent, sender.outcomes, setup)
 
 
 def _named(config: RunConfig) -> str:

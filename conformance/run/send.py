@@ -2,9 +2,11 @@
 
 Cases go out concurrently (`--workers`), spaced to `--rate`, each request (cases, retries,
 image URL fetches, shrink attempts) counted against `--max-requests`; a 429 is retried after
-its Retry-After (bounded). A watcher cuts everything in flight within `STOP_POLL_S` of a stop
-(Ctrl-C, SIGTERM), the run deadline (`--max-duration`) or a halt (the gateway gave the run no
-reason to go on); the cases not sent are then said to be, never judged.
+its Retry-After (bounded), and a failure by time alone once with wider windows. A watcher cuts
+everything in flight within `STOP_POLL_S` of a stop (Ctrl-C, SIGTERM), the run deadline
+(`--max-duration`, else one derived from the plan: `conformance.timing.run_deadline`) or a halt
+(the gateway gave the run no reason to go on); the cases not sent are then said to be, never
+judged.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from conformance.model import Case, Exchange, FetchResult, provoked_fault
 from conformance.model import TransportErrorKind as Kind
 from conformance.redaction import Redactor
 from conformance.spec import Operation
+from conformance.timing import WIDEN, run_deadline, timing_cut
+from conformance.unjudged import Outcomes
 from conformance.urlpolicy import Admission, FetchPolicy
 
 MAX_429_RETRIES = 2
@@ -70,6 +74,14 @@ class Sender:
         self.halt_reason = ""
         """Why the run stopped sending on its own (unresponsive gateway, wrong route)."""
         self.incomplete_reason = ""
+        self.stop_kind = ""
+        """`interrupted`, `deadline` or `halted` once the run stopped early."""
+        self.outcomes = Outcomes()
+        self.max_duration = config.max_duration
+        """The whole-run deadline (`plan_deadline` sets the default)."""
+        self.timing_retries: list[dict[str, str]] = []
+        self.stopping = threading.Event()
+        """Set once the run stops: what waits on clients of its own (the SDK's probes) is cut."""
         self.unsent: list[str] = []
         self.not_fetched: dict[str, str] = {}
         """Image URLs (or redirect hops) the address policy refused: reported, not judged."""
@@ -87,6 +99,12 @@ class Sender:
         self._watcher.join(timeout=5)
         self.client.__exit__(*exc)
 
+    def plan_deadline(self, requests: int) -> None:
+        """Without --max-duration, the run's deadline derives from the requests planned."""
+        if self.max_duration is None:
+            bounds, workers = self.config.bounds, self.config.workers
+            self.max_duration = round(run_deadline(requests, bounds, workers), 1)
+
     def restart_clock(self) -> None:
         """`--max-duration` counts from now (a gateway waited for is ready)."""
         self.started = time.monotonic()
@@ -99,14 +117,20 @@ class Sender:
         in a check's fetch, in shrinking."""
         while not self._done.wait(STOP_POLL_S):
             if self.should_stop():
+                self.stopping.set()
                 self.client.abort()
                 return
 
     def should_stop(self) -> bool:
         if self.config.stop.is_set() or self.halt_reason:
             return True
-        limit = self.config.max_duration
+        limit = self.max_duration
         return bool(limit and time.monotonic() - self.started > limit)
+
+    def finish(self) -> None:
+        """After the last phase: a stop that came after the sends still cuts the run short."""
+        if self.should_stop() and not self.incomplete_reason:
+            self._mark_incomplete()
 
     def halt(self, reason: str, *, cut: bool = True) -> None:
         """Stop sending: the gateway gave the run no reason to go on. `cut=False`: the reason
@@ -120,12 +144,16 @@ class Sender:
         if self._not_a_cut:
             return
         if self.halt_reason:
+            self.stop_kind = "halted"
             self.incomplete_reason = self.halt_reason
         elif self.config.stop.is_set():
+            self.stop_kind = "interrupted"
             self.incomplete_reason = "interrupted: reports hold what was measured before the stop"
         else:
+            self.stop_kind = "deadline"
             self.incomplete_reason = (
-                f"run deadline of {self.config.max_duration:g}s reached; remaining cases not sent"
+                f"run deadline of {self.max_duration or 0:g}s reached; what was measured until "
+                "then is reported"
             )
 
     # -- sending ---------------------------------------------------------------------------
@@ -151,6 +179,9 @@ class Sender:
                     exchange = future.result()
                     if exchange is None:
                         self.unsent.append(case.id)
+                        self.outcomes.unsent.add(case.id)
+                    elif exchange.transport_error is Kind.SUITE:
+                        self.outcomes.suite_error.add(case.id)
                     elif exchange.transport_error is not Kind.ABORTED:
                         arrived(exchange)
                 if self.should_stop() and not self.incomplete_reason:
@@ -168,13 +199,35 @@ class Sender:
         for attempt in range(MAX_429_RETRIES + 1):
             if not self.budget.take():
                 return exchange
-            exchange = self.send_once(case)
+            exchange = self._timed(case, self.send_once(case))
             if exchange.status != 429 or attempt == MAX_429_RETRIES or self.should_stop():
                 break
             if provoked_fault(case) is not None:
                 break  # the suite asked the upstream for this 429: it is the answer to judge
             self.config.stop.wait(_retry_after(exchange, attempt))
         return exchange
+
+    def _timed(self, case: Case, exchange: Exchange) -> Exchange:
+        """A failure by time alone (cut at one of the suite's windows) is re-sent once with
+        windows `WIDEN` times wider before it counts; the coverage lists each re-send. Not
+        while the gateway has never answered (an unresponsive one would cost twice)."""
+        if not timing_cut(exchange) or self.should_stop():
+            return exchange
+        if exchange.status is None and not self.client.latencies.answered():
+            return exchange
+        if not self.budget.take():
+            return exchange
+        again = self.client.send(case, self._stream_end(case), widen=WIDEN)
+        self.timing_retries.append(
+            {
+                "case": case.id,
+                "first": exchange.transport_detail[:200],
+                "re-sent": str(again.transport_error or "answered in time"),
+            }
+        )
+        if timing_cut(again):
+            again.transport_detail += f" (also when re-sent with {WIDEN:g}x wider windows)"
+        return again
 
     def send_once(self, case: Case) -> Exchange:
         """One request for `case` (its budget already taken)."""

@@ -2,7 +2,8 @@
 
 Parsing OpenAI's 3 MB of YAML takes seconds; the operation the suite tests is a few kilobytes.
 So the first load of a document stores that operation (and its notes) as JSON under the user's
-cache directory, and every later load of the same bytes reads it back instead of parsing. Files
+cache directory, and every later load of the same bytes (by the same code) reads it back
+instead of parsing. Files
 the document refers to are part of the key: their hashes are checked on every hit. Documents
 that refer to URLs are not stored (their parts could change unseen). `CONFORMANCE_CACHE_DIR`
 moves the cache; `CONFORMANCE_CACHE_DIR=off` turns it off. Any trouble reading or writing the
@@ -11,6 +12,7 @@ cache is a miss, never an error.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -22,14 +24,24 @@ from urllib.parse import unquote, urlsplit
 from conformance import __version__
 
 FORMAT = 1
-"""Bumped whenever what is stored (or how it is resolved) changes."""
+"""Bumped whenever the shape of what is stored changes."""
 ENV = "CONFORMANCE_CACHE_DIR"
 _MEMORY: dict[str, str] = {}
 
 
 def key(sha256: str, selector: str | None, validate: bool) -> str:
-    text = f"{FORMAT}|{__version__}|{sha256}|{selector or ''}|{int(validate)}"
+    """The entry for a document's bytes, as this code resolves them: a change to the spec
+    layer's own source (how documents are read) is a new key, never a stale answer."""
+    text = f"{FORMAT}|{__version__}|{_code()}|{sha256}|{selector or ''}|{int(validate)}"
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.cache
+def _code() -> str:
+    digest = hashlib.sha256()
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
 
 
 def directory() -> Path | None:

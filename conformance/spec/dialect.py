@@ -13,8 +13,18 @@ from __future__ import annotations
 from typing import Any
 
 NULL = {"type": "null"}
-ANNOTATIONS = ("title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly")
-"""Keywords that stay on the outside when a nullable schema is wrapped in `anyOf`."""
+ANNOTATIONS = (
+    "title",
+    "description",
+    "default",
+    "examples",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "$comment",
+)
+"""Keywords that assert nothing: they stay outside when a nullable schema is wrapped in
+`anyOf`, and a `$ref`'s sibling annotation may replace its target's."""
 
 
 def dialect_of(document: dict[str, Any]) -> str:

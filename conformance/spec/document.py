@@ -123,6 +123,12 @@ class Spec:
             notes.append(f"spec {self.source}: {finding} (outside the operation under test)")
         return notes
 
+    def standalone(self) -> dict[str, Any]:
+        """The operation under test as an OpenAPI 3.1 document of its own (`standalone`)."""
+        from conformance.spec.standalone import standalone_document
+
+        return standalone_document(self.operation, self.title, self.version)
+
     def with_operation(self, op: Operation, raw: dict[str, Any], source: str) -> Spec:
         """This document with `op` as its operation under test (a narrowed copy), `raw` as
         its text and `source` as its name."""

@@ -28,6 +28,13 @@ MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
 """The largest document (or referenced file) read: OpenAI's whole API is 3 MB of YAML."""
 FETCH_TIMEOUT_S = 10.0
 """Connect, read and total deadline for a document fetched over http(s)."""
+MAX_OPERATIONS = 2000
+"""More operations than this is no API description the suite can test (OpenAI's whole API
+has a few hundred); refused. Text with more than twice as many method keys is refused before
+it is parsed, so a generated monster costs no parse time."""
+_METHOD_KEY = re.compile(
+    rb"^[ \t]*[\"']?(?:get|put|post|delete|options|head|patch|trace)[\"']?[ \t]*:", re.M
+)
 
 
 def load_spec(
@@ -127,6 +134,11 @@ def parse(data: bytes, where: str) -> Any:
 
 def parse_document(data: bytes, where: str) -> dict[str, Any]:
     """The OpenAPI 3.x document in `data`."""
+    if len(_METHOD_KEY.findall(data)) > 2 * MAX_OPERATIONS:
+        raise SpecError(
+            f"spec {where}: #/paths: more than {MAX_OPERATIONS:,} operations; "
+            "not an API description the suite can test"
+        )
     raw = parse(data, where)
     if not isinstance(raw, dict):
         raise SpecError(f"spec {where}: not an OpenAPI document (a {type(raw).__name__})")

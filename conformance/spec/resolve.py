@@ -6,13 +6,15 @@ test, inlines each target and normalises every schema to JSON Schema 2020-12 (`d
 
 A schema that refers back to itself through an instance location (a tree whose children are
 trees) stays bounded: the second visit becomes `{"$ref": "#/$defs/NAME"}` and the expansion is
-kept once in `$defs` at the root of that schema, which any 2020-12 validator follows. A cycle
+kept once in `$defs` at the root of that schema (which gets an `$id`, so the reference holds
+wherever the schema is placed), which any 2020-12 validator follows. A cycle
 that never moves to a child instance (`A: {$ref: B}`, `B: {allOf: [{$ref: A}]}`) has no base
 case and is a `SpecError` naming where it closes.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +24,7 @@ from referencing import Registry, Resource, Specification
 from referencing.exceptions import Unresolvable
 
 from conformance.errors import SpecError
-from conformance.spec.dialect import normalise_schema
+from conformance.spec.dialect import ANNOTATIONS, normalise_schema
 from conformance.spec.pointer import escape_pointer
 
 MAX_NODES = 2_000_000
@@ -143,7 +145,11 @@ class Inliner:
         try:
             schema = self._schema(node, resolver, where)
             if self._root.defs and isinstance(schema, dict):
-                schema = {**schema, "$defs": {**schema.get("$defs", {}), **self._root.defs}}
+                # `$id` makes the schema a resource of its own, so `#/$defs/...` means its own
+                # `$defs` also where it sits inside a larger document.
+                name = hashlib.sha256(where.encode()).hexdigest()[:16]
+                defs = {**schema.get("$defs", {}), **self._root.defs}
+                schema = {"$id": f"urn:conformance:schema:{name}", **schema, "$defs": defs}
             return schema
         finally:
             self._root = outer
@@ -205,11 +211,13 @@ class Inliner:
                 if target in root.names:
                     root.defs[root.names[target]] = resolved
         siblings = {k: v for k, v in node.items() if k != "$ref"}
-        if not siblings or self.dialect == "3.0":  # 3.0 ignores what stands beside a $ref
+        # 3.0 ignores what stands beside a $ref. In 3.1 the siblings apply too: merged when
+        # they share only annotations with the target, else both, as an `allOf`.
+        if not siblings or self.dialect == "3.0":
             return resolved
         extra = self._schema(siblings, resolver, where)
-        if isinstance(resolved, dict) and not set(extra) & set(resolved):
-            return {**resolved, **extra}
+        if isinstance(resolved, dict) and set(extra) & set(resolved) <= set(ANNOTATIONS):
+            return {**resolved, **extra}  # a sibling annotation (description...) wins
         return {"allOf": [resolved], **extra}
 
     def _recursive(self, target: str) -> dict[str, Any]:

@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.errors import SpecError
+from conformance.spec.load import MAX_OPERATIONS
 from conformance.spec.operation import JSON, KeyPlacement, Operation, Parameter
 from conformance.spec.pointer import escape_pointer
 from conformance.spec.resolve import Inliner
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-MAX_OPERATIONS = 5000
-"""More operations than this is no API description the suite can test; refused unread."""
 IMAGE_FIELDS = ("data", "b64_json", "url")
 INPUT_IMAGE = ("image", "mask")
 """Required request fields that make an operation an edit of a given image, not a generation."""
@@ -270,22 +269,28 @@ def base_path(raw: dict[str, Any], item: dict[str, Any], op: dict[str, Any]) -> 
 
 
 def key_placement(raw: dict[str, Any], op: dict[str, Any]) -> KeyPlacement:
-    """Where the API key goes by the operation's (else the document's) first security
-    requirement; `api-key` in a header when the document declares none."""
+    """Where the API key goes by the operation's (else the document's) security requirements:
+    an `apiKey` scheme (header or query) when one is offered, since `--api-key` is a key;
+    else a bearer token (http bearer, OAuth2, OpenID Connect); `api-key` in a header when the
+    document declares none."""
     requirements = op.get("security", raw.get("security"))
     schemes = ((raw.get("components") or {}).get("securitySchemes")) or {}
     if not isinstance(requirements, list) or not isinstance(schemes, dict):
         return KeyPlacement()
-    for requirement in requirements:
-        for name in requirement if isinstance(requirement, dict) else ():
-            scheme = schemes.get(name)
-            if not isinstance(scheme, dict):
-                continue
-            kind = scheme.get("type")
-            if kind == "apiKey" and scheme.get("in") in ("header", "query"):
-                return KeyPlacement(str(scheme["in"]), str(scheme.get("name", "api-key")))
-            if kind in ("http", "oauth2", "openIdConnect") and (
-                kind != "http" or str(scheme.get("scheme", "")).lower() == "bearer"
-            ):
-                return KeyPlacement("bearer", "authorization")
+    offered = [
+        schemes[name]
+        for requirement in requirements
+        if isinstance(requirement, dict)
+        for name in requirement
+        if isinstance(schemes.get(name), dict)
+    ]
+    for scheme in offered:
+        if scheme.get("type") == "apiKey" and scheme.get("in") in ("header", "query"):
+            return KeyPlacement(str(scheme["in"]), str(scheme.get("name", "api-key")))
+    for scheme in offered:
+        kind = scheme.get("type")
+        if kind in ("oauth2", "openIdConnect") or (
+            kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer"
+        ):
+            return KeyPlacement("bearer", "authorization")
     return KeyPlacement()

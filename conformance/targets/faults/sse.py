@@ -7,7 +7,7 @@ import base64
 from conformance.targets.faults.edits import completed, events, partials
 from conformance.targets.faults.model import Fault, Headers
 from conformance.targets.images import encoding
-from conformance.targets.messages import Frame, GatewayRequest
+from conformance.targets.messages import Frame, GatewayRequest, Issue
 from conformance.targets.payload import PARTIAL, usage
 from conformance.targets.png import parse_size, render
 
@@ -119,6 +119,12 @@ def _partials_from_one(req: GatewayRequest, frames: list[Frame]) -> list[Frame]:
     return frames
 
 
+def _stream_on_accept_only(req: GatewayRequest, issues: list[Issue]) -> list[Issue]:
+    if req.stream and "text/event-stream" not in req.headers.get("accept", ""):
+        req.body["stream"] = False  # negotiates on Accept: a single JSON body instead
+    return issues
+
+
 FAULTS = [
     Fault(
         id="stream-labelled-text-plain",
@@ -204,6 +210,13 @@ FAULTS = [
         summary="every SSE event: line says image_generation.partial_image, completed ones too",
         expected_check="SSE-EVENT-NAME",
         frames=_partial_event_names,
+    ),
+    Fault(
+        id="stream-needs-accept",
+        summary="stream: true is honoured only when Accept names text/event-stream; with "
+        "Accept: */* or none the images come as one JSON body",
+        expected_check="SSE-CONTENT-TYPE",
+        validation=_stream_on_accept_only,
     ),
     Fault(
         id="partial-image-index-from-one",
