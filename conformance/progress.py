@@ -215,7 +215,7 @@ class BarProgress(_Shown):
             console=console,
             transient=True,
         )
-        self.task = self.bar.add_task("start", total=planned, planned=planned or "?", failures=0)
+        self.task = self.bar.add_task("starting", total=planned, planned=planned or "?", failures=0)
 
     def open(self) -> None:
         self.bar.start()
