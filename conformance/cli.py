@@ -56,9 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConformanceError as exc:
         print(f"conformance: error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a second Ctrl-C / SIGTERM: nothing more is written
         print("conformance: interrupted", file=sys.stderr)
-        return EXIT_FAILED
+        return int(ExitCode.INCOMPLETE)
     except BrokenPipeError:  # output piped into `head` and the like
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
@@ -271,9 +271,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from conformance.report.summary import append_step_summary
     from conformance.run import dry_run_summary, run
 
+    stop = threading.Event()
+    if not (args.dry_run or args.list):
+        _stop_on_signals(stop)  # first: a stop while the plan is built still writes reports
     args = _with_config_file(args)
     _check_fault(args.fault)
     config = run_config(vars(args))
+    config.stop = stop
     out = console.Console(quiet=args.quiet, secrets=config.secrets())
     baseline = None
     if args.baseline:
@@ -295,7 +299,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _spec_notes(out, config.spec.notes)
     for line in config.now_refused:
         out.note(f"narrowed: {line} (valid in the full spec)")
-    _stop_on_signals(config.stop)
     with out.progress(in_flight=config.workers) as progress:
         progress.phase("plan", f"budget {config.budget}, seed {config.seed}")
         summary = dry_run_summary(config)

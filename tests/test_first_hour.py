@@ -218,3 +218,23 @@ def test_init_for_the_default_profile_is_green_against_a_conforming_gateway(
 def test_init_refuses_an_unknown_profile(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="unknown profile 'kong'"):
         settings_text("kong")
+
+
+def test_a_cached_spec_keeps_the_documents_field_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The field order shapes the plan (pairwise rows, cheapest ties): an operation read back
+    from the spec cache must plan the same cases as one resolved afresh, or a seed would name
+    another plan on a second run."""
+    from conformance.spec import cache, load_spec
+
+    monkeypatch.setenv(cache.ENV, "off")
+    fresh = list(load_spec().operation.properties)
+    monkeypatch.setenv(cache.ENV, str(tmp_path))
+    monkeypatch.setattr(cache, "_MEMORY", {})
+    first = list(load_spec().operation.properties)  # resolved, then stored
+    monkeypatch.setattr(cache, "_MEMORY", {})
+    again = list(load_spec().operation.properties)  # read back from disk
+    assert list(tmp_path.glob("*.json")), "the second load did not come from the cache"
+    assert fresh == first == again
+    assert fresh != sorted(fresh), "the bundled document's order is not alphabetical"

@@ -132,3 +132,34 @@ def test_the_cli_prints_one_line_and_exits_2(
         assert cli.main(argv) == 2
         err = capsys.readouterr().err.strip()
         assert err.count("\n") == 0 and str(path) in err, err
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"requestBody": ["not", "an", "object"], "responses": {}},
+        {"requestBody": {"content": {"application/json": ["x"]}}, "responses": "none"},
+        {
+            "requestBody": {"content": {"application/json": {"schema": {}}}},
+            "responses": {"200": []},
+        },
+        {"parameters": ["deployment-id"], "responses": {"200": {"content": {"a/b": 3}}}},
+    ],
+    ids=["body-list", "media-list", "response-list", "parameter-string"],
+)
+def test_an_operation_of_the_wrong_shapes_never_raises_anything_else(
+    tmp_path: Path, broken: dict[str, object]
+) -> None:
+    path = write(tmp_path, "doc.yaml", document({"/images/generations": {"post": broken}}))
+    try:
+        op = load_spec(str(path), operation="POST /images/generations", validate=False).operation
+    except SpecError as exc:
+        assert "\n" not in str(exc) and str(path) in str(exc)
+    else:
+        assert op.path == "/images/generations"
+
+
+def test_a_deeply_nested_document(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    assert "nested too deeply" in _error(path)

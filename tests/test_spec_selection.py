@@ -154,3 +154,15 @@ def test_without_security_the_key_is_an_api_key_header(tmp_path: Path) -> None:
             Case(id="c", kind="positive", title="t", expect="success", body={"prompt": "p"})
         )
     assert sent.headers["api-key"] == "s3cret"
+
+
+def test_the_settings_file_names_the_operation(tmp_path: Path) -> None:
+    from conformance.config import run_config
+    from conformance.configfile import load_config
+
+    write(tmp_path, "doc.yaml", _two_image_operations())
+    settings = tmp_path / "conformance.toml"
+    settings.write_text('spec = "doc.yaml"\noperation = "generateAzure"\n', encoding="utf-8")
+    config = run_config(load_config(settings))
+    assert config.spec.operation.operation_id == "generateAzure"
+    assert config.spec.operation.render_path("d 1") == "/deployments/d%201/images/generations"

@@ -26,6 +26,9 @@ from conformance import __version__
 FORMAT = 1
 """Bumped whenever the shape of what is stored changes."""
 ENV = "CONFORMANCE_CACHE_DIR"
+MEMORY_ENTRIES = 64
+"""Entries kept in this process (the oldest goes first): bounded for processes, such as test
+runs, that load hundreds of edited documents."""
 _MEMORY: dict[str, str] = {}
 
 
@@ -69,17 +72,17 @@ def get(entry_key: str) -> dict[str, Any] | None:
         return None
     if not isinstance(entry, dict) or not _files_unchanged(entry.get("files") or {}):
         return None
-    _MEMORY[entry_key] = text
+    _remember(entry_key, text)
     return entry
 
 
 def put(entry_key: str, entry: dict[str, Any], persist: bool = True) -> None:
     """Store `entry` in this process, and (`persist`) on disk when its files are all local."""
     try:
-        text = json.dumps(entry, sort_keys=True)
+        text = json.dumps(entry)  # in document order: field order shapes the plan
     except (TypeError, ValueError):
         return  # a value JSON cannot hold (a YAML date): resolve again next time
-    _MEMORY[entry_key] = text
+    _remember(entry_key, text)
     folder = directory()
     if (
         not persist
@@ -95,6 +98,13 @@ def put(entry_key: str, entry: dict[str, Any], persist: bool = True) -> None:
         os.replace(tmp, folder / f"{entry_key}.json")
     except OSError:
         return
+
+
+def _remember(entry_key: str, text: str) -> None:
+    _MEMORY.pop(entry_key, None)
+    _MEMORY[entry_key] = text
+    while len(_MEMORY) > MEMORY_ENTRIES:
+        _MEMORY.pop(next(iter(_MEMORY)))
 
 
 def file_hash(uri: str) -> str | None:

@@ -93,11 +93,20 @@ class Spec:
         raw = self.raw
         inliner = Inliner(raw, self.base_uri, _retriever(read_bytes), dialect_of(raw))
         skipped: list[str] = []
-        chosen = choose(raw, self.source, self.selector, inliner, skipped)
-        op = build_operation(raw, chosen, inliner)
-        notes = [f"spec {self.source}: {why}" for why in skipped]
-        if self.validate:
-            notes += self._check(raw, op, inliner.visited, chosen.pointer)
+        at = "#/paths"
+        try:
+            chosen = choose(raw, self.source, self.selector, inliner, skipped)
+            at = chosen.pointer
+            op = build_operation(raw, chosen, inliner)
+            notes = [f"spec {self.source}: {why}" for why in skipped]
+            if self.validate:
+                notes += self._check(raw, op, inliner.visited, chosen.pointer)
+        except RecursionError:
+            raise SpecError(f"spec {self.source}: {at}: nested too deeply to read") from None
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+            # A part of the document is not the kind of object OpenAPI puts there.
+            why = f"not an OpenAPI operation the suite can read ({type(exc).__name__}: {exc})"
+            raise SpecError(f"spec {self.source}: {at}: {why}") from None
         from conformance.spec import cache
 
         files = {uri: cache.file_hash(uri) or "" for uri in sorted(inliner.files)}

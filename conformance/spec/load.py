@@ -118,6 +118,8 @@ def parse(data: bytes, where: str) -> Any:
             return json.loads(text)
         except ValueError:
             pass  # YAML is a superset: let it report the error
+        except RecursionError:
+            raise SpecError(f"spec {where}: nested too deeply to parse") from None
     block = re.search(r"^(`{3,})ya?ml[^\n]*\n(.*?)^\1", text, re.S | re.M)
     if block:
         text = block.group(2)

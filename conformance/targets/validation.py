@@ -35,8 +35,6 @@ from conformance.spec import JSON, Operation, Spec
 from conformance.targets.inbound import parse_json
 from conformance.targets.messages import GatewayRequest, Issue
 
-SERVED_AT = "/"
-
 
 class SpecRequestValidator:
     """openapi-core's request validator for the spec's operation, built once per gateway."""
@@ -60,18 +58,9 @@ class SpecRequestValidator:
 
 def served_document(spec: Spec) -> dict[str, Any]:
     """The document as this gateway serves it: only the operation, at the gateway's own origin
-    (whatever `servers` say), with no authentication."""
-    op = spec.operation
-    path_item = {k: v for k, v in spec.raw["paths"][op.path].items() if k != "servers"}
-    path_item[op.method] = {
-        k: v for k, v in path_item[op.method].items() if k not in ("servers", "security")
-    }
-    return {
-        **spec.raw,
-        "servers": [{"url": SERVED_AT}],
-        "security": [],
-        "paths": {op.path: path_item},
-    }
+    (whatever `servers` say), with no authentication, every `$ref` inlined and every schema in
+    JSON Schema 2020-12 (`Spec.standalone`), whatever the source document's style."""
+    return spec.standalone()
 
 
 class _OpenAPIRequest:

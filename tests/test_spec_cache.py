@@ -1,0 +1,60 @@
+"""The resolved operation is kept by content hash, and never outlives what it was made from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from spec_docs import document, operation, write
+
+from conformance.spec import cache, load_spec
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(cache.ENV, str(folder))
+    monkeypatch.setattr(cache, "_MEMORY", {})
+    return folder
+
+
+def _doc(folder: Path, sizes: list[str]) -> Path:
+    write(folder, "schemas/size.yaml", {"Size": {"type": "string", "enum": sizes}})
+    request = {
+        "type": "object",
+        "properties": {"prompt": {"type": "string"}, "size": {"$ref": "schemas/size.yaml#/Size"}},
+    }
+    return write(
+        folder, "doc.yaml", document({"/images/generations": {"post": operation(request)}})
+    )
+
+
+def test_a_second_load_reads_the_disk_without_parsing(tmp_path: Path, cache_dir: Path) -> None:
+    path = _doc(tmp_path, ["256x256"])
+    first = load_spec(str(path))
+    assert first.operation.enum("size") == ["256x256"] and len(list(cache_dir.glob("*.json"))) == 1
+    cache._MEMORY.clear()  # a new process
+    again = load_spec(str(path))
+    assert again.operation == first.operation and again._raw is None
+
+
+def test_a_changed_referenced_file_is_resolved_again(tmp_path: Path, cache_dir: Path) -> None:
+    path = _doc(tmp_path, ["256x256"])
+    assert load_spec(str(path)).operation.enum("size") == ["256x256"]
+    _doc(tmp_path, ["512x512"])  # same root bytes, another size file
+    assert load_spec(str(path)).operation.enum("size") == ["512x512"]
+
+
+def test_off_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(cache.ENV, "off")
+    monkeypatch.setattr(cache, "_MEMORY", {})
+    assert cache.directory() is None
+    assert load_spec(str(_doc(tmp_path, ["256x256"]))).operation.enum("size") == ["256x256"]
+
+
+def test_the_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "_MEMORY", {})
+    monkeypatch.setenv(cache.ENV, "off")
+    for i in range(cache.MEMORY_ENTRIES + 10):
+        cache.put(f"k{i}", {"files": {}, "i": i})
+    assert len(cache._MEMORY) == cache.MEMORY_ENTRIES and "k0" not in cache._MEMORY
