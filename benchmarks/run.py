@@ -38,7 +38,9 @@ def benches(args: argparse.Namespace) -> dict[str, Callable[[], list[dict[str, A
         "startup": measure.startup,
         "spec": measure.spec_loading,
         "default": measure.default_run,
-        "latency": lambda: measure.latency_scaling(args.latency_budget),
+        "latency": lambda: measure.latency_scaling(
+            args.latency_budget, workers=tuple(int(w) for w in args.latency_workers.split(","))
+        ),
         "faults": measure.fault_sweep,
         "hostile": _hostile,
         "false-red": lambda: _false_red(args),
@@ -66,6 +68,7 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(terse=True),
         "processor": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
+        "load_average": round(os.getloadavg()[0], 2),
         "date": _now(),
     }
 
@@ -74,13 +77,16 @@ def markdown(benches: dict[str, dict[str, Any]], host: dict[str, Any]) -> str:
     """The table; a bench measured at another time than the last run (`--only`) says when."""
     lines = [
         f"Measured {host['date']} on {host['platform']}, {host['cpus']} CPUs, "
-        f"Python {host['python']} (`make bench`).",
+        f"Python {host['python']} (`make bench`); a note's load is the machine's one-minute "
+        "load average when that part ended.",
         "",
         "| bench | metric | value | target | note |",
         "|---|---|---|---|---|",
     ]
     for part in benches.values():
         when = "" if part["date"][:13] == host["date"][:13] else f" (measured {part['date']})"
+        if "load_average" in part:  # a busy machine slows wall times and ratios alike
+            when += f" (load {part['load_average']:g})"
         for r in part["rows"]:
             value = f"{r['value']:g} {r['unit']}"
             note = f"{r['note']}{when}".strip()
@@ -107,6 +113,9 @@ def main() -> int:
     parser.add_argument("--only", action="append", help="run only these benchmarks")
     parser.add_argument("--peer-budget-s", type=float, default=20.0)
     parser.add_argument("--latency-budget", default="standard", choices=["smoke", "standard"])
+    parser.add_argument(
+        "--latency-workers", default="1,4,16", help="worker counts of the latency bench"
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--false-red-runs", type=int, default=50, help="direct runs")
     parser.add_argument("--false-red-delayed", type=int, default=5, help="runs behind a 3s delay")
@@ -137,7 +146,12 @@ def main() -> int:
             print(
                 f"{r['bench']:16} {r['metric']:58} {r['value']:>10g} {r['unit']:15} {r['target']}"
             )
-        measured[name] = {"date": _now(), "seconds": seconds, "rows": found}
+        measured[name] = {
+            "date": _now(),
+            "seconds": seconds,
+            "load_average": round(os.getloadavg()[0], 2),
+            "rows": found,
+        }
     host = machine()
     ordered = {name: measured[name] for name in chosen if name in measured}
     rows = [r for part in ordered.values() for r in part["rows"]]

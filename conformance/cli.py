@@ -269,7 +269,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from conformance.gate import decide
     from conformance.report import check_report_dir, write_reports
     from conformance.report.summary import append_step_summary
-    from conformance.run import dry_run_summary, run
+    from conformance.run import dry_run_summary, run, target
 
     stop = threading.Event()
     if not (args.dry_run or args.list):
@@ -301,11 +301,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         out.note(f"narrowed: {line} (valid in the full spec)")
     with out.progress(in_flight=config.workers) as progress:
         progress.phase("plan", f"budget {config.budget}, seed {config.seed}")
-        summary = dry_run_summary(config)
-        planned = int(str(summary["requests_estimate"]))  # within --max-requests
-        progress.expect(planned)
-        progress.phase("send", f"{planned} requests planned")
-        result = run(config, progress=progress)
+        with target(config) as served:  # an embedded gateway starts while the plan is drawn
+            summary = dry_run_summary(config)
+            planned = int(str(summary["requests_estimate"]))  # within --max-requests
+            progress.expect(planned)
+            progress.phase("send", f"{planned} requests planned")
+            result = run(config, progress=progress, served=served)
         progress.phase("report", str(args.report_dir))
         result.baseline = baseline
         paths = write_reports(result, args.report_dir, config.secrets())

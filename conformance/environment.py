@@ -3,7 +3,8 @@
 A 404/405 means the route was not found (a wrong --base-url prefix, --profile or
 --deployment), a TLS failure against a port that speaks plain HTTP means the URL's scheme is
 wrong, 401/403 are credentials, 429 is rate limiting or quota. Each is named for what it is,
-never lumped under "401/403/429".
+never lumped under "401/403/429". The timing line says how the re-sends after a cut at one of
+the suite's own windows ended (a slow gateway, not a defect).
 """
 
 from __future__ import annotations
@@ -51,6 +52,15 @@ def environment_lines(problems: Sequence[EnvironmentProblem]) -> list[str]:
         meaning = _MEANING.get(kind, "not conformance")
         lines.append(f"{count} answer{'s were' if count != 1 else ' was'} {listed}: {meaning}")
     return lines
+
+
+def timing_retry_line(retries: Sequence[dict[str, str]]) -> str:
+    """What the re-sends after a timing-only cut came to (`coverage.timing_retries`)."""
+    cut_again = sum(1 for r in retries if r.get("re-sent") != "answered in time")
+    return (
+        f"{len(retries)} requests cut only by a timing window were re-sent with wider windows; "
+        f"{len(retries) - cut_again} then answered in time, {cut_again} were cut again"
+    )
 
 
 def unreachable(url: str, exc: OSError) -> str:

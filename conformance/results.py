@@ -18,10 +18,11 @@ EMBEDDED_TARGET = "embedded_target"
 """The coverage key of a run against the embedded reference gateway: `{"fault": ID or None}`,
 so `conformance replay` starts the same target again (its loopback port is gone)."""
 
-OUT_OF_SCOPE_KINDS = frozenset({"two-sided", "sdk", "narrowed", "shard"})
+OUT_OF_SCOPE_KINDS = frozenset({"two-sided", "sdk", "narrowed", "shard", "not-applicable"})
 """Why a check was not run that the run's own setup decided (named in every output, not a
 failure unless `--require` asks for it): no upstream to read, no SDK installed, a spec the
-user narrowed, cases that belong to another shard."""
+user narrowed, cases that belong to another shard, a subject the document does not declare
+(no stream answer, no such field: `Check.undeclared`)."""
 UNJUDGED_KINDS = frozenset(
     {
         "cap",

@@ -35,6 +35,10 @@ DEFAULT_API_VERSION = "2024-02-01"
 """The api-version the SDK is given when the run has none (the AzureOpenAI client needs one)."""
 
 
+SDK_SUFFIX = "/images/generations"
+"""What the SDK's `images.generate` appends to the client's base URL."""
+
+
 def sdk_installed() -> bool:
     """Whether the optional `openai` package is there to probe with."""
     return importlib.util.find_spec("openai") is not None
@@ -83,9 +87,12 @@ def probe(
     headers = target.extra_headers(target.deployment, api_version)
     base = target.base_url.rstrip("/")
     client: Any
-    if target.path is not None and AZURE_MARKER not in target.path:
+    path = target.path or op.path
+    if AZURE_MARKER not in path:
+        if not path.endswith(SDK_SUFFIX):
+            return None, f"the SDK's images.generate cannot reach {path} (it ends in {SDK_SUFFIX})"
         client = openai.OpenAI(
-            base_url=base + "/v1",
+            base_url=base + path.removesuffix(SDK_SUFFIX),
             api_key=key,
             http_client=http,
             max_retries=0,

@@ -95,6 +95,12 @@ def judgeable(cases: Sequence[Case], checks: Sequence[Check], op: Operation) -> 
     return [case for case in cases if any(c.applies(case, op) for c in checks)]
 
 
+def not_applicable(checks: Sequence[Check], op: Operation) -> dict[str, str]:
+    """Check ID -> why the document declares nothing for it to judge (`Check.undeclared`)."""
+    found = {check.id: check.undeclared(op) for check in checks}
+    return {check_id: reason for check_id, reason in found.items() if reason}
+
+
 def in_shard(cases: Sequence[Case], shard: Shard | None) -> list[Case]:
     """The cases of `shard` (all of them without one), in plan order."""
     if shard is None:

@@ -17,6 +17,7 @@ import pytest
 from conformance.config import Bounds, RunConfig
 from conformance.gate import decide
 from conformance.model import Case
+from conformance.report.summary import render_summary
 from conformance.results import RunResult
 from conformance.run import make_plan, run
 from conformance.spec import Spec
@@ -83,6 +84,7 @@ def test_paced_stream_that_closes_late_passes_with_scaled_windows(spec: Spec, ga
     assert_no_false_failure(result)
     # The first streams met the floors: they were re-sent with wider windows, and said so.
     assert result.coverage.get("timing_retries"), "the floors never cut anything: no proof"
+    assert "re-sent with wider windows" in render_summary(result), "the report must say so"
 
 
 def test_fixed_delay_and_jitter_pass_with_the_read_timeout_apart(spec: Spec, gateway: str) -> None:

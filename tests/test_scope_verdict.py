@@ -133,3 +133,15 @@ def test_a_stopped_run_is_incomplete_even_when_every_must_check_was_judged() -> 
     gate = decide(result(passed, incomplete="interrupted: reports hold what was measured"))
     assert gate.verdict is Verdict.INCOMPLETE and gate.exit_code == 4
     assert any(r.startswith("incomplete: interrupted") for r in gate.reasons)
+
+
+def test_require_is_read_from_the_settings_file_and_checked(tmp_path: Path) -> None:
+    from conformance.config import run_config
+    from conformance.configfile import settings
+    from conformance.errors import UsageError
+
+    path = tmp_path / "conformance.toml"
+    path.write_text('require = ["two-sided", "SDK-COMPAT"]\n')
+    assert run_config(settings(path)).required == ("two-sided", "SDK-COMPAT")
+    with pytest.raises(UsageError, match="--require 'everything'"):
+        run_config({"require": ["everything"]})

@@ -31,6 +31,7 @@ NARROWED_FAULTS = {
     "empty-prompt-502": "ERR-EMPTY-PROMPT",  # empty-prompt
     "api-version-required": "ERR-VALID-ACCEPTED",  # valid
     "422-for-enum-violations": "PROTO-STATUS-DOCUMENTED",  # every case
+    "fwd-tidies-prompt": "FWD-PROMPT",  # upstream (two-sided cases)
 }
 
 

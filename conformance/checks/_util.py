@@ -7,11 +7,15 @@ import binascii
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from conformance.checks.imaging import DecodedImage, named_format, read_image
 from conformance.checks.registry import ExchangeContext, Problem
-from conformance.spec import Operation
+from conformance.spec import JSON, Operation
+from conformance.spec.schema import fields
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 SECONDS_PER_DAY = 86_400
 EARLIEST_TIMESTAMP = 1_577_836_800
@@ -176,10 +180,14 @@ def schema_problems(
     ctx: ExchangeContext, schema: dict[str, Any], instance: Any, where: str
 ) -> list[Problem]:
     """Validation errors of `instance` against `schema` as problems (the first few)."""
-    errors = sorted(ctx.op.validator(schema).iter_errors(instance), key=lambda e: list(e.path))
+    found = ctx.op.validator(schema).iter_errors(instance)
+    errors = sorted(
+        (leaf for e in found for leaf in member_errors(e)), key=lambda e: list(e.absolute_path)
+    )
     problems = []
     for error in errors[:MAX_PROBLEMS]:
-        path = where + "".join(f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in error.path)
+        steps = error.absolute_path
+        path = where + "".join(f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in steps)
         expected = f"{error.validator} {short(error.validator_value)}"
         problems.append(
             Problem(
@@ -189,6 +197,24 @@ def schema_problems(
             )
         )
     return problems
+
+
+def member_errors(error: ValidationError) -> list[ValidationError]:
+    """A failed oneOf/anyOf told by the member the value meant: the one its `type` names (a
+    stream event's discriminator), else the member that came closest; other errors as they are."""
+    if error.validator not in ("oneOf", "anyOf") or not error.context:
+        return [error]
+    from jsonschema.exceptions import best_match
+
+    members = error.validator_value if isinstance(error.validator_value, list) else []
+    kind = error.instance.get("type") if isinstance(error.instance, dict) else None
+    for index, member in enumerate(members):
+        named = fields(member).get("type") if isinstance(member, dict) else None
+        if kind is not None and named is not None and kind in named.schema.get("enum", []):
+            meant = [e for e in error.context if e.schema_path and e.schema_path[0] == index]
+            return [leaf for e in meant for leaf in member_errors(e)] or [error]
+    closest = best_match(error.context)
+    return member_errors(closest) if closest is not None else [error]
 
 
 def short(value: Any, limit: int = 80) -> str:
@@ -258,17 +284,21 @@ def alpha_problem(image: DecodedImage, where: str) -> Problem | None:
 
 
 def echo_problems(
-    ctx: ExchangeContext, fields: dict[str, Any], where: str
+    ctx: ExchangeContext, fields: dict[str, Any], where: str, media_type: str = JSON
 ) -> tuple[bool, list[Problem]]:
     """Echoed `size` and `quality` in `fields` against the request: (anything judged, problems).
 
     For `size: auto` any listed size matches; a `quality` echo outside the request's enum (a
-    provider's own word such as `high`) is not compared.
+    provider's own word such as `high`) is not compared; nor is an echo whose response schema
+    (`media_type`'s) closes its enum to every value the request allows there: the document
+    forbids the echo it would demand.
     """
     problems: list[Problem] = []
     judged = False
     prefix = f"{where} " if where else ""
     sizes = allowed_sizes(ctx.op, ctx.requested_size)
+    if sizes is not None and not _echo_allowed(ctx.op, media_type, "size", sizes):
+        sizes = None
     if sizes is not None and isinstance(fields.get("size"), str):
         judged = True
         if fields["size"] not in sizes:
@@ -282,13 +312,26 @@ def echo_problems(
             )
     quality = ctx.case.field("quality", ctx.op)
     echoed = fields.get("quality")
-    if isinstance(quality, str) and echoed in ctx.op.enum("quality"):
+    if (
+        isinstance(quality, str)
+        and isinstance(echoed, str)
+        and echoed in ctx.op.enum("quality")
+        and _echo_allowed(ctx.op, media_type, "quality", [quality])
+    ):
         judged = True
         if echoed != quality:
             problems.append(
                 Problem(f"expected {prefix}quality {quality}, got {echoed}", quality, str(echoed))
             )
     return judged, problems
+
+
+def _echo_allowed(op: Operation, media_type: str, name: str, values: list[str]) -> bool:
+    """Whether the response schema lets the field echo one of `values` (an open or absent
+    enum does)."""
+    view = op.response_field(200, media_type, name)
+    listed = view.get("enum")
+    return not listed or bool(view.get("openEnum")) or any(v in listed for v in values)
 
 
 @dataclass(frozen=True)

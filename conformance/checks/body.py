@@ -181,7 +181,7 @@ def usage_sum(ctx: ExchangeContext) -> list[Problem] | None:
     usage = body.get("usage") if isinstance(body, dict) else None
     if not json_answer(ctx) or not isinstance(usage, dict) or PROVIDER_USAGE in ctx.case.tags:
         return None  # a provider's odd usage may be passed on as it came (ruling)
-    usage_schema = (ctx.op.response_schema(200, JSON) or {}).get("properties", {}).get("usage")
+    usage_schema = ctx.op.response_field(200, JSON, "usage")
     return usage_problems(usage, usage_schema, "usage")
 
 

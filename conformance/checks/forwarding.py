@@ -21,6 +21,8 @@ from conformance.checks.registry import ExchangeContext, Problem, UpstreamView, 
 from conformance.model import FALLBACKS_FIELD, SHARED_BODY, UPSTREAM, Level, provoked_fault
 
 RULING = "rulings, Gateways and their upstream"
+UPSTREAM_ONLY = ("upstream",)
+"""Every check here reads the upstream records of a two-sided case (`_view`)."""
 REQUEST = "requestBody/content/application~1json/schema"
 GATEWAY_ONLY = {FALLBACKS_FIELD}
 MIN_UPSTREAM_SPREAD_S = 0.2
@@ -103,6 +105,7 @@ def _nested(body: Any, name: str, path: str = "") -> str | None:
     pointer=REQUEST,
     rationale=f"A dropped, changed or wrapped parameter silently changes what is generated; only "
     f"`fallbacks` is the gateway's own ({RULING}).",
+    applies_to=UPSTREAM_ONLY,
 )
 def fields(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
@@ -155,6 +158,7 @@ def fields(ctx: ExchangeContext) -> list[Problem] | None:
     rationale="Unknown fields are valid input (no additionalProperties: false) and the provider "
     "may understand them; a gateway that rebuilds the body from the fields it knows drops them. "
     "A warning: the document does not promise them (rulings, 2026-12-07).",
+    applies_to=UPSTREAM_ONLY,
 )
 def unknown_fields(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
@@ -187,6 +191,7 @@ _ABSENT = object()
     "prefixing).",
     pointer=f"{REQUEST}/properties/prompt",
     rationale=f"The prompt is the request; a gateway forwards what the client sent ({RULING}).",
+    applies_to=UPSTREAM_ONLY,
 )
 def prompt(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
@@ -236,6 +241,7 @@ def _difference(sent: str, got: Any) -> str:
     pointer="parameters",
     rationale="Sending the deployment name as the model, or the model as the deployment, calls "
     f"another model than the client chose ({RULING}).",
+    applies_to=UPSTREAM_ONLY,
 )
 def deployment(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
@@ -272,6 +278,7 @@ def deployment(ctx: ExchangeContext) -> list[Problem] | None:
     pointer="parameters",
     rationale="The api-version selects the provider's API contract; the client chose it, the "
     f"gateway forwards what the client sent ({RULING}).",
+    applies_to=UPSTREAM_ONLY,
 )
 def api_version(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
@@ -298,6 +305,7 @@ def api_version(ctx: ExchangeContext) -> list[Problem] | None:
     pointer="parameters",
     rationale="The client's key authenticates it to the gateway; passing it on, whole, encoded or "
     f"in part (8 characters or more), leaks it to a third party ({RULING}).",
+    applies_to=UPSTREAM_ONLY,
 )
 def no_client_credential(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
@@ -366,6 +374,7 @@ def _strings(value: Any) -> list[str]:
     pointer="responses/400",
     rationale="The client's request was refused upstream; a 500 tells it to retry what will fail "
     f"again and hides the provider's reason ({RULING}).",
+    applies_to=UPSTREAM_ONLY,
 )
 def upstream_4xx(ctx: ExchangeContext) -> list[Problem] | None:
     view, final = _final(ctx)
@@ -397,6 +406,7 @@ def upstream_4xx(ctx: ExchangeContext) -> list[Problem] | None:
     statement="An upstream 429 is answered with its Retry-After header kept.",
     pointer="responses",
     rationale=f"Retry-After tells the client when to come back; keeping it is a SHOULD ({RULING}).",
+    applies_to=UPSTREAM_ONLY,
 )
 def upstream_429(ctx: ExchangeContext) -> list[Problem] | None:
     view, final = _final(ctx)
@@ -425,6 +435,7 @@ def upstream_429(ctx: ExchangeContext) -> list[Problem] | None:
     pointer="responses/500",
     rationale="The failure is the provider's, not the client's: a 4xx or 2xx misleads it, a bare "
     f"body gives it nothing to act on ({RULING}).",
+    applies_to=UPSTREAM_ONLY,
 )
 def upstream_5xx(ctx: ExchangeContext) -> list[Problem] | None:
     view, final = _final(ctx)
@@ -451,6 +462,7 @@ def upstream_5xx(ctx: ExchangeContext) -> list[Problem] | None:
     pointer=f"{REQUEST}/properties/fallbacks",
     rationale="`fallbacks` are 'Fallback models to try if primary model fails' (spec); in order, "
     f"and no more ({RULING}).",
+    applies_to=UPSTREAM_ONLY,
 )
 def fallback_order(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
@@ -525,6 +537,7 @@ def fallback_order(ctx: ExchangeContext) -> list[Problem] | None:
     rationale="Another model refuses the same prompt too: the fallbacks cost calls and time for "
     "nothing. A warning, not a failure: Bifrost itself tries fallbacks on any primary error "
     "(rulings, 2026-12-07).",
+    applies_to=UPSTREAM_ONLY,
 )
 def fallback_not_on_refusal(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
@@ -560,6 +573,7 @@ def fallback_not_on_refusal(ctx: ExchangeContext) -> list[Problem] | None:
     rationale="Retries the caller did not ask for multiply the provider's cost and load; the "
     f"profile declares a gateway's retries ({RULING}). A cache that answers for another "
     "deployment serves another model's images (rulings, 2026-12-07).",
+    applies_to=UPSTREAM_ONLY,
 )
 def upstream_calls(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
@@ -605,6 +619,7 @@ def upstream_calls(ctx: ExchangeContext) -> list[Problem] | None:
     pointer="responses/200/content/text~1event-stream",
     rationale="`stream: true` sends images 'as base64 chunks via SSE' (spec); a buffered stream "
     "gives the caller nothing until the end, which is what streaming exists to avoid.",
+    applies_to=UPSTREAM_ONLY,
 )
 def stream_not_buffered(ctx: ExchangeContext) -> list[Problem] | None:
     """Held back means both: the first event came after the upstream sent its last (the

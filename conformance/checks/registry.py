@@ -24,7 +24,9 @@ from conformance.model import (
     EMPTY_PROMPT,
     NOT_JSON,
     PARITY_PREFIX,
+    STREAM_FIELD,
     UNKNOWN_FIELDS,
+    UPSTREAM,
     Case,
     Exchange,
     FetchResult,
@@ -32,7 +34,7 @@ from conformance.model import (
     body_tags,
     provoked_fault,
 )
-from conformance.spec import Operation, Spec
+from conformance.spec import SSE, Operation, Spec
 
 Scope = Literal["exchange", "run"]
 Fetch = Callable[[str], FetchResult]
@@ -159,10 +161,12 @@ APPLIES: dict[str, Callable[[Case, Operation], bool]] = {
         case.expect == "success" and _tagged(case, op, UNKNOWN_FIELDS)
     ),
     "empty-prompt": lambda case, op: case.expect == "success" and _tagged(case, op, EMPTY_PROMPT),
+    "upstream": lambda case, op: UPSTREAM in case.tags,
 }
 """The kinds of case a check may declare in `applies_to`: `valid` (the spec allows the request),
 `negative` (it breaks one rule), `json` / `stream` (valid, not streamed / streamed), `parity`
-(a member of a streamed-vs-JSON group), and valid cases with unknown fields or an empty prompt."""
+(a member of a streamed-vs-JSON group), valid cases with unknown fields or an empty prompt, and
+`upstream` (a two-sided case, whose upstream records the forwarding checks read)."""
 
 
 ExchangeCheck = Callable[[ExchangeContext], "list[Problem] | None"]
@@ -189,6 +193,25 @@ class Check:
     def applies(self, case: Case, op: Operation) -> bool:
         """Whether the check can judge an answer to `case` at all."""
         return not self.applies_to or any(APPLIES[kind](case, op) for kind in self.applies_to)
+
+    def undeclared(self, op: Operation) -> str | None:
+        """Why the document gives this check nothing to judge, read from its pointer (a stream
+        check's subject is the stream): no answer of the media type it judges, no `stream`
+        field for a stream check, no request field it is about; None when it is declared."""
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in self.pointer.split("/")]
+        if self.family == "sse" and parts[0] != "responses":
+            parts = ["responses", "200", "content", SSE]  # a stream check about the request
+        if parts[0] == "responses" and len(parts) >= 4 and parts[2] == "content":
+            status, media = parts[1], parts[3]
+            if media not in op.media_types(status):
+                return f"the document declares no {media} answer for {status}"
+            if media == SSE and STREAM_FIELD not in op.properties:
+                return f"the request declares no {STREAM_FIELD} field"
+        if parts[0] == "requestBody" and "properties" in parts[:-1]:
+            name = parts[parts.index("properties") + 1]
+            if name not in op.properties:
+                return f"the request declares no {name} field"
+        return None
 
     def spec_pointer(self, op: Operation) -> str:
         """The pointer made absolute for `op` ('#/...' pointers are left as they are)."""

@@ -68,9 +68,7 @@ class EventTypes:
 
 def event_types(op: Operation) -> EventTypes:
     """Read the completed and error event types from the stream schema's `type` enum."""
-    enum = ((op.response_schema(200, SSE) or {}).get("properties", {}).get("type") or {}).get(
-        "enum", []
-    )
+    enum = op.response_field(200, SSE, "type").get("enum", [])
     names = [v for v in enum if isinstance(v, str)]
     return EventTypes(
         completed=next((v for v in names if v.endswith("completed")), None),
@@ -548,7 +546,7 @@ def echo(ctx: ExchangeContext) -> list[Problem] | None:
         return None
     judged, problems = False, []
     for frame in objects(ctx):
-        seen, found = echo_problems(ctx, frame.payload, _where(frame))
+        seen, found = echo_problems(ctx, frame.payload, _where(frame), SSE)
         judged = judged or seen
         problems.extend(found)
     return problems[:MAX_PROBLEMS] if judged else None
@@ -602,7 +600,7 @@ def usage_sum(ctx: ExchangeContext) -> list[Problem] | None:
     with_usage = [f for f in objects(ctx) if isinstance(f.payload.get("usage"), dict)]
     if not with_usage:
         return None
-    usage_schema = (ctx.op.response_schema(200, SSE) or {}).get("properties", {}).get("usage")
+    usage_schema = ctx.op.response_field(200, SSE, "usage")
     problems: list[Problem] = []
     for frame in with_usage:
         where = f"{_where(frame)} usage"

@@ -11,6 +11,7 @@ from typing import Any, Final
 from conformance.model import PROMPT_FIELD, RANDOM, Case
 from conformance.plan import budget
 from conformance.plan.accept import accept_cases
+from conformance.plan.branches import branch_cases
 from conformance.plan.cheap import ImageCost
 from conformance.plan.coverage import plan_coverage, reached
 from conformance.plan.domains import columns, value_key
@@ -29,6 +30,7 @@ from conformance.plan.presets import DEFAULT_PRESET, STANDARD, Preset, preset
 from conformance.plan.prices import PriceTable, estimate, load_price_table
 from conformance.plan.prompts import TEXT_PROMPTS
 from conformance.plan.strategies import body_key, draw_bodies
+from conformance.plan.validity import BodyJudge, require_understood
 from conformance.spec import Operation
 
 DEFAULT_MODEL: Final = "dall-e-3"
@@ -88,6 +90,9 @@ def build_plan(
     can judge); then, with `max_requests`, at most that many are kept: first the ids
     `essential(cases)` names (e.g. one case per MUST check), then coverage-critical ones.
     """
+    require_understood(op)
+    judge = BodyJudge(op)
+    judge.require_valid_base(base_body(op, model))
     chosen = preset(budget_name)
     cost = ImageCost(op, model, prices or load_price_table())
     cheapest = cost.cheapest()
@@ -120,10 +125,12 @@ def build_plan(
     examples = chosen.max_examples if max_examples is None else max_examples
     randoms = _random_cases(op, model, seed, examples, seen)
     negatives = negative_cases(op, base_body(op, model))
-    cases = [*negatives, *explicit, *randoms]
+    covering = branch_cases(op, cheap_body(op, model, cheapest), [*explicit, *randoms])
+    valid, refused = judge.split([*explicit, *covering, *randoms])
+    cases = [*negatives, *valid]
     tiers = {
         **_pair_tiers(op, pairs),
-        **{c.id: budget.NAMED for c in named},
+        **{c.id: budget.NAMED for c in [*named, *covering]},
         **_negative_tiers(negatives),
         **{c.id: budget.RANDOM for c in randoms},
     }
@@ -131,6 +138,7 @@ def build_plan(
     first = essential(selected) if essential and max_requests is not None else []
     kept, cut = budget.apply_budget(selected, tiers, max_requests, first)
     coverage = plan_coverage(op, kept)
+    coverage["refused_by_schema"] = refused
     if keep is not None:
         coverage["selection"] = {"planned": len(cases), "kept": len(selected)}
     coverage["plan"] = {

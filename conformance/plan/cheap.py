@@ -38,7 +38,9 @@ class ImageCost:
 
     def __call__(self, name: str, value: Any) -> float:
         if name == COUNT_FIELD:
-            return float(self.op.default(COUNT_FIELD, 1) if value is ABSENT else value)
+            unset = value is ABSENT or value is None  # a null count asks for the default
+            count = self.op.default(COUNT_FIELD, 1) if unset else value
+            return float(count if isinstance(count, (int, float)) else 1)
         if name == FORMAT_FIELD:
             sent = self.op.default(FORMAT_FIELD) if value is ABSENT else value
             return URL_FETCH_COST if sent == URL_FORMAT else 0.0
@@ -53,7 +55,9 @@ class ImageCost:
         for name in (SIZE_FIELD, QUALITY_FIELD):
             if name not in self.op.properties:
                 continue
-            values = field_values(name, self.op.field_schema(name))
+            values = [v for v in field_values(name, self.op.field_schema(name)) if v is not None]
+            if not values:
+                continue
             chosen[name] = min(values, key=partial(self._order, name, values))
         return chosen
 

@@ -7,19 +7,19 @@ from collections import Counter
 from itertools import combinations
 from typing import Any
 
-from conformance.model import Case
+from conformance.model import MODEL_FIELD, Case
 from conformance.plan.domains import (
     ABSENT,
     columns,
     field_values,
     json_value,
     numeric_bounds,
-    schema_types,
     stream_compatible,
     value_key,
 )
 from conformance.plan.pairwise import describe, pairs_in, required_pairs
 from conformance.spec import Operation
+from conformance.spec.schema import types as schema_types
 
 
 def valid_bodies(cases: list[Case]) -> list[dict[str, Any]]:
@@ -33,6 +33,7 @@ def plan_coverage(op: Operation, cases: list[Case]) -> dict[str, Any]:
     return {
         "fields": {name: _field_coverage(name, op, bodies) for name in op.properties},
         "pairs": _pair_coverage(op, bodies),
+        "branches": branch_coverage(op, bodies),
         "negatives": _negative_coverage(cases),
         "tags": dict(sorted(Counter(t for c in cases for t in c.tags).items())),
         "parameters": {
@@ -56,7 +57,36 @@ def reached(coverage: dict[str, Any]) -> dict[str, Any]:
             "total": sum(p["required"] for p in pairs),
         },
         "negative_rules": len(coverage["negatives"]["rules"]),
+        "branches": {
+            "covered": sum(1 for b in coverage.get("branches", {}).values() if b["matched"]),
+            "total": len(coverage.get("branches", {})),
+        },
     }
+
+
+def branch_coverage(op: Operation, bodies: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each anyOf/oneOf member of the request schema (by pointer): the body location it judges
+    and how many valid bodies it matched there (0: not covered)."""
+    from jsonschema import Draft202012Validator
+
+    report: dict[str, Any] = {}
+    for branch in op.request_branches:
+        validator = Draft202012Validator(branch.schema)
+        values = [v for v in (value_at(b, branch.location) for b in bodies) if v is not ABSENT]
+        report[branch.pointer] = {
+            "location": "/".join(branch.location) or "body",
+            "matched": sum(1 for v in values if validator.is_valid(v)),
+        }
+    return report
+
+
+def value_at(body: Any, location: tuple[str, ...]) -> Any:
+    """The value at a body location (field names), ABSENT when the body does not hold it."""
+    for name in location:
+        if not isinstance(body, dict) or name not in body:
+            return ABSENT
+        body = body[name]
+    return body
 
 
 def _field_coverage(name: str, op: Operation, bodies: list[dict[str, Any]]) -> dict[str, Any]:
@@ -64,11 +94,11 @@ def _field_coverage(name: str, op: Operation, bodies: list[dict[str, Any]]) -> d
     present = [b[name] for b in bodies if name in b]
     entry: dict[str, Any] = {"present": len(present), "absent": len(bodies) - len(present)}
     sent_keys = {value_key(v) for v in present}
-    finite = bool(schema.get("enum")) or schema_types(schema) in (
-        ["boolean"],
-        ["integer"],
-        ["number"],
-    )
+    solid = [t for t in schema_types(schema) if t != "null"]
+    finite = bool(schema.get("enum")) or solid in (["boolean"], ["integer"], ["number"])
+    if name == MODEL_FIELD:
+        entry["fixed"] = "the run's model (--model)"  # never varied: each model is paid for
+        finite = False
     if finite:
         expected = field_values(name, schema)
         entry["values"] = [json_value(v) for v in expected]

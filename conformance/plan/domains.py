@@ -20,6 +20,7 @@ from conformance.model import (  # noqa: F401 - re-exported for the plan modules
 )
 from conformance.plan.pairwise import Row, RowFilter
 from conformance.spec import Operation
+from conformance.spec.schema import types as schema_types
 
 COUNT_FIELD: Final = "n"
 _SIZE_VALUE = re.compile(r"^(\d+)x(\d+)$")
@@ -33,6 +34,8 @@ class _Absent:
 
 
 ABSENT: Final = _Absent()
+NO_VALUE: Final = object()
+"""What `draw_value` returns when the schema admits nothing it could draw."""
 
 
 def value_key(value: Any) -> str:
@@ -43,17 +46,6 @@ def value_key(value: Any) -> str:
 def json_value(value: Any) -> Any:
     """`value` as JSON data for coverage reports (ABSENT becomes "<absent>")."""
     return repr(ABSENT) if value is ABSENT else value
-
-
-def schema_types(schema: dict[str, Any]) -> list[str]:
-    """The JSON types a schema allows (from `type`, else from its enum values)."""
-    declared = schema.get("type")
-    if isinstance(declared, str):
-        return [declared]
-    if isinstance(declared, list):
-        return [str(t) for t in declared]
-    names = {bool: "boolean", int: "integer", float: "number", str: "string"}
-    return sorted({names.get(type(v), "null") for v in schema.get("enum", [])})
 
 
 def numeric_bounds(schema: dict[str, Any]) -> tuple[float | None, float | None]:
@@ -74,29 +66,63 @@ def numeric_bounds(schema: dict[str, Any]) -> tuple[float | None, float | None]:
     return low, high
 
 
-def numeric_points(schema: dict[str, Any]) -> list[Any]:
-    """Minimum, middle and maximum of a number field (what exists of them)."""
+def grid_bounds(schema: dict[str, Any]) -> tuple[float | None, float | None]:
+    """`numeric_bounds` moved inwards onto the `multipleOf` grid, when there is one."""
     low, high = numeric_bounds(schema)
+    step = _step(schema)
+    if step is not None:
+        low = None if low is None else math.ceil(low / step) * step
+        high = None if high is None else math.floor(high / step) * step
+    return low, high
+
+
+def _step(schema: dict[str, Any]) -> float | None:
+    step = schema.get("multipleOf")
+    valid = isinstance(step, (int, float)) and not isinstance(step, bool) and step > 0
+    return step if valid else None
+
+
+def numeric_points(schema: dict[str, Any]) -> list[Any]:
+    """Minimum, middle and maximum of a number field (what exists of them), on its
+    `multipleOf` grid when it has one."""
+    low, high = grid_bounds(schema)
     integer = "integer" in schema_types(schema)
+    step = _step(schema)
     if low is not None and high is not None:
         middle = (low + high) // 2 if integer else (low + high) / 2
+        if step is not None:
+            middle = round(middle / step) * step
         points = [low, middle, high]
     elif low is not None:
-        points = [low, low + 1]
+        points = [low, low + (step or 1)]
     elif high is not None:
-        points = [high - 1, high]
+        points = [high - (step or 1), high]
     else:
-        points = [schema.get("default", 1)]
+        points = [schema.get("default", step or 1)]
     return list(dict.fromkeys(int(p) if integer else p for p in points))
 
 
 def sample_value(name: str, schema: dict[str, Any]) -> Any:
-    """One valid value for a free-form field."""
+    """One valid value for a free-form field: the default, the first enum member, or a plain
+    value of its type; when that breaks the field's schema (a pattern, a format, a `not`),
+    one drawn from the schema."""
+    value = _plain_sample(name, schema)
+    if _valid(value, schema):
+        return value
+    from conformance.plan.strategies import draw_value
+
+    drawn = draw_value(schema)
+    return value if drawn is NO_VALUE else drawn
+
+
+def _plain_sample(name: str, schema: dict[str, Any]) -> Any:
     if "default" in schema:
         return schema["default"]
-    if schema.get("enum"):
-        return schema["enum"][0]
-    kind = (schema_types(schema) or ["string"])[0]
+    listed = [v for v in schema.get("enum", []) if v is not None]
+    if listed:
+        return listed[0]
+    kinds = [k for k in schema_types(schema) if k != "null"] or ["string"]
+    kind = kinds[0]
     if kind == "boolean":
         return True
     if kind in ("integer", "number"):
@@ -106,29 +132,43 @@ def sample_value(name: str, schema: dict[str, Any]) -> Any:
         return items * max(1, int(schema.get("minItems", 1)))
     if kind == "object":
         return {}
-    if kind == "null":
-        return None
     text = f"conformance-{name}"
     low = int(schema.get("minLength", 0))
     high = int(schema.get("maxLength", len(text)))
     return text.ljust(low, "x")[: max(high, low)]
 
 
+def _valid(value: Any, schema: dict[str, Any]) -> bool:
+    from jsonschema import Draft202012Validator
+
+    checker = Draft202012Validator.FORMAT_CHECKER
+    return bool(Draft202012Validator(schema, format_checker=checker).is_valid(value))
+
+
 def field_values(name: str, schema: dict[str, Any]) -> list[Any]:
-    """The values a plan covers for one field, without ABSENT."""
+    """The values a plan covers for one field, without ABSENT: every enum member, both
+    booleans, a number's minimum / middle / maximum, or one sample; and `null` when the
+    field is nullable."""
     if schema.get("enum"):
         return list(schema["enum"])
     kinds = schema_types(schema)
-    if kinds == ["boolean"]:
-        return [True, False]
-    if kinds and kinds[0] in ("integer", "number"):
-        return numeric_points(schema)
-    return [sample_value(name, schema)]
+    solid = [k for k in kinds if k != "null"]
+    values: list[Any]
+    if solid == ["boolean"]:
+        values = [True, False]
+    elif solid and solid[0] in ("integer", "number"):
+        values = numeric_points(schema)
+    else:
+        values = [sample_value(name, schema)]
+    if "null" in kinds and solid:
+        values.append(None)
+    return values
 
 
 def optional_fields(op: Operation) -> list[str]:
-    required = set(op.required_fields)
-    return [name for name in op.properties if name not in required]
+    """The fields a plan varies: those not required, but model and prompt (always sent)."""
+    fixed = {*op.required_fields, MODEL_FIELD, PROMPT_FIELD}
+    return [name for name in op.properties if name not in fixed]
 
 
 def columns(op: Operation) -> dict[str, list[Any]]:

@@ -10,18 +10,20 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, Final
 
 from jsonschema import Draft202012Validator
 
 from conformance.model import Case
-from conformance.plan.domains import numeric_bounds, sample_value, schema_types
+from conformance.plan.candidates import Candidate as Candidate
+from conformance.plan.domains import numeric_bounds, sample_value
 from conformance.plan.negative_enums import enum_near_misses
 from conformance.plan.negative_framing import trailing_data_case
+from conformance.plan.negative_rules import assertion_violations, dependency_violations
 from conformance.plan.negative_stream import rejected_at_one_place, streamed_negatives
 from conformance.spec import Operation
 from conformance.spec import escape_pointer as escape_token
+from conformance.spec.schema import types as schema_types
 
 WRONG_TYPES: Final[tuple[tuple[str, Any], ...]] = (
     ("string", "x"),
@@ -41,18 +43,6 @@ NON_OBJECT_BODIES: Final[tuple[tuple[str, Any], ...]] = (
 )
 NOT_JSON: Final = b"{not json"
 OUTSIDE_ENUM: Final = "conformance-not-listed"
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A body meant to break `rule`, before the validator has judged it."""
-
-    rule: str
-    pointer: str
-    label: str
-    title: str
-    body: Any = None
-    raw_body: bytes | None = None
 
 
 def negative_cases(op: Operation, base: dict[str, Any]) -> list[Case]:
@@ -100,12 +90,14 @@ def _candidates(op: Operation, base: dict[str, Any]) -> Iterator[Candidate]:
         title = f"required field {name} missing"
         yield Candidate(f"required:{name}", f"{schema_pointer}/required", "missing", title, body)
     for name, schema in op.properties.items():
-        pointer = f"{schema_pointer}/properties/{escape_token(name)}"
+        pointer = op.field_pointer(name)
         yield from _wrong_types(name, schema, base, pointer)
         yield from _enum_violations(name, schema, base, pointer)
         yield from _bound_violations(name, schema, base, pointer)
         yield from _length_violations(name, schema, base, pointer)
         yield from _item_violations(name, schema, base, pointer)
+        yield from assertion_violations(name, schema, base, pointer)
+    yield from dependency_violations(op, base)
     yield from (Candidate(*fields) for fields in enum_near_misses(op, base))
 
 
@@ -154,8 +146,8 @@ def _enum_violations(
     name: str, schema: dict[str, Any], base: dict[str, Any], pointer: str
 ) -> Iterator[Candidate]:
     listed = schema.get("enum")
-    if not listed:
-        return
+    if not listed or schema.get("openEnum"):
+        return  # an open enum (OpenAI's `anyOf: [{type: string}, {enum}]`) takes any string
     outside: list[Any] = []
     for value in listed:
         if isinstance(value, str):

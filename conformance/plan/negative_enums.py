@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from conformance.spec import Operation
 from conformance.spec import escape_pointer as escape_token
+from conformance.spec.schema import view
 
 BRANCHES: Final = ("allOf", "anyOf", "oneOf")
 ITEM: Final = 0
@@ -96,9 +97,11 @@ def _walk(
 ) -> None:
     if not isinstance(schema, dict) or len(path) > 8:
         return
-    members = schema.get("enum")
+    read = view(schema)  # an enum written as enum, const, or a oneOf/anyOf of const
+    members = None if read.get("openEnum") else read.get("enum")
     if isinstance(members, list) and members and path and path not in found:
-        found[path] = EnumSite(path, f"{pointer}/enum", tuple(members))
+        where = f"{pointer}/enum" if "enum" in schema else pointer
+        found[path] = EnumSite(path, where, tuple(members))
     properties = schema.get("properties")
     if isinstance(properties, dict):
         for name, sub in properties.items():

@@ -24,15 +24,16 @@ from conformance.plan.domains import (
     COUNT_FIELD,
     columns,
     field_values,
+    grid_bounds,
     numeric_bounds,
     sample_value,
-    schema_types,
     size_families,
     stream_compatible,
 )
 from conformance.plan.pairwise import Cost, covering_array, covering_values, no_cost
 from conformance.plan.prompts import BASE_PROMPT, TEXT_PROMPTS
 from conformance.spec import Operation
+from conformance.spec.schema import types as schema_types
 
 API_VERSION_PARAM: Final = "api-version"
 DEPLOYMENT_PARAM: Final = "deployment-id"
@@ -56,13 +57,18 @@ EXTENSION_CASES: Final[tuple[tuple[str, str, dict[str, Any], str | None], ...]] 
 )
 """OpenAI's image request fields the spec does not name (valid input under the rulings), sent
 with a response_format the run may use: case label, title, fields, response_format."""
+_ALWAYS_SENT: Final = (MODEL_FIELD, PROMPT_FIELD)
 STREAM_EXTENSIONS: Final = {"partial_images": 2, "output_format": "jpeg", "moderation": "low"}
 
 
 def base_body(op: Operation, model: str) -> dict[str, Any]:
-    """The smallest valid body: required fields only (the run's model, a plain prompt)."""
+    """The smallest valid body: required fields (the run's model, a plain prompt), and model
+    and prompt wherever the schema declares them, required or not (OpenAI's model is optional:
+    the run names the one it pays for)."""
     body: dict[str, Any] = {}
-    for name in op.required_fields:
+    for name in dict.fromkeys([*op.required_fields, *_ALWAYS_SENT]):
+        if name not in op.properties and name not in op.required_fields:
+            continue
         if name == MODEL_FIELD:
             body[name] = model
         elif name == PROMPT_FIELD:
@@ -118,9 +124,9 @@ def value_cases(
     for name, values in domains.items():
         schema = op.field_schema(name)
         if {"integer", "number"} & set(schema_types(schema)) and not schema.get("enum"):
-            listed = [v for v in values if v is not ABSENT]
+            listed = [v for v in values if v is not ABSENT and v is not None]
             cheapest = min(listed, key=partial(cost, name))
-            domains[name] = [cheapest, ABSENT]
+            domains[name] = [cheapest, *([None] if None in values else []), ABSENT]
     rows = covering_values(domains, stream_compatible(op), cost)
     return _row_cases(op, model, rows, prompts or {})
 
@@ -165,7 +171,7 @@ def boundary_cases(
     for name, schema in op.properties.items():
         if not {"integer", "number"} & set(schema_types(schema)) or schema.get("enum"):
             continue
-        low, high = numeric_bounds(schema)
+        low, high = grid_bounds(schema)
         for label, value in (("min", low), ("max", high)):
             if value is None or (label == "max" and name == COUNT_FIELD and not count_maximum):
                 continue

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from conformance.model import PARITY_PREFIX, PROMPT_FIELD, Case, body_tags
-from conformance.plan.domains import numeric_bounds, schema_types
+from conformance.plan.domains import numeric_bounds
 from conformance.spec import Operation
+from conformance.spec.schema import types as schema_types
 
 MAX_SHRINK_ATTEMPTS: Final = 20
 

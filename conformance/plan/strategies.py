@@ -27,6 +27,7 @@ from hypothesis import seed as hypothesis_seed  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from conformance.model import MODEL_FIELD, PROMPT_FIELD, STREAM_FIELD, stream_exclusive_fields
+from conformance.plan.domains import NO_VALUE
 from conformance.plan.hypothesis_compat import only_builtin_constants
 from conformance.plan.prompts import prompt_strategy
 from conformance.spec import Operation
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 _OVERSAMPLE: Final = 3
 _BODY_PATH: Final = "/"
+JSON_MEDIA: Final = "application/json"
 _DRAWING = threading.Lock()
 
 
@@ -45,21 +47,23 @@ def body_key(body: Any) -> str:
 
 
 def body_document(op: Operation) -> dict[str, Any]:
-    """A one-operation OpenAPI document holding only `op`'s request body (already resolved).
-
-    The body schema is closed (`additionalProperties: false`): fields the schema does not list
-    would be dropped from random bodies anyway, so schemathesis spends no draws on them.
+    """A one-operation OpenAPI document holding only `op`'s request body (already resolved),
+    as the document states it: closing the schema could make it unsatisfiable (an `allOf` of
+    open parts), so fields it does not list are dropped from the drawn bodies instead.
     """
-    closed = {**op.request_schema, "additionalProperties": False}
+    return _document(op.request_schema, op.request_media_type, op.method, op.operation_id)
+
+
+def _document(schema: Any, media_type: str, method: str, title: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
-        "info": {"title": op.operation_id, "version": "body"},
+        "info": {"title": title, "version": "body"},
         "paths": {
             _BODY_PATH: {
-                op.method: {
+                method: {
                     "requestBody": {
                         "required": True,
-                        "content": {op.request_media_type: {"schema": closed}},
+                        "content": {media_type: {"schema": schema}},
                     },
                     "responses": {"default": {"description": "any"}},
                 }
@@ -131,13 +135,27 @@ def draw_bodies(
     return list(drawn.values())
 
 
-def _draw_one(strategy: st.SearchStrategy[dict[str, Any]], seed: str) -> dict[str, Any]:
+def draw_value(schema: dict[str, Any], seed: str = "value") -> Any:
+    """One value valid against `schema`, drawn by schemathesis (as the body of a one-operation
+    document) from a fixed seed; `NO_VALUE` when it draws none. Best effort: a schema the
+    generator cannot handle gives `NO_VALUE`, and every body built from a value is validated
+    before it is planned."""
+    document = body_key(_document(schema, JSON_MEDIA, "post", "value"))
+    try:
+        strategy = _generated(document, "POST").map(lambda case: case.body)
+        with _DRAWING, only_builtin_constants():
+            return _draw_one(strategy, f"{seed}:{document}")
+    except Exception:  # noqa: BLE001 - the generator's own failure: no value, never a crash
+        return NO_VALUE
+
+
+def _draw_one(strategy: st.SearchStrategy[Any], seed: str) -> Any:
     """One random example of `strategy`, fixed by `seed`.
 
     A hypothesis run starts from the simplest example and then mutates what it has seen, which
     yields near copies; the second example of a fresh run is an independent draw.
     """
-    examples: list[dict[str, Any]] = []
+    examples: list[Any] = []
 
     @hypothesis_seed(seed)
     @settings(
@@ -150,7 +168,7 @@ def _draw_one(strategy: st.SearchStrategy[dict[str, Any]], seed: str) -> dict[st
         print_blob=False,
     )
     @given(strategy)
-    def keep(example: dict[str, Any]) -> None:
+    def keep(example: Any) -> None:
         examples.append(example)
 
     keep()

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from conformance.environment import environment_lines
+from conformance.environment import environment_lines, timing_retry_line
 from conformance.gate import Disposition, decide
 from conformance.model import Status
 from conformance.plan.prices import estimate_line
@@ -78,6 +78,9 @@ def render_summary(result: RunResult, html_path: Path | str | None = None) -> st
     if cost:
         lines.append(cost[0].upper() + cost[1:])
     lines += [f"Environment: {line}" for line in environment_lines(result.environment_problems)]
+    retried = result.coverage.get("timing_retries")
+    if retried:
+        lines.append(f"{timing_retry_line(retried)} (results.json `coverage.timing_retries`)")
     if result.baseline:
         lines += ["", f"Baseline `{result.baseline.path}`:"]
         for entry in gate.known:

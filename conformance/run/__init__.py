@@ -8,6 +8,13 @@
 
 from conformance.run.execute import run
 from conformance.run.plan import dry_run_summary, make_plan, selected_checks
-from conformance.run.target import EMBEDDED_CLIENT_KEY
+from conformance.run.target import EMBEDDED_CLIENT_KEY, target
 
-__all__ = ["EMBEDDED_CLIENT_KEY", "dry_run_summary", "make_plan", "run", "selected_checks"]
+__all__ = [
+    "EMBEDDED_CLIENT_KEY",
+    "dry_run_summary",
+    "make_plan",
+    "run",
+    "selected_checks",
+    "target",
+]

@@ -8,6 +8,8 @@ a status line in time stop it too: the rest of the plan would each cost a --time
 
 from __future__ import annotations
 
+import threading
+
 from conformance.config import RunConfig, Target
 from conformance.model import Exchange
 from conformance.model import TransportErrorKind as Kind
@@ -23,7 +25,8 @@ TLS_FAILED = "TLS handshake failed"
 
 
 class Arrivals:
-    """Takes each answer from the sender and hands it to the judge, or holds or halts."""
+    """Takes each answer from the sender and hands it to the judge, or holds or halts.
+    Thread-safe: each worker hands over its own answers."""
 
     def __init__(
         self,
@@ -44,37 +47,46 @@ class Arrivals:
         self.route_checked = False
         self.route_misses = 0
         self.held: list[Exchange] = []
+        self._lock = threading.Lock()
 
     def arrived(self, exchange: Exchange) -> None:
-        """Judge an exchange, after the route preflight."""
-        self._count_timeouts(exchange)
-        if not self.route_checked:
-            miss = _route_miss(exchange)
-            # Any case counts: negatives go out first, and a refused body (400) shows the route
-            # exists as well as an image does; 404/405 on every one of the first few does not.
-            if exchange.status is not None or miss:
-                if miss:
-                    self.route_misses += 1
+        """Judge an exchange (on the calling worker's thread), after the route preflight."""
+        with self._lock:
+            self._count_timeouts(exchange)
+            if self.route_checked:
+                ready = [exchange]
+            else:
+                miss = _route_miss(exchange)
+                # Any case counts: negatives go out first, and a refused body (400) shows the
+                # route exists as well as an image does; 404/405 on every one of the first few
+                # does not.
+                if exchange.status is not None or miss:
+                    if miss:
+                        self.route_misses += 1
+                    else:
+                        self.route_checked = True
+                held, self.held = self.held, []
+                if self.route_checked:
+                    ready = [*held, exchange]
+                elif self.route_misses >= ROUTE_PREFLIGHT:
+                    self._route_failed([*held, exchange])
+                    return
                 else:
-                    self.route_checked = True
-            if not self.route_checked:
-                self.held.append(exchange)
-                if self.route_misses >= ROUTE_PREFLIGHT:
-                    self._route_failed()
-                return
-            self.release_held()
-        self.judge.judge(exchange)
+                    self.held = [*held, exchange]
+                    return
+        for each in ready:
+            self.judge.judge(each)
 
     def release_held(self) -> None:
-        held, self.held = self.held, []
+        with self._lock:
+            held, self.held = self.held, []
         for exchange in held:
             self.judge.judge(exchange)
 
-    def _route_failed(self) -> None:
-        held, self.held = self.held, []
+    def _route_failed(self, held: list[Exchange]) -> None:
         for exchange in held:
             if _route_miss(exchange):
-                self.judge.environment.append(
+                self.judge.environment_problem(
                     EnvironmentProblem(exchange.case.id, exchange.status or 0, self._miss(exchange))
                 )
             else:

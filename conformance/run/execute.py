@@ -6,7 +6,10 @@ nothing answers at all and `SpecError` for a bad spec.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from conformance.checks.registry import SdkOutcome
@@ -19,22 +22,27 @@ from conformance.redaction import Redactor
 from conformance.results import RunResult
 from conformance.run.arrivals import Arrivals
 from conformance.run.judge import Judge, Progress
-from conformance.run.plan import make_plan
+from conformance.run.plan import chains, make_plan, sdk_cases
 from conformance.run.reach import reach
 from conformance.run.result import run_result
 from conformance.run.send import Sender
-from conformance.run.target import target
+from conformance.run.target import Served, target
 from conformance.run.upstream import UpstreamRecords
 from conformance.select import in_shard
 
 
 def run(
-    config: RunConfig, progress: Progress | None = None, cases: list[Case] | None = None
+    config: RunConfig,
+    progress: Progress | None = None,
+    cases: list[Case] | None = None,
+    served: Served | None = None,
 ) -> RunResult:
     """Run the suite as `config` says and return what it measured. `cases` replaces the plan
-    (`conformance replay` sends the saved failing requests)."""
-    with target(config) as (base_url, upstream, run_config):
-        return _Run(run_config, base_url, upstream).execute(progress, cases)
+    (`conformance replay` sends the saved failing requests); `served`: the gateway of
+    `target(config)` entered by the caller (so the embedded one starts while it plans)."""
+    with contextlib.nullcontext(served) if served else target(config) as gateway:
+        run = _Run(gateway.config, gateway.base_url, gateway.upstream)
+        return run.execute(progress, cases, ready=gateway.ready)
 
 
 class _Run:
@@ -61,7 +69,9 @@ class _Run:
         )
         self.redactor = Redactor(self.target.secrets())
 
-    def execute(self, progress: Progress | None, given: list[Case] | None) -> RunResult:
+    def execute(
+        self, progress: Progress | None, given: list[Case] | None, ready: Callable[[], None]
+    ) -> RunResult:
         config, op = self.config, self.op
         if given is None:
             plan = make_plan(config)
@@ -73,6 +83,9 @@ class _Run:
             nonce = uuid.uuid4().hex[:8]
             # A shard sends its part of these too, so merged shards count each case once.
             two_sided = in_shard(upstream_cases(op, model=config.model, nonce=nonce), config.shard)
+        ready()  # the embedded gateway started while the run planned
+        if sdk_cases(config):
+            _preload_sdk()
         calls = max(config.max_upstream_calls, config.profile.max_upstream_calls)
         passes = config.credential_passes or config.profile.credential_passes
         # --max-duration bounds the sending, not the planning: the sender's clock starts here.
@@ -85,11 +98,11 @@ class _Run:
             sender.plan_deadline(len(plan.cases) + len(two_sided))
             if reach(config, self.target, op, self.redactor):
                 sender.restart_clock()
-            sender.send_all(plan.cases, arrivals.arrived)
+            # The two-sided cases first, alongside the rest: each is told apart at the upstream
+            # by its own token, so none waits for another (but those sharing a token), and a
+            # paced stream's seconds overlap the plan's. The fake upstream draws their images.
+            sender.send_all(chains([*two_sided, *plan.cases]), arrivals.arrived)
             arrivals.release_held()
-            # One at a time, after the rest: their timing (a relayed stream) is then the
-            # gateway's, not the load of the suite's own concurrent requests.
-            sender.send_all(two_sided, arrivals.arrived, workers=1)
             sdk, sdk_note = self._probe_sdk(sender, judge)
             if progress is not None:
                 progress.phase("judge", "checks of the whole run")
@@ -128,3 +141,14 @@ class _Run:
         names = preset(self.config.budget).sdk_probes
         bounds, stop = self.config.bounds, sender.stopping
         return probe(self.target, self.op, bounds, allowed, names, stop=stop)
+
+
+def _preload_sdk() -> None:
+    """Import the official SDK (about a second) in the background, while the cases are on the
+    wire, rather than after them when its probes are sent."""
+
+    def load() -> None:
+        with contextlib.suppress(Exception):
+            import openai  # noqa: F401
+
+    threading.Thread(target=load, name="conformance-sdk-import", daemon=True).start()

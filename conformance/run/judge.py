@@ -8,6 +8,8 @@ environment (credentials, quota) and are judged by no check. Failures are shrunk
 
 from __future__ import annotations
 
+import threading
+
 from conformance.checks.registry import Check, ExchangeContext, Problem, RunContext, SdkOutcome
 from conformance.config import RunConfig
 from conformance.evidence import failure_record
@@ -66,16 +68,22 @@ class Judge:
         self.images = 0
         self.failures = 0
         self.answered_2xx = False
+        self._lock = threading.Lock()
+        self._shrunk_stored: dict[str, int] = {}
         self.outcomes = sender.outcomes
         """What became of each case (`conformance.unjudged`), shared with the sender."""
 
     def judge(self, exchange: Exchange) -> None:
+        """Every exchange-scope check on `exchange`. Thread-safe: the checks (and their image
+        fetches, and shrinking) run on the calling thread, the recording under a lock."""
         case = exchange.case
-        self.images += case.images_requested(self.op)
         provoked = provoked_fault(case) is not None
-        self.answered_2xx = self.answered_2xx or 200 <= (exchange.status or 0) < 300
+        with self._lock:
+            self.images += case.images_requested(self.op)
+            self.answered_2xx = self.answered_2xx or 200 <= (exchange.status or 0) < 300
         if exchange.status in ENVIRONMENT_STATUSES and not provoked:
-            self.environment.append(
+            # Credentials or quota describe the environment: no check judges them.
+            self.environment_problem(
                 EnvironmentProblem(
                     case_id=case.id,
                     status=exchange.status or 0,
@@ -83,12 +91,12 @@ class Judge:
                 )
             )
             self.outcomes.environment.add(case.id)
-            self._tick()
-            return  # credentials or quota describe the environment: no check judges them
+            return
         self.outcomes.judged.add(case.id)
         ctx = ExchangeContext(
             self.spec, self.op, exchange, self.sender.fetch, upstream=self.upstream.view(case)
         )
+        judged: list[tuple[Check, Exchange, list[Problem] | None]] = []
         for chk in self.checks:
             if chk.scope != "exchange":
                 continue
@@ -96,10 +104,18 @@ class Judge:
             evidence = exchange
             if problems and self.shrinker.worth_shrinking(chk, exchange):
                 evidence, problems = self.shrinker.shrunk(chk, exchange) or (exchange, problems)
-            self._record(chk, evidence, problems)
-        if any(tag.startswith(RUN_SCOPE_TAG) for tag in case.tags):
-            self.retained.append(exchange)
-        self._tick()
+            judged.append((chk, evidence, problems))
+        with self._lock:
+            for chk, evidence, problems in judged:
+                self._record(chk, evidence, problems, shrunk=evidence is not exchange)
+            if any(tag.startswith(RUN_SCOPE_TAG) for tag in case.tags):
+                self.retained.append(exchange)
+            self._tick()
+
+    def environment_problem(self, problem: EnvironmentProblem) -> None:
+        with self._lock:
+            self.environment.append(problem)
+            self._tick()
 
     def _tick(self) -> None:
         if self.progress:
@@ -127,7 +143,16 @@ class Judge:
             )
         ]
 
-    def _record(self, chk: Check, exchange: Exchange, problems: list[Problem] | None) -> None:
+    def _record(
+        self,
+        chk: Check,
+        exchange: Exchange,
+        problems: list[Problem] | None,
+        *,
+        shrunk: bool = False,
+    ) -> None:
+        """Count one judgement. A shrunk failure (a minimal reproducer) is stored ahead of the
+        failures as sent, whatever other workers recorded while it was shrinking."""
         result = self.results[chk.id]
         if problems is None:
             return
@@ -135,9 +160,14 @@ class Judge:
             result.record_pass()
             return
         self.failures += 1
-        stored = len(result.failures) < MAX_STORED_FAILURES
+        leading = self._shrunk_stored.get(chk.id, 0)
+        stored = (leading if shrunk else len(result.failures)) < MAX_STORED_FAILURES
         failure = failure_record(chk, exchange, problems, self.redactor) if stored else None
         result.record_failure(failure, error=all(p.error for p in problems))
+        if shrunk and failure is not None:
+            result.failures.insert(leading, result.failures.pop())
+            self._shrunk_stored[chk.id] = leading + 1
+            del result.failures[MAX_STORED_FAILURES:]
 
     def run_scope_checks(self, sdk: list[SdkOutcome] | None) -> None:
         """The checks over the whole run: the parity groups kept, the SDK's outcomes."""

@@ -11,16 +11,16 @@ import dataclasses
 import threading
 from collections.abc import Callable
 
-from conformance.checks.registry import Check, catalogue
+from conformance.checks.registry import REGISTRY, Check, catalogue
 from conformance.config import RunConfig
-from conformance.model import Case, provoked_fault
+from conformance.model import Case, provoked_fault, upstream_token
 from conformance.plan import Plan, build_plan
 from conformance.plan.budget import within_cap
 from conformance.plan.coverage import plan_coverage
 from conformance.plan.presets import preset
 from conformance.plan.prices import estimate, load_price_table
 from conformance.plan.upstream import RECOVERED_FAULTS, upstream_cases
-from conformance.select import in_shard, judgeable, select_checks
+from conformance.select import in_shard, judgeable, not_applicable, select_checks
 from conformance.unjudged import essential_cases, without_case
 
 URL_FORMAT = "url"  # the response_format value whose images arrive as URLs to fetch
@@ -102,9 +102,32 @@ def full_plan(config: RunConfig) -> Plan:
             plan = build_plan(config.spec.operation, **kwargs)  # type: ignore[arg-type]
             if plan.cut:
                 # The MUST checks the cap left without a case: named in the coverage.
-                plan.coverage["cut"]["must_checks_dropped"] = without_case(plan.cases, checks, op)
+                plan.coverage["cut"]["must_checks_dropped"] = [
+                    check_id
+                    for check_id in without_case(plan.cases, checks, op)
+                    if any(REGISTRY[check_id].applies(c, op) for c in plan.dropped)
+                ]
+            plan.coverage["not_applicable"] = not_applicable(checks, op)
             _PLANS[key] = plan
         return plan
+
+
+def chains(cases: list[Case]) -> list[tuple[Case, ...]]:
+    """`cases` as the sender's chains, in order: the cases that share one upstream token (one
+    correlation id at the upstream, e.g. a body repeated for another deployment) form one
+    chain, sent in their order; every other case is a chain of its own, and no chain waits
+    for another."""
+    grouped: dict[str, list[Case]] = {}
+    found: list[list[Case]] = []
+    for case in cases:
+        token = upstream_token(case)
+        if token is not None and token in grouped:
+            grouped[token].append(case)
+            continue
+        found.append([case])
+        if token is not None:
+            grouped[token] = found[-1]
+    return [tuple(chain) for chain in found]
 
 
 def dry_run_summary(config: RunConfig) -> dict[str, object]:
@@ -120,11 +143,12 @@ def dry_run_summary(config: RunConfig) -> dict[str, object]:
         two_sided = []
     sdk = sdk_cases(config)
     fetched = _fetches(config, sdk)
-    # A request cap stops the run mid-plan: only what gets on the wire is counted and priced.
+    # A request cap stops the run mid-plan: only what gets on the wire is counted and priced
+    # (in sending order: the two-sided cases, the plan, the SDK's probes).
     wire = {
         id(c)
         for c in within_cap(
-            [*plan.cases, *two_sided, *sdk], lambda c: 1 + fetched(c), config.max_requests
+            [*two_sided, *plan.cases, *sdk], lambda c: 1 + fetched(c), config.max_requests
         )
     }
     planned = [c for c in plan.cases if id(c) in wire]

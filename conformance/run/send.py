@@ -31,7 +31,10 @@ MAX_429_RETRIES = 2
 MAX_RETRY_AFTER_S = 10.0
 STOP_POLL_S = 0.1  # how soon a stop or the run deadline cuts what is in flight
 
+Chain = tuple[Case, ...]
+"""Cases sent one after another by one worker (most chains hold one case)."""
 Arrived = Callable[[Exchange], None]
+"""Called on the worker thread that sent the exchange: it must be thread-safe."""
 
 
 class Budget:
@@ -158,32 +161,28 @@ class Sender:
 
     # -- sending ---------------------------------------------------------------------------
 
-    def send_all(self, cases: list[Case], arrived: Arrived, workers: int | None = None) -> None:
-        """Send `cases`, `workers` at a time, handing each answer to `arrived` (on this
-        thread); the cases the budget kept from the wire are listed in `unsent`."""
-        workers = max(1, workers or self.config.workers)
-        pending: dict[Future[Exchange | None], Case] = {}
-        queue = iter(cases)
+    def send_all(self, chains: list[Chain], arrived: Arrived) -> None:
+        """Send every chain, `--workers` at a time: a worker sends its chain's cases in order,
+        each once the one before was answered and judged, and hands each answer to `arrived`
+        (judged there, so fetching and judging one answer holds up no other send). The cases
+        the budget kept from the wire are listed in `unsent`."""
+        workers = max(1, self.config.workers)
+        pending: set[Future[list[str]]] = set()
+        queue = iter(chains)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="conformance") as pool:
             while True:
                 while len(pending) < workers and not self.should_stop():
-                    case = next(queue, None)
-                    if case is None:
+                    chain = next(queue, None)
+                    if chain is None:
                         break
-                    pending[pool.submit(self._exchange, case)] = case
+                    pending.add(pool.submit(self._send_chain, chain, arrived))
                 if not pending:
                     break
-                done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 for future in done:
-                    case = pending.pop(future)
-                    exchange = future.result()
-                    if exchange is None:
-                        self.unsent.append(case.id)
-                        self.outcomes.unsent.add(case.id)
-                    elif exchange.transport_error is Kind.SUITE:
-                        self.outcomes.suite_error.add(case.id)
-                    elif exchange.transport_error is not Kind.ABORTED:
-                        arrived(exchange)
+                    unsent = future.result()
+                    self.unsent.extend(unsent)
+                    self.outcomes.unsent.update(unsent)
                 if self.should_stop() and not self.incomplete_reason:
                     self._mark_incomplete()
                 if self.should_stop():
@@ -192,6 +191,22 @@ class Sender:
         if remaining and not self.incomplete_reason:
             # Stopped before the first case went out (e.g. the probe outlasted the deadline).
             self._mark_incomplete()
+
+    def _send_chain(self, chain: Chain, arrived: Arrived) -> list[str]:
+        """Send the chain's cases in order and hand over each answer (not one the run's stop
+        cut off, nor one the suite itself failed); returns the IDs of those the request
+        budget kept from the wire."""
+        for index, case in enumerate(chain):
+            if index and self.should_stop():
+                return []
+            exchange = self._exchange(case)
+            if exchange is None:
+                return [c.id for c in chain[index:]]
+            if exchange.transport_error is Kind.SUITE:
+                self.outcomes.suite_error.add(case.id)
+            elif exchange.transport_error is not Kind.ABORTED:
+                arrived(exchange)
+        return []
 
     def _exchange(self, case: Case) -> Exchange | None:
         """Send one case, honouring Retry-After on 429 with a bounded backoff."""

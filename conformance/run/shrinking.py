@@ -8,6 +8,7 @@ requests stay within `MAX_SHRINK_REQUESTS` and the budget preset's share.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -26,6 +27,8 @@ Apply = Callable[[Check, ExchangeContext], "list[Problem] | None"]
 
 
 class Shrinker:
+    """Thread-safe: workers shrink their own failures, within the run's shared limits."""
+
     def __init__(self, config: RunConfig, op: Operation, sender: Sender, apply: Apply) -> None:
         self.config = config
         self.op = op
@@ -36,19 +39,29 @@ class Shrinker:
         self.max_shrink = min(MAX_SHRINK_REQUESTS, chosen.max_shrink_requests)
         self.shrink_requests = 0
         self.shrunk_checks: set[str] = set()
+        self._lock = threading.Lock()
 
     def worth_shrinking(self, chk: Check, exchange: Exchange) -> bool:
         case = exchange.case
         if not self.config.shrink or case.expect != "success" or UPSTREAM in case.tags:
             return False  # a two-sided case is judged with its upstream records, as sent
-        if exchange.elapsed_s > SLOW_EXCHANGE_S or self.shrink_requests >= self.max_shrink:
-            return False
-        if "random" in case.tags or self.shrink_all:
+        with self._lock:
+            if exchange.elapsed_s > SLOW_EXCHANGE_S or self.shrink_requests >= self.max_shrink:
+                return False
+            if "random" in case.tags or self.shrink_all:
+                return True
+            if chk.id in self.shrunk_checks:
+                return False
+            self.shrunk_checks.add(chk.id)
             return True
-        if chk.id in self.shrunk_checks:
-            return False
-        self.shrunk_checks.add(chk.id)
-        return True
+
+    def _take_request(self) -> bool:
+        """One more shrink request, if the run's shrinking and request budgets allow it."""
+        with self._lock:
+            if self.shrink_requests >= self.max_shrink or not self.sender.budget.take():
+                return False
+            self.shrink_requests += 1
+            return True
 
     def shrunk(self, chk: Check, exchange: Exchange) -> tuple[Exchange, list[Problem]] | None:
         """Reduce a failing case to a minimal body that still fails `chk` (None: no smaller
@@ -61,9 +74,8 @@ class Shrinker:
         def still_fails(candidate: Case) -> bool:
             if self.sender.should_stop() or time.monotonic() > deadline:
                 return False
-            if self.shrink_requests >= self.max_shrink or not self.sender.budget.take():
+            if not self._take_request():
                 return False
-            self.shrink_requests += 1
             attempt = self.sender.send_once(candidate)
             ctx = ExchangeContext(self.config.spec, self.op, attempt, self.sender.fetch)
             problems = self.apply(chk, ctx)

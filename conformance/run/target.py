@@ -2,14 +2,15 @@
 
 Without `base_url` the suite serves the reference gateway itself, in front of the fake upstream
 (with a client key of its own) unless a fault of another family than `forwarding` is switched
-on: those act on the gateway's own answers, so it then draws itself.
+on: those act on the gateway's own answers, so it then draws itself. Both run in processes of
+their own, so the suite's checks and the targets do not share one GIL.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from conformance.config import RunConfig
 from conformance.run.plan import watches_upstream
@@ -19,22 +20,30 @@ EMBEDDED_CLIENT_KEY = "ck-7f3a9c1e5b2d4a60"
 
 
 @contextlib.contextmanager
-def target(config: RunConfig) -> Iterator[tuple[str, str | None, RunConfig]]:
-    """The gateway's URL, the upstream whose records are read (or None), and the config."""
+def target(config: RunConfig) -> Iterator[Served]:
+    """The gateway the run talks to, the upstream whose records are read (or None), and the
+    config. The embedded targets run in a process of their own (`conformance.targets.child`),
+    which starts while the run plans."""
     if config.base_url:
-        yield config.base_url, config.upstream, config
+        yield Served(config.base_url, config.upstream, config)
         return
-    from conformance.targets.faults import resolve_fault
-    from conformance.targets.server import running_gateway
-    from conformance.targets.upstream import running_upstream
+    from conformance.targets.child import running_pair
 
-    fault = resolve_fault(config.fault)
-    if not watches_upstream(config):
-        with running_gateway(config.spec, fault=fault) as url:
-            yield url, None, config
-        return
-    paired = dataclasses.replace(config, api_key=config.api_key or EMBEDDED_CLIENT_KEY)
-    with contextlib.ExitStack() as stack:
-        upstream = config.upstream or stack.enter_context(running_upstream(config.spec))
-        url = stack.enter_context(running_gateway(config.spec, fault=fault, upstream=upstream))
-        yield url, upstream, paired
+    paired = watches_upstream(config)
+    with running_pair(
+        config.spec, config.fault, config.upstream, fake_upstream=paired, stop=config.stop
+    ) as pair:
+        if paired:
+            config = dataclasses.replace(config, api_key=config.api_key or EMBEDDED_CLIENT_KEY)
+        yield Served(pair.url, pair.upstream, config, pair.ready)
+
+
+@dataclasses.dataclass(frozen=True)
+class Served:
+    """Where a run sends: `base_url`, the `upstream` it watches, its `config`, and `ready()`,
+    which returns once the gateway serves (at once for a gateway given by URL)."""
+
+    base_url: str
+    upstream: str | None
+    config: RunConfig
+    ready: Callable[[], None] = lambda: None

@@ -79,7 +79,7 @@ def get(entry_key: str) -> dict[str, Any] | None:
 def put(entry_key: str, entry: dict[str, Any], persist: bool = True) -> None:
     """Store `entry` in this process, and (`persist`) on disk when its files are all local."""
     try:
-        text = json.dumps(entry)  # in document order: field order shapes the plan
+        text = json.dumps(entry)  # key order kept: the plan follows the document's field order
     except (TypeError, ValueError):
         return  # a value JSON cannot hold (a YAML date): resolve again next time
     _remember(entry_key, text)

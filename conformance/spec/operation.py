@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from conformance.spec.pointer import escape_pointer
+from conformance.spec.schema import Branch, Field, branches, fields, required
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -59,16 +61,34 @@ class Operation:
     """Where `--api-key` goes, as the operation's security scheme says."""
     _validators: dict[str, Draft202012Validator] = field(default_factory=dict, repr=False)
 
+    @cached_property
+    def request_fields(self) -> dict[str, Field]:
+        """The request's fields wherever they sit in the schema, each read into a flat view
+        (`conformance.spec.schema`): the same contract in any style reads the same."""
+        return fields(self.request_schema)
+
+    @cached_property
+    def request_branches(self) -> list[Branch]:
+        """Every anyOf/oneOf member of the request schema, with the body location it judges."""
+        return branches(self.request_schema)
+
     @property
     def properties(self) -> dict[str, dict[str, Any]]:
-        return dict(self.request_schema.get("properties", {}))
+        return {name: dict(f.schema) for name, f in self.request_fields.items()}
 
-    @property
+    @cached_property
     def required_fields(self) -> list[str]:
-        return list(self.request_schema.get("required", []))
+        return required(self.request_schema)
 
     def field_schema(self, name: str) -> dict[str, Any]:
-        return dict(self.properties.get(name, {}))
+        found = self.request_fields.get(name)
+        return dict(found.schema) if found else {}
+
+    def field_pointer(self, name: str) -> str:
+        """The absolute pointer of a field's schema (through allOf / anyOf where it sits)."""
+        found = self.request_fields.get(name)
+        relative = found.pointer if found else f"/properties/{escape_pointer(name)}"
+        return self.request_pointer + relative
 
     def default(self, name: str, fallback: Any = None) -> Any:
         return self.field_schema(name).get("default", fallback)
@@ -115,6 +135,13 @@ class Operation:
 
     def response_schema(self, status: int | str, media_type: str) -> dict[str, Any] | None:
         return self._response_entry(status).get(media_type)
+
+    def response_field(self, status: int | str, media_type: str, name: str) -> dict[str, Any]:
+        """The flat view of one property of a response schema, wherever it sits (a stream's
+        `oneOf` of event types reads as one `type` enum); `{}` when not declared."""
+        schema = self.response_schema(status, media_type)
+        found = fields(schema).get(name) if schema is not None else None
+        return dict(found.schema) if found else {}
 
     def response_pointer(self, status: int | str, media_type: str) -> str:
         key = self._status_key(status) or str(status)

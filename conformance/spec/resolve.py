@@ -44,6 +44,7 @@ _IN_PLACE_LIST = ("allOf", "anyOf", "oneOf")
 _IN_PLACE_MAP = ("dependentSchemas",)
 _CHILD_ONE = (
     "items",
+    "contentSchema",  # an SSE item's `data` payload (OpenAPI 3.2 itemSchema)
     "additionalProperties",
     "contains",
     "propertyNames",

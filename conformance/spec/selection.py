@@ -18,6 +18,7 @@ from conformance.spec.load import MAX_OPERATIONS
 from conformance.spec.operation import JSON, KeyPlacement, Operation, Parameter
 from conformance.spec.pointer import escape_pointer
 from conformance.spec.resolve import Inliner
+from conformance.spec.schema import media_schema
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 IMAGE_FIELDS = ("data", "b64_json", "url")
@@ -225,9 +226,7 @@ def build_operation(raw: dict[str, Any], chosen: Candidate, inliner: Inliner) ->
     responses: dict[str, dict[str, dict[str, Any]]] = {}
     for status, resp in (op.get("responses") or {}).items():
         entries = (resp or {}).get("content") or {} if isinstance(resp, dict) else {}
-        responses[str(status)] = {
-            mt: (entry or {}).get("schema", {}) for mt, entry in entries.items()
-        }
+        responses[str(status)] = {mt: media_schema(entry or {}) for mt, entry in entries.items()}
     return Operation(
         path=chosen.path,
         method=chosen.method,

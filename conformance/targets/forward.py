@@ -11,6 +11,7 @@ order after a 429/5xx/unreachable primary; a stream is relayed as it arrives.
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
@@ -49,6 +50,8 @@ class Gateway(Protocol):
         self, req: GatewayRequest, status: int, body: Any, headers: dict[str, str] | None = None
     ) -> Response: ...
 
+    def fitted_body(self, body: Any) -> Any: ...
+
 
 Failure = httpx.Response | httpx.HTTPError | None
 
@@ -64,7 +67,15 @@ class Forwarder:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.key = key
-        self._client = client or (lambda: httpx.AsyncClient(timeout=TIMEOUT, trust_env=False))
+        self._client = client or self._new_client
+        self._tls: ssl.SSLContext | None = None
+
+    def _new_client(self) -> httpx.AsyncClient:
+        """A client per forwarded request (each closes with its answer), all sharing one TLS
+        context: building one loads the CA bundle, which cost more than the request."""
+        if self._tls is None:
+            self._tls = httpx.create_ssl_context()
+        return httpx.AsyncClient(timeout=TIMEOUT, trust_env=False, verify=self._tls)
 
     async def forward(self, gateway: Gateway, req: GatewayRequest) -> Response:
         fault = gateway.fault
@@ -151,7 +162,7 @@ class Forwarder:
             return gateway.error(req, 500, message, "upstream", "upstream_invalid_response")
         if not isinstance(body, dict):
             body = {"data": []}
-        return gateway.json(req, 200, gateway.fault.body(req, body))
+        return gateway.json(req, 200, gateway.fault.body(req, gateway.fitted_body(body)))
 
     def mapped_error(self, gateway: Gateway, req: GatewayRequest, failure: Failure) -> Response:
         """The client's answer when no upstream call succeeded."""

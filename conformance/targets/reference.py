@@ -20,12 +20,14 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from conformance.spec import JSON, SSE, Spec
+from conformance.errors import SpecError
+from conformance.spec import JSON, SSE, Operation, Spec
 from conformance.targets import images, inbound, payload
 from conformance.targets.envelope import envelope
 from conformance.targets.faults.model import NO_FAULT, Fault
 from conformance.targets.forward import Forwarder
 from conformance.targets.messages import Frame, GatewayRequest, Refusal
+from conformance.targets.shape import fit
 from conformance.targets.validation import SpecRequestValidator
 
 IMAGE_ROUTE = "/generated"
@@ -67,6 +69,22 @@ class Pace:
         return frames
 
 
+def require_servable(op: Operation, source: str) -> None:
+    """Raise `SpecError` when the reference gateway cannot serve what the document describes:
+    it reads JSON requests and answers a JSON body or an event stream."""
+    if op.request_media_type != JSON:
+        reason = f"takes {op.request_media_type} requests (it reads {JSON})"
+    elif not {JSON, SSE} & set(op.media_types(200)):
+        declared = ", ".join(op.media_types(200)) or "no content"
+        reason = f"answers 200 with {declared} (it answers {JSON} or {SSE})"
+    else:
+        return
+    raise SpecError(
+        f"the embedded reference gateway cannot serve {op.method.upper()} {op.path} of "
+        f"{source}: the operation {reason}; point --base-url at a gateway"
+    )
+
+
 class ReferenceGateway:
     """Request handling for one spec operation, with an optional fault."""
 
@@ -78,6 +96,7 @@ class ReferenceGateway:
         pace: Pace | None = None,
     ) -> None:
         self.op = spec.operation
+        require_servable(self.op, spec.source)
         self.fault = fault or NO_FAULT
         self.forwarder = forwarder
         self.pace = pace or Pace()
@@ -118,10 +137,21 @@ class ReferenceGateway:
         pixels = images.requested_image(req)
         made = [self.fault.image(req, index, pixels) for index in range(req.n)]
         if req.stream:
-            frames = self.fault.frames(req, payload.stream_frames(req, made))
+            frames = self.fault.frames(req, self.fitted(payload.stream_frames(req, made)))
             return self.stream(req, self.pace.per_image(frames))
         body = payload.json_body(req, made, lambda png: self.store.publish(req.base_url, png))
-        return self.json(req, 200, self.fault.body(req, body))
+        return self.json(req, 200, self.fault.body(req, self.fitted_body(body)))
+
+    def fitted_body(self, body: Any) -> Any:
+        """A 200 JSON body in the document's shape (`conformance.targets.shape`)."""
+        return fit(body, self.op.response_schema(200, JSON))
+
+    def fitted(self, frames: list[Frame]) -> list[Frame]:
+        """Stream frames whose data is in the document's event shape."""
+        schema = self.op.response_schema(200, SSE)
+        for frame in frames:
+            frame.data = fit(frame.data, schema)
+        return frames
 
     def error(
         self,

@@ -10,6 +10,8 @@ from conformance.targets.messages import GatewayRequest, Issue, Refusal
 
 API_VERSION = "api-version"
 LEAKED_PROVIDER = "azure-openai"
+ENUM_KEYWORDS = ("enum", "const", "oneOf", "anyOf")
+"""The keywords an enum breaks in, however the document writes it (`oneOf` of `const`, ...)."""
 
 
 def _drop(issues: list[Issue], param: str, *keywords: str) -> list[Issue]:
@@ -28,7 +30,7 @@ def _case_insensitive_enums(req: GatewayRequest, issues: list[Issue]) -> list[Is
     for issue in issues:
         value = req.body.get(issue.param) if isinstance(req.body, dict) else None
         listed = req.op.enum(issue.param)
-        if issue.keyword == "enum" and isinstance(value, str) and value.lower() in listed:
+        if issue.keyword in ENUM_KEYWORDS and isinstance(value, str) and value.lower() in listed:
             req.body[issue.param] = value.lower()
             continue
         kept.append(issue)

@@ -2,7 +2,8 @@
 
 Routes:
 - `POST /openai/deployments/{deployment}/images/generations?api-version=V` (Azure OpenAI; key in
-  `api-key`, or `Authorization: Bearer`), `POST /v1/images/generations` (OpenAI; Bearer key);
+  `api-key`, or `Authorization: Bearer`), `POST /v1/images/generations` (OpenAI; Bearer key),
+  and the loaded document's own route, answered as OpenAI's;
 - `GET /_upstream/requests[?contains=TEXT]` (the records), `DELETE /_upstream/requests`;
 - `GET /_upstream/health`; `GET /generated/{name}` (images answered as URLs).
 """
@@ -23,10 +24,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from conformance.spec import JSON, SSE, Spec
+from conformance.spec import JSON, SSE, Operation, Spec
 from conformance.targets import inbound
 from conformance.targets.messages import Frame, GatewayRequest
 from conformance.targets.reference import IMAGE_ROUTE, ImageStore
+from conformance.targets.shape import fit
 from conformance.targets.upstream import provider_errors as errors
 from conformance.targets.upstream.families import Answer, Family, family, odd_usage
 from conformance.targets.upstream.markers import Marker, marker, pace
@@ -58,6 +60,7 @@ class UpstreamSettings:
 class FakeUpstream:
     def __init__(self, spec: Spec, settings: UpstreamSettings) -> None:
         self.op = spec.operation
+        self.route = inbound.path_pattern(self.op)
         self.settings = settings
         self.family: Family = family(settings.model_family, self.op)
         self.records = RecordStore()
@@ -98,7 +101,7 @@ class FakeUpstream:
         if refused is not None:
             return self.answer_json(record, *refused)
         publish = self.publisher(req)
-        answer: Answer = self.family.answer(req, publish)
+        answer: Answer = fitted(self.family.answer(req, publish), self.op)
         if found is not None and answer.body is not None:
             answer.body = odd_usage(answer.body, found.kind)
         truncate = found is not None and found.kind == "truncated-stream"
@@ -229,7 +232,21 @@ class FakeUpstream:
         return Response(image, media_type=kind)
 
     async def not_found(self, request: Request) -> Response:
+        """The document's own route (when it is neither provider route) is served as OpenAI's;
+        anything else is a 404."""
+        params = inbound.path_params(self.op, self.route, inbound.raw_path(request))
+        if request.method == "POST" and params is not None:
+            return await self.generate(request, "openai", next(iter(params.values()), None))
         return JSONResponse(errors.not_found("azure", request.url.path), status_code=404)
+
+
+def fitted(answer: Answer, op: Operation) -> Answer:
+    """The answer in the document's response shape (`conformance.targets.shape`)."""
+    if answer.body is not None:
+        answer.body = fit(answer.body, op.response_schema(200, JSON))
+    for frame in answer.frames or []:
+        frame.data = fit(frame.data, op.response_schema(200, SSE))
+    return answer
 
 
 def create_upstream_app(spec: Spec, settings: UpstreamSettings | None = None) -> Starlette:

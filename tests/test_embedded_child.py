@@ -1,0 +1,94 @@
+"""The embedded pair of `conformance run` in a process of its own, and the sender's chains."""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+import pytest
+
+from conformance.model import Case
+from conformance.plan.upstream import upstream_cases
+from conformance.run.plan import chains
+from conformance.spec import Spec
+from conformance.targets.child import running_pair
+from conformance.targets.upstream.app import HEALTH_ROUTE
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_the_pair_serves_from_a_child_process_and_stops_with_it(spec: Spec) -> None:
+    body = {"model": "dall-e-3", "prompt": "a lighthouse"}
+    with running_pair(spec, fake_upstream=True) as pair:
+        pair.ready()
+        assert pair.upstream is not None
+        health = httpx.get(pair.upstream + HEALTH_ROUTE, timeout=10)
+        path = spec.operation.path.replace("{deployment-id}", "dall-e-3")
+        answer = httpx.post(
+            pair.url + path,
+            params={"api-version": "2024-02-01"},
+            headers={"api-key": "ck-test"},
+            json=body,
+            timeout=30,
+        )
+        records = httpx.get(pair.upstream + "/_upstream/requests", timeout=10).json()
+        pid = _child_pid(pair.url)
+    assert health.status_code == 200
+    assert answer.status_code == 200, answer.text
+    assert [r["body"]["prompt"] for r in records["requests"]] == ["a lighthouse"]
+    assert pid != os.getpid() and not _alive(pid)
+
+
+def test_a_gateway_that_draws_itself_has_no_upstream(spec: Spec) -> None:
+    with running_pair(spec, "500-on-emoji-prompt", fake_upstream=False) as pair:
+        pair.ready()
+        assert pair.upstream is None
+        path = spec.operation.path.replace("{deployment-id}", "dall-e-3")
+        answer = httpx.post(
+            pair.url + path,
+            params={"api-version": "2024-02-01"},
+            headers={"api-key": "k"},
+            json={"model": "dall-e-3", "prompt": "a lighthouse \U0001f30a"},
+            timeout=30,
+        )
+    assert answer.status_code == 500  # the fault reached the child
+
+
+def _child_pid(url: str) -> int:
+    """The PID listening on `url`'s port (the child, not this process)."""
+    port = int(url.rsplit(":", 1)[1])
+    inodes = set()
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            if int(fields[1].split(":")[1], 16) == port and fields[3] == "0A":
+                inodes.add(fields[9])
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        if int(pid) == os.getpid():
+            continue
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if link.startswith("socket:[") and link[8:-1] in inodes:
+                    return int(pid)
+        except OSError:
+            continue
+    pytest.fail(f"no other process listens on port {port}")
+
+
+def test_cases_sharing_an_upstream_token_form_one_chain_in_order(spec: Spec) -> None:
+    two_sided = upstream_cases(spec.operation, model="dall-e-3", nonce="test")
+    plain = Case(id="plain", kind="positive", title="plain", expect="success", body={})
+    found = chains([*two_sided, plain])
+    assert sum(len(chain) for chain in found) == len(two_sided) + 1
+    shared = [chain for chain in found if len(chain) > 1]
+    assert [[c.id for c in chain] for chain in shared] == [
+        ["upstream-cache-first", "upstream-cache-other"]
+    ]
+    assert found[-1] == (plain,)
