@@ -187,6 +187,8 @@ class Check:
     func: Callable[..., Any]
     applies_to: tuple[str, ...] = ()
     """Kinds of case (keys of `APPLIES`) the check can judge; empty: every case."""
+    fetches: bool = False
+    """The check GETs the image URLs of an answer (each one request on the wire)."""
 
     def applies(self, case: Case, op: Operation) -> bool:
         """Whether the check can judge an answer to `case` at all."""
@@ -230,12 +232,14 @@ def check(
     rationale: str,
     scope: Scope = "exchange",
     applies_to: tuple[str, ...] = (),
+    fetches: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated function as the check `id`.
 
     `pointer` is relative to the operation (e.g. `responses/200/content/application~1json/schema`)
     or absolute (`#/...`). `rationale` says in one line why the level is what it is.
     `applies_to` names the kinds of case (`APPLIES`) it can judge; empty means every case.
+    `fetches`: it GETs image URLs (a run's request estimate counts them only then).
     """
     unknown = [kind for kind in applies_to if kind not in APPLIES]
     if unknown:
@@ -246,7 +250,7 @@ def check(
             raise ValueError(f"duplicate check id {id}")
         family = func.__module__.rsplit(".", 1)[-1]
         REGISTRY[id] = Check(
-            id, level, statement, pointer, rationale, family, scope, func, applies_to
+            id, level, statement, pointer, rationale, family, scope, func, applies_to, fetches
         )
         return func
 
