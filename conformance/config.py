@@ -9,6 +9,7 @@ builds its argparse groups from it, the pytest plugin its `--gateway-*` options,
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import ssl
 import threading
@@ -604,9 +605,18 @@ def _ca_bundle(path: Any) -> str | None:
     return str(path)
 
 
-def tls_verify(ca_bundle: str | None) -> ssl.SSLContext | bool:
-    """What httpx verifies TLS with: the CA certificates of `ca_bundle`, else its default."""
-    return ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
+def tls_verify(ca_bundle: str | None) -> ssl.SSLContext:
+    """What httpx verifies TLS with: the CA certificates of `ca_bundle`, else certifi's (as
+    httpx's default). One context per bundle for the process, shared by every client: a run
+    builds a client per worker thread, and loading the certificates costs tens of ms each."""
+    return _ssl_context(ca_bundle or None)
+
+
+@functools.lru_cache(maxsize=8)
+def _ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
+    import certifi
+
+    return ssl.create_default_context(cafile=ca_bundle or certifi.where())
 
 
 def _price_table(path: Any) -> PriceTable | None:
