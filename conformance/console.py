@@ -185,9 +185,8 @@ class Console:
             self._say(f"stale baseline entry (no longer failing): {entry.check_id}")
         for reason in gate.reasons:
             self._say(gateway_text(reason, MAX_REASON_CHARS), style="yellow")
-        for reason in gate.scope.reasons():
-            if reason.startswith("out of scope"):
-                self._say(gateway_text(reason, MAX_REASON_CHARS))
+        for reason in gate.scope.out_reasons():
+            self._say(gateway_text(reason, MAX_REASON_CHARS))
         self._say(line, style=_VERDICT_STYLE.get(verdict))
         for name, path in paths.items():
             self._say(f"{name}: {path}")

@@ -15,10 +15,13 @@ from conformance.model import Level, Status
 
 SCHEMA_VERSION = "1.2"
 
-OUT_OF_SCOPE_KINDS = frozenset({"two-sided", "sdk", "narrowed", "shard"})
+NOT_APPLICABLE_KIND = "not-applicable"
+OUT_OF_SCOPE_KINDS = frozenset({"two-sided", "sdk", "narrowed", "shard", NOT_APPLICABLE_KIND})
 """Why a check was not run that the run's own setup decided (named in every output, not a
 failure unless `--require` asks for it): no upstream to read, no SDK installed, a spec the
-user narrowed, cases that belong to another shard."""
+user narrowed, cases that belong to another shard, or a document that does not declare the
+check's subject at all (`Check.undeclared`: no error answer, no `fallbacks` field, no error
+event in its stream)."""
 UNJUDGED_KINDS = frozenset(
     {
         "cap",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from conformance.checks.registry import Check
 from conformance.model import PARITY_PREFIX, Case, Level
-from conformance.results import CheckResult
+from conformance.results import NOT_APPLICABLE_KIND, CheckResult
 from conformance.spec import Operation
 
 TWO_SIDED_FAMILY = "forwarding"
@@ -107,6 +107,9 @@ def _why(
     outcomes: Outcomes,
     setup: Setup,
 ) -> tuple[str, str]:
+    undeclared = chk.undeclared(op)
+    if undeclared:
+        return NOT_APPLICABLE_KIND, undeclared
     if chk.family == TWO_SIDED_FAMILY and not setup.upstream:
         return "two-sided", "add --upstream"
     if chk.id == SDK_CHECK:

@@ -112,6 +112,15 @@ def test_output_format_and_transparent_background(spec: Spec) -> None:
         assert answer["output_format"] == fmt
     clear = azure(c, {"prompt": "x", "response_format": "b64_json", "background": "transparent"})
     assert image(clear.json()["data"][0]["b64_json"]).mode == "RGBA"
+    assert clear.json()["background"] == "transparent"
+
+
+def test_a_transparent_jpeg_is_reported_as_the_opaque_image_it_is(spec: Spec) -> None:
+    """A JPEG holds no alpha channel: the answer reports the background the images have."""
+    body = {"prompt": "x", "response_format": "b64_json", "background": "transparent"}
+    answer = azure(client(spec), {**body, "output_format": "jpeg"}).json()
+    assert image(answer["data"][0]["b64_json"]).mode == "RGB"
+    assert answer["background"] == "opaque"
 
 
 def test_dalle3_family(spec: Spec) -> None:

@@ -620,6 +620,7 @@ def upstream_calls(ctx: ExchangeContext) -> list[Problem] | None:
     rationale="`stream: true` sends images 'as base64 chunks via SSE' (spec); a buffered stream "
     "gives the caller nothing until the end, which is what streaming exists to avoid.",
     applies_to=UPSTREAM_ONLY,
+    timing=True,
 )
 def stream_not_buffered(ctx: ExchangeContext) -> list[Problem] | None:
     """Held back means both: the first event came after the upstream sent its last (the

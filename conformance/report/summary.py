@@ -46,7 +46,7 @@ def render_summary(result: RunResult, html_path: Path | str | None = None) -> st
     scope = "; ".join(gate.scope.phrases())
     if scope:
         lines += [f"Scope: {scope}", ""]
-        lines += [f"- {line}" for line in gate.scope.reasons() if line.startswith("out of")]
+        lines += [f"- {line}" for line in gate.scope.out_reasons()]
         lines += [""] if gate.scope.out else []
     lines += [f"- {reason}" for reason in gate.reasons]
     if gate.reasons:

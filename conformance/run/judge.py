@@ -18,6 +18,7 @@ from conformance.model import ENVIRONMENT_STATUSES, Case, Exchange, provoked_fau
 from conformance.redaction import Redactor
 from conformance.results import CheckResult, EnvironmentProblem
 from conformance.run.plan import selected_checks
+from conformance.run.rejudge import TimingRejudge
 from conformance.run.send import Sender
 from conformance.run.shrinking import Shrinker
 from conformance.run.upstream import UpstreamRecords
@@ -62,6 +63,7 @@ class Judge:
             for c in self.checks
         }
         self.shrinker = Shrinker(config, op, sender, self.apply)
+        self.rejudge = TimingRejudge(config.spec, op, sender, upstream, self.apply)
         self.environment: list[EnvironmentProblem] = []
         self.retained: list[Exchange] = []
         self.images = 0
@@ -104,6 +106,13 @@ class Judge:
             if problems and self.shrinker.worth_shrinking(chk, exchange):
                 evidence, problems = self.shrinker.shrunk(chk, exchange) or (exchange, problems)
             judged.append((chk, evidence, problems))
+        # After every check read this answer's upstream records: a re-send adds to them.
+        judged = [
+            (chk, *self.rejudge.again(chk, evidence, problems or []))
+            if self.rejudge.wanted(chk, problems)
+            else (chk, evidence, problems)
+            for chk, evidence, problems in judged
+        ]
         with self._lock:
             for chk, evidence, problems in judged:
                 self._record(chk, evidence, problems, shrunk=evidence is not exchange)

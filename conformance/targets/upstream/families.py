@@ -79,7 +79,7 @@ class Family:
 
     def images(self, req: GatewayRequest) -> list[bytes]:
         fmt = PIL_FORMATS[self.output_format(req)]
-        transparent = self.background(req) == "transparent" and fmt != "JPEG"
+        transparent = self.used_background(req) == "transparent"
         return [render(*parse_size(req.size), fmt, transparent) for _ in range(req.n)]
 
     def output_format(self, req: GatewayRequest) -> str:
@@ -90,6 +90,15 @@ class Family:
         value = req.field("background")
         return value if isinstance(value, str) else None
 
+    def used_background(self, req: GatewayRequest) -> str | None:
+        """The background the images get, as the answer reports it: transparent only in a
+        format that keeps an alpha channel (a JPEG asked to be transparent comes opaque)."""
+        asked = self.background(req)
+        if asked is None:
+            return None
+        keeps_alpha = PIL_FORMATS[self.output_format(req)] != "JPEG"
+        return "transparent" if asked == "transparent" and keeps_alpha else "opaque"
+
     def as_url(self, req: GatewayRequest) -> bool:
         return req.response_format == "url"
 
@@ -98,10 +107,9 @@ class Family:
     ) -> dict[str, Any]:
         body = payload.json_body(req, images, publish)
         body["output_format"] = self.output_format(req)
-        if self.background(req) is not None:
-            body["background"] = (
-                "opaque" if self.background(req) == "auto" else req.field("background")
-            )
+        used = self.used_background(req)
+        if used is not None:
+            body["background"] = used
         return body
 
     def frames(self, req: GatewayRequest, images: list[bytes]) -> list[Frame]:
