@@ -49,6 +49,11 @@ class Order:
     fault: str | None
     upstream: str | None
     fake_upstream: bool
+    base_uri: str = ""
+    """Where the document's relative `$ref`s resolve (a multi-file document's own place)."""
+    selector: str | None = None
+    """`--operation`, when given: the child serves the operation the run tests."""
+    validate: bool = True
 
 
 @dataclass
@@ -80,7 +85,17 @@ def running_pair(
             sockets.append(stack.enter_context(_listening()))
             upstream = _url(sockets[1])
         forward_to = upstream if fake_upstream else None
-        order = Order(spec.raw, spec.source, spec.sha256, fault, forward_to, serve_fake)
+        order = Order(
+            spec.raw,
+            spec.source,
+            spec.sha256,
+            fault,
+            forward_to,
+            serve_fake,
+            spec.base_uri,
+            spec.selector,
+            spec.validate,
+        )
         child = _start(order, sockets, stack)
         yield Pair(_url(sockets[0]), forward_to, lambda: _wait_ready(child, stop))
 
@@ -186,7 +201,14 @@ def _serve(fds: list[int]) -> None:
     stdin = sys.stdin.buffer
     (length,) = _LENGTH.unpack(stdin.read(_LENGTH.size))
     order: Order = pickle.loads(stdin.read(length))
-    spec = Spec(raw=order.raw, source=order.source, sha256=order.sha256)
+    spec = Spec(
+        raw=order.raw,
+        source=order.source,
+        sha256=order.sha256,
+        base_uri=order.base_uri,
+        selector=order.selector,
+        validate=order.validate,
+    )
     apps = [create_app(spec, resolve_fault(order.fault), order.upstream, None)]
     if order.fake_upstream:
         apps.append(create_upstream_app(spec, None))
