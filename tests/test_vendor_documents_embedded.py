@@ -1,0 +1,78 @@
+"""A run against each vendor document, as a user types it (no --base-url: the embedded
+reference gateway and fake upstream follow the document), charges the gateway with nothing:
+it ends CONFORMANT, and the checks whose subject the document does not declare are named not
+applicable (not left unjudged). One smoke run per document, shared by its assertions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance import cli
+
+THIRD_PARTY = Path(__file__).resolve().parent.parent / "specs" / "third_party"
+NOT_APPLICABLE = "not-applicable"
+DOCUMENTS = {
+    "openai-3.1": (
+        THIRD_PARTY / "openai" / "openapi.yaml",
+        # no error response, no fallbacks field, no error event among the stream's events
+        {"ERR-ENVELOPE-SCHEMA", "FALLBACK-ORDER", "SSE-NO-ERROR-EVENT"},
+    ),
+    "openai-3.0": (
+        THIRD_PARTY / "openai" / "openapi-3.0.yaml",
+        {"ERR-ENVELOPE-SCHEMA", "FALLBACK-ORDER", "STREAM-NOT-BUFFERED", "SSE-NO-ERROR-EVENT"},
+    ),
+    "azure": (
+        THIRD_PARTY / "azure" / "inference.json",
+        {"FALLBACK-ORDER", "STREAM-NOT-BUFFERED", "SSE-EVENT-SCHEMA"},
+    ),
+}
+
+
+def embedded_run(document: Path, report_dir: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    argv = ["run", "--spec", str(document), "--budget", "smoke", "--report-dir", str(report_dir)]
+    code = cli.main([*argv, *extra])
+    return code, json.loads((report_dir / "results.json").read_text())
+
+
+@pytest.fixture(scope="module", params=sorted(DOCUMENTS))
+def judged(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, int, dict[str, Any]]:
+    name: str = request.param
+    code, result = embedded_run(DOCUMENTS[name][0], tmp_path_factory.mktemp(name))
+    return name, code, result
+
+
+def test_the_embedded_run_is_conformant(judged: tuple[str, int, dict[str, Any]]) -> None:
+    name, code, result = judged
+    musts = [c["check_id"] for c in result["checks"] if c["level"] == "MUST"]
+    failed = [c["check_id"] for c in result["checks"] if c["status"] == "failed"]
+    assert not [c for c in failed if c in musts], name
+    unjudged = [c["check_id"] for c in result["checks"] if c["status"] == "skipped"]
+    assert code == 0, (name, result["verdict"], failed, unjudged)
+    assert result["verdict"].startswith("CONFORMANT")
+
+
+def test_undeclared_subjects_are_named_not_applicable(
+    judged: tuple[str, int, dict[str, Any]],
+) -> None:
+    name, _, result = judged
+    kinds = {c["check_id"]: c["unjudged_kind"] for c in result["checks"]}
+    expected = DOCUMENTS[name][1]
+    assert {kinds[i] for i in expected} == {NOT_APPLICABLE}, {i: kinds[i] for i in expected}
+    named = {i for i, kind in kinds.items() if kind == NOT_APPLICABLE}
+    assert named <= set(result["coverage"]["not_applicable"])
+
+
+def test_bifrost_is_never_charged_with_what_the_suite_could_not_send(tmp_path: Path) -> None:
+    """Bifrost's docs declare `fallbacks` (as objects): a check the plan could not feed is
+    said unjudged (INCOMPLETE), never failed."""
+    code, result = embedded_run(THIRD_PARTY / "bifrost" / "openapi.yaml", tmp_path)
+    failed = [c["check_id"] for c in result["checks"] if c["status"] == "failed"]
+    assert failed == [] and code in (0, 4), (code, result["verdict"])
+    kinds = {c["check_id"]: c["unjudged_kind"] for c in result["checks"]}
+    assert kinds["FALLBACK-ORDER"] != NOT_APPLICABLE
