@@ -273,3 +273,11 @@ def test_cli_prints_the_bound_address_first() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_fallback_names_read_strings_and_objects() -> None:
+    from conformance.model import fallback_names
+
+    assert fallback_names(["a", 3, "b"]) == ["a", "b"]
+    assert fallback_names([{"provider": "openai", "model": "m1"}, {"provider": "x"}]) == ["m1"]
+    assert fallback_names("a") == []

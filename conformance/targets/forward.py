@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import httpx
 from starlette.responses import Response, StreamingResponse
 
+from conformance.model import fallback_names
 from conformance.spec import JSON, SSE
 from conformance.targets.faults.model import Fault
 from conformance.targets.messages import GatewayRequest, UpstreamCall
@@ -190,8 +191,7 @@ class Forwarder:
 
 
 def _fallbacks(req: GatewayRequest) -> list[str]:
-    value = req.body.get("fallbacks") if isinstance(req.body, dict) else None
-    return [f for f in value if isinstance(f, str)] if isinstance(value, list) else []
+    return fallback_names(req.body.get("fallbacks") if isinstance(req.body, dict) else None)
 
 
 def _worth_a_fallback(status: int) -> bool:
