@@ -107,9 +107,6 @@ def _why(
     outcomes: Outcomes,
     setup: Setup,
 ) -> tuple[str, str]:
-    undeclared = chk.undeclared(op)
-    if undeclared:
-        return NOT_APPLICABLE_KIND, undeclared
     if chk.family == TWO_SIDED_FAMILY and not setup.upstream:
         return "two-sided", "add --upstream"
     if chk.id == SDK_CHECK:
@@ -119,8 +116,14 @@ def _why(
             return setup.stop_kind, setup.stop_reason
         return "no-answer", setup.sdk_note or "the SDK's probes were not judged"
     ids = {c.id for c in sent if chk.applies(c, op)}
+    undeclared = chk.undeclared(op)
+    if undeclared is not None:
+        return NOT_APPLICABLE_KIND, undeclared
     if not ids:
         return _not_planned(chk, op, absent, setup)
+    answered = outcomes.judged | outcomes.environment | outcomes.suite_error | outcomes.unsent
+    if setup.stop_kind and ids - answered:
+        return setup.stop_kind, setup.stop_reason  # cases it could judge were never sent
     if ids & outcomes.judged:
         if any(chk.applies(c, op) for c in absent.cut):
             cap = f"request cap (--max-requests {setup.max_requests})"
@@ -130,8 +133,6 @@ def _why(
         return "no-answer", "no answer gave them anything to judge"
     if ids & outcomes.suite_error:
         return "suite-error", "a transport error on the suite's side, after retries"
-    if setup.stop_kind and ids - outcomes.environment - outcomes.unsent:
-        return setup.stop_kind, setup.stop_reason
     if ids & outcomes.unsent:
         return "cap", "request cap (--max-requests) spent by image fetches and shrinking"
     return "environment", "every answer they could judge was 401/403/429"

@@ -76,8 +76,10 @@ def test_stale_entry_fails_only_with_strict_baseline(tmp_path: Path) -> None:
     baseline.write_text('[[known_failure]]\ncheck_id = "IMG-COUNT"\nreason = "fixed since"\n')
     args = (
         "run",
-        "--max-examples",
-        "3",
+        "--budget",
+        "smoke",
+        "--checks",
+        "IMG-COUNT",
         "--report-dir",
         str(tmp_path),
         "--baseline",

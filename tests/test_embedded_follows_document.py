@@ -194,17 +194,23 @@ def test_the_upstream_answers_openai_and_the_document_route(openai_style: Spec) 
         assert http.post("/elsewhere", json=body, headers=key).status_code == 404
 
 
-OPENAI = Path(__file__).parent.parent / "specs" / "third_party" / "openai" / "openapi.yaml"
+THIRD_PARTY = Path(__file__).parent.parent / "specs" / "third_party"
+VENDORED = {
+    "openai": (THIRD_PARTY / "openai" / "openapi.yaml", None),
+    "bifrost": (THIRD_PARTY / "bifrost" / "openapi.yaml", "POST /v1/images/generations"),
+}
 
 
-def test_an_embedded_run_follows_openai_s_own_document() -> None:
-    """OpenAI's vendored document: the plan sends every value of its image fields' enums, the
+@pytest.mark.parametrize("name", sorted(VENDORED))
+def test_an_embedded_run_follows_a_vendored_document(name: str) -> None:
+    """A vendored document: the plan sends every value of its image fields' enums, the
     embedded pair serves its route, and nothing the document asks of a gateway fails."""
-    spec = load_spec(OPENAI)
+    where, operation = VENDORED[name]
+    spec = load_spec(where, operation=operation)
     result = run(RunConfig(spec=spec, seed=0, budget="smoke"))
     fields = result.coverage["fields"]
-    for name in ("size", "quality", "style", "response_format", "output_format", "background"):
-        assert fields[name]["values"] and fields[name]["missing"] == [], (name, fields[name])
+    for field in ("size", "quality", "style", "response_format", "output_format", "background"):
+        assert fields[field]["values"] and fields[field]["missing"] == [], (field, fields[field])
     assert result.coverage["refused_by_schema"] == []
     musts = {
         c.check_id
@@ -214,3 +220,20 @@ def test_an_embedded_run_follows_openai_s_own_document() -> None:
     assert musts == set()
     judged = {c.check_id for c in result.checks if c.status == Status.PASSED.value}
     assert {"IMG-JSON-SCHEMA", "SSE-EVENT-SCHEMA", "IMG-SIZE", "ERR-NEGATIVE-4XX"} <= judged
+
+
+def test_a_check_the_document_gives_nothing_is_out_of_scope_not_unjudged(
+    openai_style: Spec,
+) -> None:
+    from conformance.gate import decide
+
+    silent = copy.deepcopy(openai_style.raw)
+    del silent["paths"]["/images/generations"]["post"]["responses"]["200"]["content"][SSE]
+    spec = spec_from_dict(silent, "no-stream")
+    config = RunConfig(spec=spec, seed=0, budget="smoke")
+    config.checks = ("SSE-EVENT-SCHEMA", "IMG-JSON-SCHEMA")
+    result = run(config)
+    (stream,) = [c for c in result.checks if c.check_id == "SSE-EVENT-SCHEMA"]
+    assert stream.unjudged_kind == "not-applicable"
+    assert "text/event-stream" in stream.unjudged_reason
+    assert decide(result).verdict.value == "CONFORMANT"

@@ -20,6 +20,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "conformance")
+SMALL_RUN = ("--budget", "smoke", "--max-examples", "2")
+"""A whole run of the installed command, kept small: the smoke plan plus two random bodies
+(drawn by hypothesis, which must write nothing into the working directory)."""
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -116,7 +119,7 @@ def test_installed_command_works_from_an_unrelated_directory(
     assert listed.returncode == 0, listed.stderr
     assert "IMG-COUNT" in listed.stdout
 
-    done = run("run", "--max-examples", "2", "--report-dir", "out", "--quiet")
+    done = run("run", *SMALL_RUN, "--report-dir", "out", "--quiet")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("CONFORMANT")
     assert sorted(p.name for p in (where / "out").iterdir()) == [
@@ -141,9 +144,7 @@ def test_installed_command_works_from_an_unrelated_directory(
         first = served.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+", first)
         assert url, first
-        against = run(
-            "run", "--base-url", url.group(0), "--max-examples", "2", "--report-dir", "served"
-        )
+        against = run("run", "--base-url", url.group(0), *SMALL_RUN, "--report-dir", "served")
         assert against.returncode == 0, against.stdout + against.stderr
     finally:
         served.terminate()

@@ -79,7 +79,7 @@ def test_paced_stream_that_closes_late_passes_with_scaled_windows(spec: Spec, ga
         stream_grace_s=0.1,
         first_byte_timeout=2.0,
     )
-    latency = Latency(delay_s=0.2, jitter_s=0.15, event_gap_s=0.3, close_after_s=0.45, seed=7)
+    latency = Latency(delay_s=0.2, jitter_s=0.15, event_gap_s=0.25, close_after_s=0.4, seed=7)
     result = behind_proxy(spec, gateway, latency, tight, streams=4, answers=4)
     assert_no_false_failure(result)
     # The first streams met the floors: they were re-sent with wider windows, and said so.

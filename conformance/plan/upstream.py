@@ -3,7 +3,10 @@
 Each case carries a unique token in its prompt (the upstream's records are matched by it) and,
 where it asks for an upstream failure, a fault marker (`[[upstream:KIND]]`, documented in
 docs/upstream.md). The cases vary what a gateway can mix up: every optional field and n >= 2,
-a deployment other than the model, an api-version other than the default, fallbacks, streams.
+a deployment other than the model, an api-version other than the default, fallbacks (JSON and
+streamed, and after a refusal), upstream failures on JSON and streamed requests, prompts that
+must arrive code point for code point, unknown fields, one body for two deployments (a cache),
+and successes with an odd `usage`. The table in docs/upstream.md names what judges each.
 """
 
 from __future__ import annotations

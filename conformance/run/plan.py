@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 
-from conformance.checks.registry import Check, catalogue
+from conformance.checks.registry import REGISTRY, Check, catalogue
 from conformance.config import RunConfig
 from conformance.model import Case, upstream_token
 from conformance.plan import Plan, build_plan
@@ -100,7 +100,11 @@ def full_plan(config: RunConfig) -> Plan:
             plan = build_plan(config.spec.operation, **kwargs)  # type: ignore[arg-type]
             if plan.cut:
                 # The MUST checks the cap left without a case: named in the coverage.
-                plan.coverage["cut"]["must_checks_dropped"] = without_case(plan.cases, checks, op)
+                plan.coverage["cut"]["must_checks_dropped"] = [
+                    check_id
+                    for check_id in without_case(plan.cases, checks, op)
+                    if any(REGISTRY[check_id].applies(c, op) for c in plan.dropped)
+                ]
             plan.coverage["not_applicable"] = not_applicable(checks, op)
             _PLANS[key] = plan
         return plan

@@ -50,9 +50,9 @@ class Order:
     upstream: str | None
     fake_upstream: bool
     base_uri: str = ""
-    """Where the document's relative `$ref`s resolve (a multi-file document's own place)."""
+    """Where the document's relative `$ref`s point (its sibling files)."""
     selector: str | None = None
-    """`--operation`, when given: the child serves the operation the run tests."""
+    """The operation `--operation` named."""
     validate: bool = True
 
 
