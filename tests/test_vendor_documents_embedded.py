@@ -49,12 +49,10 @@ def judged(
 
 def test_the_embedded_run_is_conformant(judged: tuple[str, int, dict[str, Any]]) -> None:
     name, code, result = judged
-    musts = [c["check_id"] for c in result["checks"] if c["level"] == "MUST"]
     failed = [c["check_id"] for c in result["checks"] if c["status"] == "failed"]
-    assert not [c for c in failed if c in musts], name
     unjudged = [c["check_id"] for c in result["checks"] if c["status"] == "skipped"]
-    assert code == 0, (name, result["verdict"], failed, unjudged)
-    assert result["verdict"].startswith("CONFORMANT")
+    assert code == 0 and failed == [], (name, result["verdict"], failed, unjudged)
+    assert result["verdict"] == "CONFORMANT"  # not even a warning charged to the reference
 
 
 def test_undeclared_subjects_are_named_not_applicable(
