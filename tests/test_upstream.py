@@ -281,3 +281,16 @@ def test_fallback_names_read_strings_and_objects() -> None:
     assert fallback_names(["a", 3, "b"]) == ["a", "b"]
     assert fallback_names([{"provider": "openai", "model": "m1"}, {"provider": "x"}]) == ["m1"]
     assert fallback_names("a") == []
+
+
+def test_a_document_that_declares_partial_images_judges_it_by_its_schema() -> None:
+    """`partial_images: 1.0` is an integer to JSON Schema: where the document declares the
+    field, the upstream takes it by the schema, not by its own check of undeclared fields."""
+    from pathlib import Path
+
+    from conformance.spec import load_spec
+
+    declared = load_spec(Path(__file__).parent / "data" / "openai-style.yaml")
+    body = {"prompt": "x", "partial_images": 1.0}
+    assert azure(client(declared), body).status_code == 200
+    assert azure(client(declared), {**body, "partial_images": 4}).status_code == 400

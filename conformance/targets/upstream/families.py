@@ -75,7 +75,7 @@ class Family:
         return 400, invalid(flavour, param, f"Invalid value for '{param}': {error.message}")
 
     def own_refusal(self, req: GatewayRequest, flavour: Flavour) -> Refusal | None:
-        return _openai_extras(req, flavour)
+        return _openai_extras(req, flavour, self.op)
 
     def images(self, req: GatewayRequest) -> list[bytes]:
         fmt = PIL_FORMATS[self.output_format(req)]
@@ -210,7 +210,7 @@ class GptImage1(Family):
         if body.get("background") == "transparent" and body.get("output_format") == "jpeg":
             message = "Transparent background requires output_format png or webp."
             return 400, invalid(flavour, "background", message)
-        return _openai_extras(req, flavour)
+        return _openai_extras(req, flavour, self.op)
 
     def as_url(self, req: GatewayRequest) -> bool:
         return False
@@ -235,9 +235,12 @@ def _b64_items(req: GatewayRequest, images: list[bytes]) -> list[dict[str, Any]]
     return [{"b64_json": base64.b64encode(image).decode()} for image in images]
 
 
-def _openai_extras(req: GatewayRequest, flavour: Flavour) -> Refusal | None:
-    """OpenAI's image fields the spec does not name, when present, must be well-formed."""
+def _openai_extras(req: GatewayRequest, flavour: Flavour, op: Operation) -> Refusal | None:
+    """OpenAI's image fields the spec does not name, when present, must be well-formed; a
+    document that declares one judges it by its own schema (e.g. `partial_images: 1.0` is an
+    integer to JSON Schema)."""
     body = req.body if isinstance(req.body, dict) else {}
+    body = {k: v for k, v in body.items() if k not in op.properties}
     partial = body.get("partial_images")
     if partial is not None and (
         not isinstance(partial, int)
