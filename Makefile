@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 REPORT_DIR ?= reports/latest
 
-.PHONY: install demo test test-slow lint bench browser clean interop
+.PHONY: install demo test test-slow lint bench browser clean interop docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,14 @@ test-slow: install
 	$(BIN)/python -m pytest -n 2 -q -m slow
 
 lint: install
-	$(BIN)/ruff check conformance tests benchmarks interop
-	$(BIN)/ruff format --check conformance tests benchmarks interop
-	$(BIN)/mypy --strict conformance interop
+	$(BIN)/ruff check conformance tests benchmarks interop scripts
+	$(BIN)/ruff format --check conformance tests benchmarks interop scripts
+	$(BIN)/mypy --strict conformance interop scripts/readme_tables.py
+
+# The README's numbers (budget table, ...) rewritten from the code; tests/test_readme.py
+# fails when they drift.
+docs: install
+	$(BIN)/python scripts/readme_tables.py
 
 bench: install
 	$(BIN)/python benchmarks/run.py

@@ -98,6 +98,26 @@ class _Parser(argparse.ArgumentParser):
         super().error(message + (f"; did you mean {hint}?" if hint else ""))
 
 
+class _OneFault(argparse.Action):
+    """`--fault`: the reference gateway takes one fault at a time, so a second one is refused
+    (argparse would keep the last silently)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        previous = getattr(namespace, self.dest, None)
+        if isinstance(previous, str) and previous != values:
+            parser.error(
+                f"{option_string} given twice ({previous}, {values}): the reference gateway "
+                "takes one fault per run; run once per fault"
+            )
+        setattr(namespace, self.dest, values)
+
+
 def _suggestion(message: str, parsers: list[argparse.ArgumentParser]) -> str | None:
     choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
     if choice:
@@ -136,7 +156,10 @@ def _parser(unset: object | None = None) -> argparse.ArgumentParser:
     )
     groups = {name: run.add_argument_group(name) for name in (TARGET, PLAN, COST, BOUNDS, OUTPUT)}
     for option in OPTIONS:
-        groups[option.group].add_argument(option.flag, **option.argparse_kwargs())
+        kwargs = option.argparse_kwargs()
+        if option.name == "fault":
+            kwargs["action"] = _OneFault
+        groups[option.group].add_argument(option.flag, **kwargs)
     plan = groups[PLAN]
     plan.add_argument("--dry-run", action="store_true", help="print the plan; send nothing")
     plan.add_argument(
@@ -167,11 +190,15 @@ def _parser(unset: object | None = None) -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the reference gateway")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument(
-        "--port", type=int, default=8080, help="port (0: a free one; the first line names it)"
+        "--port", type=int, default=8080, help="port (0: a free one; the first line is its URL)"
     )
     serve.add_argument("--spec", help="OpenAPI document (path or URL)")
     serve.add_argument("--operation", help=OPERATION_HELP, metavar="ID")
-    serve.add_argument("--fault", help="switch on one fault of the catalogue (see --list-faults)")
+    serve.add_argument(
+        "--fault",
+        action=_OneFault,
+        help="switch on one fault of the catalogue (see --list-faults)",
+    )
     serve.add_argument(
         "--narrow",
         action="append",
@@ -204,6 +231,15 @@ def _parser(unset: object | None = None) -> argparse.ArgumentParser:
     upstream.add_argument("--spec", help="OpenAPI document (path or URL)")
     upstream.add_argument("--operation", help=OPERATION_HELP, metavar="ID")
     upstream.set_defaults(handler=_cmd_upstream)
+
+    init = sub.add_parser("init", help=f"write a working ./{CONFIG_FILE} for a gateway profile")
+    init.add_argument(
+        "--profile", default="bifrost", help="built-in profile: " + ", ".join(_profile_names())
+    )
+    init.add_argument("--base-url", help="where the gateway listens (default: the profile's usual)")
+    init.add_argument("--out", type=Path, default=Path(CONFIG_FILE), help="the file to write")
+    init.add_argument("--force", action="store_true", help="replace an existing file")
+    init.set_defaults(handler=_cmd_init)
 
     checks = sub.add_parser("checks", help="list the check catalogue")
     checks.add_argument("--spec", help="OpenAPI document (for absolute spec pointers)")
@@ -242,14 +278,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _check_fault(args.fault)
     config = run_config(vars(args))
     config.stop = stop
+    out = console.Console(quiet=args.quiet, secrets=config.secrets())
     baseline = None
     if args.baseline:
         from dataclasses import replace
 
-        from conformance.report.baseline import load_baseline
+        from conformance.checks.registry import catalogue
+        from conformance.report.baseline import load_baseline, unknown_entries
 
         baseline = replace(load_baseline(args.baseline), strict=args.strict_baseline)
-    out = console.Console(quiet=args.quiet, secrets=config.secrets())
+        for warning in unknown_entries(baseline, [c.id for c in catalogue()]):
+            out.warn(warning)
     check_report_dir(args.report_dir)
     if args.list:
         return _list_plan(config, args.report_dir)
@@ -258,14 +297,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     out.starting(config.base_url or "embedded reference gateway", config.spec, args.seed)
     _spec_notes(out, config.spec.notes)
-    with target(config) as served:  # an embedded gateway starts while the plan is drawn
-        planned = int(str(dry_run_summary(config)["requests_estimate"]))
-        if config.max_requests:
-            planned = min(planned, config.max_requests)
-        with out.progress(planned) as tick:
-            result = run(config, progress=tick, served=served)
-    result.baseline = baseline
-    paths = write_reports(result, args.report_dir, config.secrets())
+    for line in config.now_refused:
+        out.note(f"narrowed: {line} (valid in the full spec)")
+    with out.progress(in_flight=config.workers) as progress:
+        progress.phase("plan", f"budget {config.budget}, seed {config.seed}")
+        with target(config) as served:  # an embedded gateway starts while the plan is drawn
+            summary = dry_run_summary(config)
+            planned = int(str(summary["requests_estimate"]))  # within --max-requests
+            progress.expect(planned)
+            progress.phase("send", f"{planned} requests planned")
+            result = run(config, progress=progress, served=served)
+        progress.phase("report", str(args.report_dir))
+        result.baseline = baseline
+        paths = write_reports(result, args.report_dir, config.secrets())
     append_step_summary(paths["summary"])
     gate = decide(result)
     if args.write_baseline:
@@ -299,7 +343,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     spec = narrow(load_spec(args.spec, operation=args.operation), args.narrow)
 
     def announce(url: str) -> None:
-        # The first line names the address actually bound (`--port 0`), for scripts to read.
+        # The first line is the bare URL actually bound (`--port 0`), for scripts to read.
+        print(url, flush=True)
         print(f"reference gateway on {url}", flush=True)
         if args.fault:
             print(f"fault: {args.fault}", flush=True)
@@ -333,6 +378,20 @@ def _cmd_upstream(args: argparse.Namespace) -> int:
         )
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
+    return EXIT_OK
+
+
+def _profile_names() -> list[str]:
+    from conformance.profiles import PROFILES
+
+    return list(PROFILES)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from conformance.settings_template import settings_text, write_settings
+
+    path = write_settings(args.out, settings_text(args.profile, args.base_url), args.force)
+    print(f"wrote {path}; `conformance run` reads it (from this directory, or with --config)")
     return EXIT_OK
 
 
@@ -418,17 +477,19 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     values = {name: getattr(args, name) for name in REPLAY_OPTIONS}
     config, replay = replay_config(saved, values, args.case)
     out = console.Console(quiet=args.quiet, secrets=config.secrets())
-    out.starting(str(config.base_url), config.spec, saved.seed)
+    out.starting(config.base_url or "embedded reference gateway", config.spec, saved.seed)
     _stop_on_signals(config.stop)
-    with out.progress() as tick:
-        result = run(config, progress=tick, cases=replay.cases)
-    result.baseline = saved.baseline
-    result.coverage["replay"] = {
-        "results": str(args.results),
-        "cases": [c.id for c in replay.cases],
-        "checks": list(replay.checks),
-    }
-    paths = write_reports(result, args.report_dir)
+    with out.progress(in_flight=config.workers) as progress:
+        progress.phase("send", f"{len(replay.cases)} cases to replay")
+        result = run(config, progress=progress, cases=replay.cases)
+        progress.phase("report", str(args.report_dir))
+        result.baseline = saved.baseline
+        result.coverage["replay"] = {
+            "results": str(args.results),
+            "cases": [c.id for c in replay.cases],
+            "checks": list(replay.checks),
+        }
+        paths = write_reports(result, args.report_dir)
     out.summary(result, paths)
     return int(decide(result).exit_code)
 

@@ -142,6 +142,8 @@ class RunConfig:
     exclude_checks: tuple[str, ...] = ()
     shard: Shard | None = None
     """Send only this part of the plan (`--shard I/N`)."""
+    now_refused: tuple[str, ...] = ()
+    """What the narrowing (--narrow, --model-profile) turned from valid into must-refuse."""
     stop: threading.Event = field(default_factory=threading.Event)
     upstream: str | None = None
     """The fake upstream the gateway calls (its records are read): adds the two-sided cases.
@@ -324,7 +326,12 @@ OPTIONS: tuple[Option, ...] = (
         default="dall-e-3",
     ),
     Option("api_version", TARGET, "api-version query parameter", default="2024-02-01"),
-    Option("model", TARGET, "the body's `model`", default="dall-e-3"),
+    Option(
+        "model",
+        TARGET,
+        "the body's `model` (default: the --model-profile's model, else dall-e-3)",
+        metavar="NAME",
+    ),
     Option(
         "api_key",
         TARGET,
@@ -493,6 +500,7 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
     from conformance.checks.registry import catalogue
     from conformance.select import check_ids, parse_shard, select_checks
     from conformance.spec import load_spec, narrow
+    from conformance.spec.refused import newly_refused
 
     env = os.environ if env is None else env
     v = {**DEFAULTS, **{k: val for k, val in values.items() if val is not None}}
@@ -514,7 +522,8 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
             f"--profile {chosen.name} needs --base-url: the embedded gateway serves the spec's path"
         )
     narrowing = [*rules, *(v["narrow"] or [])]
-    spec = narrow(load_spec(v["spec"], operation=v["operation"]), narrowing)
+    full = load_spec(v["spec"], operation=v["operation"])
+    spec = narrow(full, narrowing)
     base_url = gateway_url(v["base_url"]) if v["base_url"] else None
     if base_url and chosen.path is None:
         base_url = with_base_path(base_url, spec.operation.base_path)
@@ -525,7 +534,7 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         api_version=v["api_version"] or None,
         api_key=v["api_key"] or env.get(API_KEY_ENV) or None,
         headers=tuple(header(h) for h in v["header"] or []),
-        model=v["model"],
+        model=v["model"] or v["model_profile"] or RunConfig.model,
         seed=int(v["seed"]),
         max_examples=v["max_examples"],
         max_requests=v["max_requests"],
@@ -561,6 +570,9 @@ def run_config(values: Mapping[str, Any], env: Mapping[str, str] | None = None) 
         checks=include,
         exclude_checks=exclude,
         shard=shard,
+        now_refused=tuple(newly_refused(full.operation, spec.operation))
+        if spec is not full
+        else (),
     )
 
 

@@ -9,26 +9,18 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console as RichConsole
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from conformance.environment import environment_lines, timing_retry_line
 from conformance.gate import decide
 from conformance.model import Status, Verdict
 from conformance.plan.prices import estimate_line
+from conformance.progress import BarProgress, LineProgress, NoProgress, RunProgress
 from conformance.redaction import Redactor
 from conformance.results import RunResult
 from conformance.spec import Spec
@@ -86,6 +78,11 @@ class Console:
         if not self.quiet:
             self._say(text)
 
+    def warn(self, text: str) -> None:
+        """A setting that is probably not what was meant; on stderr, even with --quiet."""
+        line = visible(shorten(text, MAX_VALUE_CHARS), keep_newlines=False)
+        self.err.print(f"conformance: warning: {self.redactor.output(line)}", markup=False)
+
     def error(self, text: str) -> None:
         line = visible(shorten(text, MAX_VALUE_CHARS), keep_newlines=False)
         self.err.print(f"conformance: error: {self.redactor.output(line)}", markup=False)
@@ -106,34 +103,19 @@ class Console:
             )
 
     @contextlib.contextmanager
-    def progress(self, planned: int | None = None) -> Iterator[Any]:
-        """A `tick(sent, failures, environment)` for the runner: a live bar on a terminal, a
-        plain line every few seconds or every 10% of `planned` requests elsewhere (CI logs)."""
+    def progress(self, in_flight: int = 0) -> Iterator[RunProgress]:
+        """The run's progress (`conformance.progress`): a live line and bar on a terminal,
+        plain lines in a CI log (`in_flight`: requests sent at once, for the time left),
+        nothing with --quiet."""
+        shown: NoProgress | LineProgress | BarProgress
         if self.quiet:
-            yield None
-            return
-        if not self.out.is_terminal:
-            yield ProgressLines(self._say, planned).tick
-            return
-        bar = Progress(
-            TextColumn("[bold]conformance"),
-            BarColumn(),
-            TextColumn(
-                "{task.completed}/{task.fields[planned]} requests  {task.fields[failures]} failures"
-            ),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=self.out,
-            transient=True,
-        )
-        task = bar.add_task("run", total=planned, planned=planned or "?", failures=0)
-
-        def tick(sent: int, failures: int, environment: int) -> None:
-            bar.update(task, completed=sent, failures=failures)
-
-        with bar:
-            yield tick
+            shown = NoProgress()
+        elif not self.out.is_terminal:
+            shown = LineProgress(self._say, None, in_flight)
+        else:
+            shown = BarProgress(self.out, None)
+        with shown:
+            yield shown
 
     def summary(self, result: RunResult, paths: dict[str, Path]) -> None:
         gate = decide(result)
@@ -190,45 +172,3 @@ class Console:
         self._say(line, style=_VERDICT_STYLE.get(verdict))
         for name, path in paths.items():
             self._say(f"{name}: {path}")
-
-
-PROGRESS_EVERY_S = 5.0
-PROGRESS_STEP = 0.1
-
-
-class ProgressLines:
-    """Progress as plain lines (no terminal): every PROGRESS_EVERY_S seconds, or whenever
-    another 10% of the planned requests went out, whichever comes first."""
-
-    def __init__(
-        self,
-        say: Callable[[str], None],
-        planned: int | None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.say, self.planned, self.clock = say, planned, clock
-        self.started = self.last = clock()
-        self.step = 0
-        self.lock = threading.Lock()
-
-    def tick(self, sent: int, failures: int, environment: int) -> None:
-        with self.lock:
-            now = self.clock()
-            step = int(sent / self.planned / PROGRESS_STEP) if self.planned else 0
-            if step <= self.step and now - self.last < PROGRESS_EVERY_S:
-                return
-            self.step, self.last = max(step, self.step), now
-            self.say(self.line(sent, failures, environment, now - self.started))
-
-    def line(self, sent: int, failures: int, environment: int, elapsed: float) -> str:
-        planned = self.planned
-        text = f"progress: {sent}/{planned or '?'} requests"
-        if planned:
-            text += f" ({min(100, round(100 * sent / planned))}%)"
-        text += f", {failures} failures"
-        if environment:
-            text += f", {environment} environment answers"
-        if planned and sent:
-            eta = max(0.0, elapsed / sent * (planned - sent))
-            text += f", ETA {eta:.0f}s"
-        return text + f", {elapsed:.0f}s elapsed"

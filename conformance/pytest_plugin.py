@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,12 +68,18 @@ class GatewayRunError(Exception):
     """The suite could not run against the gateway."""
 
 
-def failure_text(check: CheckResult) -> str:
-    """Why `check` failed, with the failures' expected/actual and curl lines."""
+def failure_text(check: CheckResult, report_dir: str | None = None) -> str:
+    """Why `check` failed, with the failures' expected/actual and curl lines; the others are in
+    `report_dir`'s results.json when the session writes one, else the way to get it."""
     from conformance.report.text import failure_lines
 
+    rest = (
+        f"see {Path(report_dir) / 'results.json'}"
+        if report_dir
+        else "--gateway-report-dir DIR writes them all to DIR/results.json"
+    )
     header = [f"{check.check_id} [{check.level}] {check.statement}", f"  spec: {check.pointer}"]
-    return "\n".join(header + failure_lines(check, MAX_FAILURES_SHOWN))
+    return "\n".join(header + failure_lines(check, MAX_FAILURES_SHOWN, rest))
 
 
 class GatewayConformance:
@@ -90,9 +97,10 @@ class GatewayConformance:
     def _run(self) -> RunResult:
         from dataclasses import replace
 
+        from conformance.checks.registry import catalogue
         from conformance.config import OPTIONS, run_config
         from conformance.configfile import settings
-        from conformance.report.baseline import load_baseline
+        from conformance.report.baseline import load_baseline, unknown_entries
         from conformance.run import run
 
         given = {o.name: self.config.getoption(DEST_PREFIX + o.name) for o in OPTIONS}
@@ -107,6 +115,8 @@ class GatewayConformance:
         result = run(run_config_)
         if values["baseline"]:
             baseline = load_baseline(values["baseline"])
+            for warning in unknown_entries(baseline, [c.id for c in catalogue()]):
+                warnings.warn(warning, UserWarning, stacklevel=1)
             result.baseline = replace(baseline, strict=bool(values["strict_baseline"]))
         return result
 
@@ -225,7 +235,8 @@ class ConformanceItem(pytest.Item):
         if check is None:
             pytest.skip(f"{self.check_id} was not measured by this run")
         elif disposition is Disposition.FAILS_GATE:
-            raise ConformanceFailure(failure_text(check))
+            report_dir = self.config.getoption("gateway_report_dir")
+            raise ConformanceFailure(failure_text(check, report_dir))
         elif disposition is Disposition.WARNING:
             pytest.xfail(f"{check.level} not met: {check.failures[0].message}")
         elif disposition is Disposition.KNOWN:

@@ -22,7 +22,7 @@ from conformance.config import API_KEY_ENV, RunConfig, run_config
 from conformance.errors import ResultsError, UsageError
 from conformance.model import PARITY_PREFIX, STREAM_FIELD, Case
 from conformance.redaction import MASK
-from conformance.results import Failure, RunResult
+from conformance.results import EMBEDDED_TARGET, Failure, RunResult
 from conformance.spec import Operation
 
 _NARROWED = re.compile(r"^(?P<source>.*) \(narrowed: (?P<rules>.*)\)$")
@@ -46,8 +46,14 @@ def replay_config(
 ) -> tuple[RunConfig, ReplayPlan]:
     """The run that replays `saved` (one case with `case_id`) and what it sends. `values` are
     the options given (`base_url`, `api_key`, `header`, `spec`, bounds): without `spec` the
-    saved run's spec and narrowing, which must still be what the run was judged against."""
+    saved run's spec and narrowing, which must still be what the run was judged against.
+    A run against the embedded reference gateway is replayed against a new one (with the
+    same fault) unless `base_url` is given."""
     source, rules = saved_spec(saved)
+    embedded = saved.coverage.get(EMBEDDED_TARGET)
+    embedded = embedded if isinstance(embedded, dict) and not values.get("base_url") else None
+    if embedded is not None:  # the same embedded target again, with the suite's own key
+        values = {**values, "fault": embedded.get("fault")}
     spec_given = bool(values.get("spec"))
     if not spec_given:
         readable = bool(source) and ("://" in str(source) or Path(str(source)).is_file())
@@ -60,9 +66,9 @@ def replay_config(
         )
     plan = replay_plan(saved, config.spec.operation, case_id)
     missing = missing_secrets(failures_to_replay(saved, case_id), config)
-    if missing:
+    if missing and embedded is None:
         raise UsageError(secrets_hint(missing))
-    if not config.base_url:
+    if not config.base_url and embedded is None:
         if not plan.base_url:
             raise UsageError("the saved target was redacted; give --base-url")
         config.base_url = plan.base_url

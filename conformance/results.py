@@ -14,6 +14,9 @@ from typing import Any
 from conformance.model import Level, Status
 
 SCHEMA_VERSION = "1.2"
+EMBEDDED_TARGET = "embedded_target"
+"""The coverage key of a run against the embedded reference gateway: `{"fault": ID or None}`,
+so `conformance replay` starts the same target again (its loopback port is gone)."""
 
 NOT_APPLICABLE_KIND = "not-applicable"
 OUT_OF_SCOPE_KINDS = frozenset({"two-sided", "sdk", "narrowed", "shard", NOT_APPLICABLE_KIND})

@@ -52,7 +52,8 @@ def group_key(case: Case) -> str:
 
 
 def check_ids(values: Iterable[str] | str | None) -> tuple[str, ...]:
-    """IDs from `--checks A,B --checks C` (or a configuration list), in order, without repeats."""
+    """IDs from `--checks A,B --checks C` (or a configuration list), in order, without repeats;
+    upper-cased, as every ID of the catalogue is (`--checks img-count` means IMG-COUNT)."""
     if values is None:
         return ()
     if isinstance(values, str):
@@ -60,7 +61,7 @@ def check_ids(values: Iterable[str] | str | None) -> tuple[str, ...]:
     found: list[str] = []
     for value in values:
         for part in str(value).split(","):
-            name = part.strip()
+            name = part.strip().upper()
             if name and name not in found:
                 found.append(name)
     return tuple(found)
@@ -75,17 +76,18 @@ def select_checks(
     for flag, ids in (("--checks", include), ("--exclude-checks", exclude)):
         for check_id in ids:
             if check_id not in known:
-                raise UsageError(_unknown(flag, check_id, known))
+                raise UsageError(unknown_check(flag, check_id, known))
     chosen = [c for c in catalogue if (not include or c.id in include) and c.id not in exclude]
     if not chosen:
         raise UsageError("--checks / --exclude-checks leave no check to run")
     return chosen
 
 
-def _unknown(flag: str, check_id: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(check_id.upper(), known, n=1, cutoff=0.5)
+def unknown_check(where: str, check_id: str, known: Sequence[str]) -> str:
+    """`where: unknown check 'X'; did you mean Y?` for an ID no check of `known` has."""
+    close = difflib.get_close_matches(check_id.upper(), list(known), n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]}?" if close else ""
-    return f"{flag}: unknown check {check_id!r}{hint} (`conformance checks` lists them)"
+    return f"{where}: unknown check {check_id!r}{hint} (`conformance checks` lists them)"
 
 
 def judgeable(cases: Sequence[Case], checks: Sequence[Check], op: Operation) -> list[Case]:

@@ -200,7 +200,9 @@ def test_signal_mid_run_writes_incomplete_reports_and_exits_non_zero(
     tmp_path: Path, signum: int, delay_s: float, hits: int
 ) -> None:
     with serving(hb.slow(delay_s)) as server:
+        # The smoke plan: built in a blink, so the run reaches the gateway sooner.
         command = [*CLI, "--base-url", server.url, "--report-dir", str(tmp_path), "--workers", "2"]
+        command += ["--budget", "smoke"]
         proc = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,

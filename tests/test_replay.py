@@ -99,3 +99,17 @@ def test_replay_of_a_parity_failure_brings_its_json_partner(spec: Spec, tmp_path
     again = load_results(out / "results.json")
     assert again.checks[0].check_id == "SSE-PARITY" and again.checks[0].status == Status.FAILED
     assert any(i.endswith("~json") for i in again.coverage["replay"]["cases"])
+
+
+def test_replay_of_an_embedded_run_starts_the_same_embedded_target(tmp_path: Path) -> None:
+    """The saved run's loopback port is gone: the replay starts the reference gateway again,
+    with the same fault, and presents the suite's own key (no --api-key needed)."""
+    argv = ["run", "--fault", FAULT, "--checks", "IMG-COUNT", "--max-examples", "2", "-q"]
+    assert main([*argv, "--report-dir", str(tmp_path / "run")]) == 1
+    saved = tmp_path / "run" / "results.json"
+    assert load_results(saved).coverage["embedded_target"] == {"fault": FAULT}
+    out = tmp_path / "again"
+    assert main(["replay", str(saved), "--report-dir", str(out), "-q"]) == 1
+    again = load_results(out / "results.json")
+    assert [(c.check_id, c.status) for c in again.checks] == [("IMG-COUNT", Status.FAILED)]
+    assert again.coverage["embedded_target"] == {"fault": FAULT}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -11,7 +12,14 @@ from test_report_samples import SCRIPT, sample_result
 
 from conformance.model import Status
 from conformance.report import REPORT_FILES, write_reports
-from conformance.report.html import cell_text, coverage_sections, render_html
+from conformance.report.html import (
+    MAX_EXAMPLES,
+    cell_text,
+    coverage_sections,
+    render_html,
+    shape_cards,
+)
+from conformance.report.shapes import shape_of
 
 
 class _Collect(HTMLParser):
@@ -153,3 +161,39 @@ def test_write_reports_writes_all_three_atomically(tmp_path: Path) -> None:
     write_reports(sample_result(must_fails=False), out)
     assert paths["json"].stat().st_ino != first  # replaced, not rewritten in place
     assert "CONFORMANT WITH WARNINGS" in paths["html"].read_text("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("message", "shape"),
+    [
+        ("expected 2 images, got 1", "expected N images, got N"),
+        ("data[3].b64_json: 1792x1024 image", "data[N].b64_json: WxH image"),
+        ("field 'size' is 'foo'", "field '…' is '…'"),
+        ("http://127.0.0.1:9/x answered 500 in 2.5 s", "URL answered N in N s"),
+        ("digest deadbeef0123 differs", "digest # differs"),
+    ],
+)
+def test_a_failures_shape_masks_its_values(message: str, shape: str) -> None:
+    assert shape_of(message) == shape
+
+
+def test_failures_of_one_shape_share_one_card_with_a_count_and_a_few_examples() -> None:
+    result = sample_result()
+    count = next(c for c in result.checks if c.check_id == "IMG-COUNT")
+    template = count.failures[0]
+    count.failures = [
+        replace(template, case_id=f"c{i}", message=f"expected {i + 2} images, got 1")
+        for i in range(7)
+    ] + [replace(template, case_id="odd", message="data[0] is empty")]
+    (cards,) = [cards for check, cards in shape_cards([count])]
+    assert [(c.shape, c.count, len(c.examples)) for c in cards] == [
+        ("expected N images, got N", 7, MAX_EXAMPLES),
+        ("data[N] is empty", 1, 1),
+    ]
+    assert cards[0].hidden == 7 - MAX_EXAMPLES
+    html = render_html(result)
+    assert html.count('class="shape"') == html.count('<details class="shape"') >= 2
+    assert "7&times;" in html and "4 more of this shape in results.json" in html
+    top = html[: html.index('id="requirements"')]
+    for check in result.failing():
+        assert f'href="#failures-{check.check_id}"' in top and check.level in top

@@ -101,13 +101,17 @@ def test_a_narrowed_run_still_finds_the_fault(fault: str, check_id: str) -> None
 
 
 def test_a_wrong_declaration_is_an_error_of_the_check(
-    spec: Spec, monkeypatch: pytest.MonkeyPatch
+    spec: Spec, gateway_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A check that judges a case outside its `applies_to` fails the gate as an error: a run
-    limited to it would not have sent that case."""
+    limited to it would not have sent that case. (PROTO-NO-5XX sends the positive cases
+    IMG-COUNT judges; the smoke plan holds enough of them.)"""
     wrong = replace(REGISTRY["IMG-COUNT"], applies_to=("negative",))
     monkeypatch.setitem(REGISTRY, "IMG-COUNT", wrong)
-    result = run(RunConfig(spec=spec, checks=("IMG-COUNT", "PROTO-NO-5XX"), max_examples=1))
+    config = RunConfig(
+        spec=spec, base_url=gateway_url, checks=("IMG-COUNT", "PROTO-NO-5XX"), budget="smoke"
+    )
+    result = run(config)
     count = next(c for c in result.checks if c.check_id == "IMG-COUNT")
     assert count.errors and count.status == Status.ERROR
     assert "declared applies_to" in count.failures[0].message

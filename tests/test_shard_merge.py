@@ -83,6 +83,11 @@ def test_a_missing_shard_is_incomplete_and_foreign_shards_are_refused(tmp_path: 
     partial = load_results(tmp_path / "m" / "results.json")
     assert partial.incomplete and "shard 2/2 missing" in partial.incomplete_reason
     assert main(["merge", *map(str, paths), "--report-dir", str(tmp_path / "ok"), "-q"]) == 0
+    costs = [r.coverage["cost_estimate"] for r in (one, two)]
+    merged_cost = load_results(tmp_path / "ok" / "results.json").coverage["cost_estimate"]
+    assert all(c["images_priced"] for c in costs), "both shards ask for paid images"
+    for key in ("total", "images_priced", "images_unpriced"):
+        assert merged_cost[key] == pytest.approx(sum(c[key] for c in costs)), key
     other = write_json(replace(two, seed=SEED + 1), tmp_path / "other.json")
     assert main(["merge", str(paths[0]), str(other), "--report-dir", str(tmp_path / "x")]) == 2
     assert main(["merge", str(paths[0]), str(paths[0]), "--report-dir", str(tmp_path / "y")]) == 2

@@ -48,7 +48,7 @@ def held_back(ctx: ExchangeContext) -> list[Problem]:
 
 def timing_check(timing: bool = True) -> Check:
     return Check(
-        "X-TIMING", Level.MUST, "", "", "", "forwarding", "exchange", held_back, (), None, timing
+        "X-TIMING", Level.MUST, "", "", "", "forwarding", "exchange", held_back, timing=timing
     )
 
 

@@ -143,6 +143,7 @@ def url_absolute(ctx: ExchangeContext) -> list[Problem] | None:
     "failing to fetch it from the test host (network error, 4xx/5xx) is a warning, not proof of a "
     "defect (ruling); what a 200 serves is judged by IMG-URL-CONTENT.",
     applies_to=("json",),
+    fetches=True,
 )
 def url_fetch(ctx: ExchangeContext) -> list[Problem] | None:
     judged = _fetched_urls(ctx)
@@ -160,6 +161,7 @@ def url_fetch(ctx: ExchangeContext) -> list[Problem] | None:
     pointer=f"{ITEMS}/url",
     rationale="The field is the URL of the generated image: a 200 that serves an HTML page, a "
     "broken image or one of another size is the gateway's own answer, not the network's (ruling).",
+    fetches=True,
 )
 def url_content(ctx: ExchangeContext) -> list[Problem] | None:
     judged = [(i, got.image) for i, got in _fetched_urls(ctx) or [] if got.image is not None]
@@ -232,6 +234,7 @@ def delivered(ctx: ExchangeContext) -> list[tuple[str, DecodedImage]]:
     pointer="responses/200/content/application~1json/schema/properties/output_format",
     rationale="The spec calls it the output format used: the response describes its own images, "
     "so a format other than the bytes' misleads every client that stores or serves them (ruling).",
+    fetches=True,
 )
 def output_format(ctx: ExchangeContext) -> list[Problem] | None:
     body = ctx.body
@@ -256,6 +259,7 @@ def output_format(ctx: ExchangeContext) -> list[Problem] | None:
     rationale="The spec calls it the background type used, but names no values and no image mode: "
     "a transparent background without alpha contradicts the report, and whether a format keeps "
     "transparency is the provider's, so it is a warning (ruling).",
+    fetches=True,
 )
 def background_alpha(ctx: ExchangeContext) -> list[Problem] | None:
     body = ctx.body
@@ -276,6 +280,7 @@ def background_alpha(ctx: ExchangeContext) -> list[Problem] | None:
     pointer="requestBody/content/application~1json/schema",
     rationale="The fields are not in the spec, so valid input a gateway should accept; the spec "
     "does not promise their effect, so ignoring them is a warning (ruling).",
+    fetches=True,
 )
 def extensions_honoured(ctx: ExchangeContext) -> list[Problem] | None:
     wanted = asked(ctx)

@@ -190,10 +190,11 @@ class Check:
     subject: Callable[[Operation], str | None] | None = None
     """Why the document lacks what the check judges, where its pointer cannot say (e.g. no
     error event among the stream's event types); None when the subject is declared."""
-
     timing: bool = False
     """Its failures may come from the suite's own clock (when the client read each byte): one
     is re-judged on a re-send of the case (`conformance.run.rejudge`)."""
+    fetches: bool = False
+    """The check GETs the image URLs of an answer (each one request on the wire)."""
 
     def applies(self, case: Case, op: Operation) -> bool:
         """Whether the check can judge an answer to `case` at all."""
@@ -240,6 +241,7 @@ def check(
     applies_to: tuple[str, ...] = (),
     subject: Callable[[Operation], str | None] | None = None,
     timing: bool = False,
+    fetches: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated function as the check `id`.
 
@@ -248,6 +250,7 @@ def check(
     `applies_to` names the kinds of case (`APPLIES`) it can judge; empty means every case.
     `subject` says why the document lacks the check's subject where `pointer` cannot.
     `timing`: a failure may come from the suite's own clock, so it is re-judged on a re-send.
+    `fetches`: it GETs image URLs (a run's request estimate counts them only then).
     """
     unknown = [kind for kind in applies_to if kind not in APPLIES]
     if unknown:
@@ -267,8 +270,9 @@ def check(
             scope,
             func,
             applies_to,
-            subject,
-            timing,
+            subject=subject,
+            timing=timing,
+            fetches=fetches,
         )
         return func
 

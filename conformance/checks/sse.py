@@ -641,6 +641,7 @@ def created_at_seconds(ctx: ExchangeContext) -> list[Problem] | None:
     "gateway may choose each time, ruling).",
     scope="run",
     applies_to=("parity",),
+    fetches=True,
 )
 def parity(ctx: RunContext) -> list[tuple[Exchange, list[Problem]]] | None:
     groups: dict[str, list[ExchangeContext]] = defaultdict(list)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from conformance.model import Case
@@ -56,3 +56,21 @@ def apply_budget(
     kept = [c for i, c in enumerate(cases) if i in keep]
     cut = [c for i, c in enumerate(cases) if i not in keep]
     return kept, cut
+
+
+def within_cap(
+    cases: Sequence[Case], requests_of: Callable[[Case], int], max_requests: int | None
+) -> list[Case]:
+    """The cases of `cases` (in sending order) a run with `max_requests` gets on the wire, each
+    costing `requests_of(case)` requests (itself and the image URLs its answer makes the suite
+    fetch): what a capped run's estimate prices, not the whole plan."""
+    if max_requests is None:
+        return list(cases)
+    sent: list[Case] = []
+    spent = 0
+    for case in cases:
+        if spent >= max_requests:
+            break
+        sent.append(case)
+        spent += requests_of(case)
+    return sent

@@ -60,6 +60,11 @@ PROMPT: Final = "A lighthouse at dusk,  gulls\ncircling the lamp"
 """Two spaces and a newline: a gateway that tidies prompts shows it."""
 
 
+RECOVERED_FAULTS: Final = frozenset({"fallbacks"})
+"""Provoked upstream failures a conforming gateway recovers from (a fallback answers), so
+their answers carry images; the other provoked failures' answers carry none."""
+
+
 def marker(kind: str, model: str | None = None, value: float | None = None) -> str:
     """A fault marker as the fake upstream reads it."""
     number = "" if value is None else f"={value:g}"

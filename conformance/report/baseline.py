@@ -13,6 +13,7 @@ A `.yaml`/`.yml` file holds the same: `known_failure:` followed by a list of map
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -45,8 +46,9 @@ def _entry(raw: Any, where: str) -> BaselineEntry:
     if unknown:
         raise BaselineError(f"{where}: unknown keys {sorted(unknown)}")
     check_id, reason, expires = raw.get("check_id"), raw.get("reason", ""), raw.get("expires")
-    if not isinstance(check_id, str) or not check_id:
+    if not isinstance(check_id, str) or not check_id.strip():
         raise BaselineError(f"{where}: check_id must be a non-empty string")
+    check_id = check_id.strip().upper()  # as --checks: every ID of the catalogue is upper case
     if not isinstance(reason, str):
         raise BaselineError(f"{where}: reason must be a string")
     if isinstance(expires, str):
@@ -83,6 +85,19 @@ def load_baseline(path: Path | str) -> Baseline:
             raise BaselineError(f"{path}: {entry.check_id} is listed twice")
         seen.add(entry.check_id)
     return Baseline(tuple(entries), path=str(path))
+
+
+def unknown_entries(baseline: Baseline, known: Sequence[str]) -> list[str]:
+    """A warning for each entry of `baseline` that names no check of `known`: it can excuse
+    nothing, and is probably a typo."""
+    from conformance.select import unknown_check
+
+    where = f"baseline {baseline.path}" if baseline.path else "baseline"
+    return [
+        unknown_check(where, entry.check_id, known) + "; the entry excuses nothing"
+        for entry in baseline.entries
+        if entry.check_id not in known
+    ]
 
 
 def toml_string(value: str) -> str:

@@ -19,11 +19,15 @@ from conformance.gate import decide
 from conformance.model import NOT_JSON, Status, Verdict, parse_json
 from conformance.redaction import Redactor
 from conformance.report.atomic import write_atomic
+from conformance.report.shapes import shapes
 from conformance.results import CheckResult, Failure, RunResult
 
 TEMPLATE = "report.html.j2"
 FILTER_SCRIPT = "filter.js"
-MAX_FAILURES_SHOWN = 20
+MAX_EXAMPLES = 3
+"""Failures shown in full per shape of a check's failures (the rest: results.json)."""
+OPEN_CARDS = 3
+"""Shape cards open when the page loads; the others are collapsed to their one-line summary."""
 MAX_EXCERPT_CHARS = 4000
 STATUS_ORDER = {Status.FAILED.value: 0, Status.ERROR.value: 1, Status.PASSED.value: 2}
 LEVEL_ORDER = {"MUST": 0, "SHOULD": 1, "MAY": 2}
@@ -182,17 +186,44 @@ def matrix_order(checks: list[CheckResult]) -> list[CheckResult]:
     )
 
 
-def _failure_views(check: CheckResult) -> list[FailureView]:
-    return [
-        FailureView(
-            f,
-            request_text(f.request),
-            response_text(f.response),
-            thumbnail_src(f.thumbnail),
-            curl_env_vars(f.curl),
-        )
-        for f in check.failures[:MAX_FAILURES_SHOWN]
-    ]
+@dataclass(frozen=True)
+class ShapeCard:
+    """One card of the page: the failures of one check that share a shape."""
+
+    check: CheckResult
+    shape: str
+    count: int
+    examples: list[FailureView]
+    open: bool
+
+    @property
+    def hidden(self) -> int:
+        return self.count - len(self.examples)
+
+
+def _view(f: Failure) -> FailureView:
+    return FailureView(
+        f,
+        request_text(f.request),
+        response_text(f.response),
+        thumbnail_src(f.thumbnail),
+        curl_env_vars(f.curl),
+    )
+
+
+def shape_cards(failing: list[CheckResult]) -> list[tuple[CheckResult, list[ShapeCard]]]:
+    """Each failing check with one card per shape of its failures; the first `OPEN_CARDS`
+    cards of the page open."""
+    out = []
+    shown = 0
+    for check in failing:
+        cards = []
+        for group in shapes(check.failures):
+            examples = [_view(f) for f in group.failures[:MAX_EXAMPLES]]
+            cards.append(ShapeCard(check, group.text, group.count, examples, shown < OPEN_CARDS))
+            shown += 1
+        out.append((check, cards))
+    return out
 
 
 def render_html(result: RunResult) -> str:
@@ -212,8 +243,7 @@ def render_html(result: RunResult) -> str:
         counts=counts,
         levels=sorted({c.level for c in rows}, key=lambda lv: LEVEL_ORDER.get(lv, 3)),
         statuses=[s.value for s in Status],
-        failing=[(c, _failure_views(c)) for c in failing],
-        max_failures=MAX_FAILURES_SHOWN,
+        failing=shape_cards(failing),
         coverage=coverage_sections(result.coverage),
         script=script,
         script_hash=script_hash,

@@ -19,6 +19,8 @@ from conformance.results import CheckResult, RunResult, Stats
 SHARD_KIND = "shard"
 
 SHARD_KEY = "shard"
+COST_KEY = "cost_estimate"
+SUMMED = ("total", "upper_bound", "images_priced", "images_unpriced")
 
 
 def merge_results(results: Sequence[RunResult], sources: Sequence[str] = ()) -> RunResult:
@@ -59,7 +61,7 @@ def merge_results(results: Sequence[RunResult], sources: Sequence[str] = ()) -> 
         ),
         checks=_merged_checks(results, bool(missing)),
         environment_problems=[p for r in results for p in r.environment_problems],
-        coverage=_merged_coverage(first, shards, names),
+        coverage=_merged_coverage(results, shards, names),
         incomplete=bool(reasons),
         incomplete_reason="; ".join(reasons),
     )
@@ -131,15 +133,35 @@ def _merged_checks(results: Sequence[RunResult], missing: bool) -> list[CheckRes
 
 
 def _merged_coverage(
-    first: RunResult, shards: Sequence[dict[str, Any]], names: Sequence[str]
+    results: Sequence[RunResult], shards: Sequence[dict[str, Any]], names: Sequence[str]
 ) -> dict[str, Any]:
-    """The whole plan's coverage (each shard records it), and which shard sent what."""
-    coverage = {k: v for k, v in first.coverage.items() if k != SHARD_KEY}
+    """The whole plan's coverage (each shard records it), the shards' costs added up, and which
+    shard sent what."""
+    coverage = {k: v for k, v in results[0].coverage.items() if k != SHARD_KEY}
     whole = shards[0].get("plan_coverage")
     if isinstance(whole, dict):
         coverage.update(whole)
+    costs = [r.coverage.get(COST_KEY) for r in results]
+    if all(isinstance(c, dict) for c in costs):
+        coverage[COST_KEY] = _summed_cost([c for c in costs if isinstance(c, dict)])
     coverage["shards"] = [
         {"index": s["index"], "count": s["count"], "cases": s.get("cases"), "source": name}
         for s, name in sorted(zip(shards, names, strict=True), key=lambda p: p[0]["index"])
     ]
     return coverage
+
+
+def _summed_cost(costs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Each shard's cost estimate (`coverage.cost_estimate`) added up: the merged run paid for
+    every shard's images, not the first one's."""
+    merged = dict(costs[0])
+    for key in SUMMED:
+        values = [c.get(key) for c in costs]
+        numbers = [v for v in values if isinstance(v, int | float)]
+        merged[key] = round(sum(numbers), 4) if len(numbers) == len(values) else None
+    unpriced: dict[str, int] = {}
+    for cost in costs:
+        for name, count in (cost.get("unpriced") or {}).items():
+            unpriced[name] = unpriced.get(name, 0) + int(count)
+    merged["unpriced"] = dict(sorted(unpriced.items()))
+    return merged

@@ -5,8 +5,9 @@ from __future__ import annotations
 from conformance.results import CheckResult
 
 
-def failure_lines(check: CheckResult, limit: int) -> list[str]:
-    """Up to `limit` failures of `check`: case, message, expected/actual, curl line."""
+def failure_lines(check: CheckResult, limit: int, rest: str = "see results.json") -> list[str]:
+    """Up to `limit` failures of `check`: case, message, expected/actual, curl line; `rest` says
+    where the others are (a file that exists beside the output)."""
     lines: list[str] = []
     for failure in check.failures[:limit]:
         lines.append(f"case {failure.case_id}: {failure.case_title}")
@@ -18,5 +19,5 @@ def failure_lines(check: CheckResult, limit: int) -> list[str]:
             lines.append(f"  {failure.curl}")
     hidden = len(check.failures) - limit
     if hidden > 0:
-        lines.append(f"... and {hidden} more (see results.json)")
+        lines.append(f"... and {hidden} more ({rest})")
     return lines

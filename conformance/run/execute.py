@@ -79,7 +79,7 @@ class _Run:
             plan = Plan(op=op, cases=given, coverage={}, seed=config.seed)
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
         two_sided: list[Case] = []
-        if self.upstream:
+        if self.upstream and given is None:  # a replay sends only its cases
             nonce = uuid.uuid4().hex[:8]
             # A shard sends its part of these too, so merged shards count each case once.
             two_sided = in_shard(upstream_cases(op, model=config.model, nonce=nonce), config.shard)
@@ -104,6 +104,8 @@ class _Run:
             sender.send_all(chains([*two_sided, *plan.cases]), arrivals.arrived)
             arrivals.release_held()
             sdk, sdk_note = self._probe_sdk(sender, judge)
+            if progress is not None:
+                progress.phase("judge", "checks of the whole run")
             judge.run_scope_checks(sdk)
             sender.finish()
         return run_result(

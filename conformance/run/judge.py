@@ -9,12 +9,12 @@ environment (credentials, quota) and are judged by no check. Failures are shrunk
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 from conformance.checks.registry import Check, ExchangeContext, Problem, RunContext, SdkOutcome
 from conformance.config import RunConfig
 from conformance.evidence import failure_record
 from conformance.model import ENVIRONMENT_STATUSES, Case, Exchange, provoked_fault
+from conformance.progress import RunProgress
 from conformance.redaction import Redactor
 from conformance.results import CheckResult, EnvironmentProblem
 from conformance.run.plan import selected_checks
@@ -27,8 +27,9 @@ from conformance.spec import Operation
 RUN_SCOPE_TAG = "parity:"
 MAX_STORED_FAILURES = 50  # per check: the rest are counted, not stored (reports stay small)
 
-Progress = Callable[[int, int, int], None]
-"""`progress(requests sent, failures, environment problems)`, after each judged exchange."""
+Progress = RunProgress
+"""`progress(requests sent, failures, environment problems)` after each judged exchange, and
+`progress.phase(name)` when the run enters its next phase (`conformance.progress`)."""
 
 
 class Judge:

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 
 from conformance.checks.registry import REGISTRY, Check, catalogue
 from conformance.config import RunConfig
-from conformance.model import Case, upstream_token
+from conformance.model import Case, provoked_fault, upstream_token
 from conformance.plan import Plan, build_plan
+from conformance.plan.budget import within_cap
 from conformance.plan.coverage import plan_coverage
 from conformance.plan.presets import preset
 from conformance.plan.prices import estimate, load_price_table
-from conformance.plan.upstream import upstream_cases
+from conformance.plan.upstream import RECOVERED_FAULTS, upstream_cases
 from conformance.select import in_shard, judgeable, not_applicable, select_checks
 from conformance.unjudged import essential_cases, without_case
 
@@ -140,44 +142,78 @@ def dry_run_summary(config: RunConfig) -> dict[str, object]:
     if not watches_upstream(config):
         two_sided = []
     sdk = sdk_cases(config)
-    sent = [*plan.cases, *two_sided, *sdk]
-    fetches = sum(
-        case.images_requested(op)
-        for case in sent
-        if not case.streamed(op) and case.field("response_format", op) == URL_FORMAT
-    )
+    fetched = _fetches(config, sdk)
+    # A request cap stops the run mid-plan: only what gets on the wire is counted and priced
+    # (in sending order: the two-sided cases, the plan, the SDK's probes).
+    wire = {
+        id(c)
+        for c in within_cap(
+            [*two_sided, *plan.cases, *sdk], lambda c: 1 + fetched(c), config.max_requests
+        )
+    }
+    planned = [c for c in plan.cases if id(c) in wire]
+    two_sided, sdk = [c for c in two_sided if id(c) in wire], [c for c in sdk if id(c) in wire]
+    sent = [*planned, *two_sided, *sdk]
+    fetches = sum(fetched(case) for case in sent)
     summary = dict(plan.summary())
-    paid = [*plan.cases, *sdk]
+    if len(planned) < len(plan.cases):
+        summary["not_reached_by_max_requests"] = len(plan.cases) - len(planned)
+    paid = [*planned, *sdk]
     summary["images_requested"] = sum(case.images_requested(op) for case in paid)
     summary["requests_by_source"] = {
-        "plan": len(plan.cases),
+        "plan": len(planned),
         "two_sided": len(two_sided),
         "sdk_probe": len(sdk),
         "image_url_fetches": fetches,
     }
     summary["images_by_source"] = {
-        "plan": sum(case.images_requested(op) for case in plan.cases),
+        "plan": sum(case.images_requested(op) for case in planned),
         "sdk_probe": sum(case.images_requested(op) for case in sdk),
         "two_sided_at_fake_upstream": sum(case.images_requested(op) for case in two_sided),
     }
     summary["cost_estimate"] = estimate(
         paid, op, config.model, config.price_table or load_price_table()
     )
+    if config.now_refused:
+        summary["now_refused_by_narrowing"] = list(config.now_refused)
     summary["image_url_fetches"] = fetches
-    summary["requests_estimate"] = len(sent) + fetches
+    total = len(sent) + fetches
+    summary["requests_estimate"] = min(total, config.max_requests or total)
     in_scope = [
         c for c in selected_checks(config) if c.family != "forwarding" or watches_upstream(config)
     ]
-    unjudged = without_case([*plan.cases, *two_sided], in_scope, op)
+    unjudged = without_case([*planned, *two_sided], in_scope, op)
     if unjudged:
-        why = "the request cap" if plan.cut else f"the {config.budget} budget or the document"
+        capped = plan.cut or len(planned) < len(plan.cases)
+        why = "the request cap" if capped else f"the {config.budget} budget or the document"
         summary["must_checks_unjudged"] = {"checks": unjudged, "why": why}
     summary["requests_note"] = (
-        "cases, two-sided cases, the SDK's probes and the image URLs of a conforming gateway; "
-        "re-fetches for the parity check and the shrinking of failures come on top; "
-        "--max-requests caps them all"
+        "cases, two-sided cases, the SDK's probes and the image URLs of a conforming gateway "
+        "(the parity check fetches its own); retries and the shrinking of failures come on "
+        "top; --max-requests caps them all"
     )
     return summary
+
+
+def _fetches(config: RunConfig, sdk: list[Case]) -> Callable[[Case], int]:
+    """How many image URLs of a case's answer the judging checks GET: once for the checks of
+    one exchange (they share a cache), again for each run-scope check (the parity check
+    compares the sizes of its own fetches). An answer the upstream was asked to fail has no
+    image; the SDK's probes are judged by the SDK alone."""
+    op = config.spec.operation
+    fetchers = [c for c in selected_checks(config) if c.fetches]
+    probes = {id(c) for c in sdk}
+
+    def fetched(case: Case) -> int:
+        if case.streamed(op) or case.field("response_format", op) != URL_FORMAT:
+            return 0
+        if provoked_fault(case) not in (None, *RECOVERED_FAULTS) or id(case) in probes:
+            return 0
+        judging = [check for check in fetchers if check.applies(case, op)]
+        rounds = any(c.scope != "run" for c in judging) + sum(c.scope == "run" for c in judging)
+        return case.images_requested(op) * rounds
+
+    return fetched
 
 
 def watches_upstream(config: RunConfig) -> bool:

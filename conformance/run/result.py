@@ -12,7 +12,7 @@ from conformance.plan import Plan
 from conformance.plan.prices import estimate, load_price_table
 from conformance.profiles import PROFILES
 from conformance.redaction import Redactor
-from conformance.results import RunResult, Stats
+from conformance.results import EMBEDDED_TARGET, RunResult, Stats
 from conformance.run.judge import Judge
 from conformance.run.send import Sender
 from conformance.unjudged import Absent, Setup, mark_unjudged
@@ -44,10 +44,16 @@ def run_result(
         coverage["not_fetched"] = dict(list(sender.not_fetched.items())[:50])
     if sdk_note:
         coverage["sdk"] = sdk_note
+    if config.base_url is None:
+        coverage[EMBEDDED_TARGET] = {"fault": config.fault}
+    if config.now_refused:
+        coverage["now_refused_by_narrowing"] = list(config.now_refused)
     probes = [outcome.exchange.case for outcome in sdk or []]
+    unsent = set(sender.unsent)
+    sent = [c for c in plan.cases if c.id not in unsent]  # the cap kept the others from the wire
     table = config.price_table or load_price_table()
     coverage["cost_estimate"] = {
-        **estimate([*plan.cases, *probes], op, config.model, table),
+        **estimate([*sent, *probes], op, config.model, table),
         "note": "the planned cases and the SDK's probes at a paid provider's list prices; "
         "shrinking attempts and retries come on top",
     }
