@@ -63,6 +63,15 @@ def timing_retry_line(retries: Sequence[dict[str, str]]) -> str:
     )
 
 
+def rejudged_line(rejudged: Sequence[dict[str, str]]) -> str:
+    """What the re-sends after a `timing` check's failure came to (`coverage.timing_rejudged`)."""
+    failed = sum(1 for r in rejudged if r.get("re-sent") != "passed")
+    return (
+        f"{len(rejudged)} failures of a check that reads the client's own clock were re-judged "
+        f"on a re-send; {len(rejudged) - failed} then passed, {failed} failed again"
+    )
+
+
 def unreachable(url: str, exc: OSError) -> str:
     """Why nothing answered at `url`, named: DNS, connection refused, or the OS's words."""
     if isinstance(exc, socket.gaierror):

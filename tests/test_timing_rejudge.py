@@ -95,3 +95,10 @@ def test_the_stream_buffering_check_is_re_judged() -> None:
     catalogue()
     assert REGISTRY["STREAM-NOT-BUFFERED"].timing
     assert [c.id for c in catalogue() if c.timing] == ["STREAM-NOT-BUFFERED"]
+
+
+def test_the_reports_say_how_the_re_judgements_ended() -> None:
+    from conformance.environment import rejudged_line
+
+    line = rejudged_line([{"re-sent": "passed"}, {"re-sent": HELD.message}])
+    assert line.startswith("2 failures") and "1 then passed, 1 failed again" in line
