@@ -152,6 +152,12 @@ class CheckResult:
     unjudged_reason: str = ""
     """The same, as a sentence for the reports (e.g. what flag would bring it into scope)."""
 
+    @property
+    def left_out_as(self) -> str:
+        """How a check the run left out is named: `not applicable` (its document declares no
+        subject for it) or `out of scope` (the run's setup)."""
+        return "not applicable" if self.unjudged_kind == NOT_APPLICABLE_KIND else "out of scope"
+
     def record_pass(self) -> None:
         self.cases_run += 1
         self.passed += 1

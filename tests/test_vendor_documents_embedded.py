@@ -35,7 +35,12 @@ DOCUMENTS = {
 def embedded_run(document: Path, report_dir: Path, *extra: str) -> tuple[int, dict[str, Any]]:
     argv = ["run", "--spec", str(document), "--budget", "smoke", "--report-dir", str(report_dir)]
     code = cli.main([*argv, *extra])
-    return code, json.loads((report_dir / "results.json").read_text())
+    result = json.loads((report_dir / "results.json").read_text())
+    return code, {**result, "_report_dir": str(report_dir)}
+
+
+def result_reason(result: dict[str, Any], check_id: str) -> str:
+    return next(c["unjudged_reason"] for c in result["checks"] if c["check_id"] == check_id)
 
 
 @pytest.fixture(scope="module", params=sorted(DOCUMENTS))
@@ -64,6 +69,8 @@ def test_undeclared_subjects_are_named_not_applicable(
     assert {kinds[i] for i in expected} == {NOT_APPLICABLE}, {i: kinds[i] for i in expected}
     named = {i for i, kind in kinds.items() if kind == NOT_APPLICABLE}
     assert named <= set(result["coverage"]["not_applicable"])
+    junit = (Path(result["_report_dir"]) / "junit.xml").read_text()
+    assert f'message="not applicable: {result_reason(result, sorted(expected)[0])}' in junit
 
 
 def test_bifrost_object_fallbacks_are_sent_and_judged(tmp_path: Path) -> None:
