@@ -67,8 +67,9 @@ def rejudged_line(rejudged: Sequence[dict[str, str]]) -> str:
     """What the re-sends after a `timing` check's failure came to (`coverage.timing_rejudged`)."""
     failed = sum(1 for r in rejudged if r.get("re-sent") != "passed")
     return (
-        f"{len(rejudged)} failures of a check that reads the client's own clock were re-judged "
-        f"on a re-send; {len(rejudged) - failed} then passed, {failed} failed again"
+        f"{len(rejudged)} failure{'s' if len(rejudged) != 1 else ''} of a check that reads the "
+        f"client's own clock re-judged on a re-send: {len(rejudged) - failed} then passed, "
+        f"{failed} failed again"
     )
 
 

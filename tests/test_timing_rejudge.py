@@ -101,4 +101,4 @@ def test_the_reports_say_how_the_re_judgements_ended() -> None:
     from conformance.environment import rejudged_line
 
     line = rejudged_line([{"re-sent": "passed"}, {"re-sent": HELD.message}])
-    assert line.startswith("2 failures") and "1 then passed, 1 failed again" in line
+    assert line.startswith("2 failures of") and "1 then passed, 1 failed again" in line
