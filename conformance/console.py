@@ -16,7 +16,7 @@ from typing import Any
 from rich.console import Console as RichConsole
 from rich.table import Table
 
-from conformance.environment import environment_lines, timing_retry_line
+from conformance.environment import environment_lines, rejudged_line, timing_retry_line
 from conformance.gate import decide
 from conformance.model import Status, Verdict
 from conformance.plan.prices import estimate_line
@@ -159,6 +159,8 @@ class Console:
             self._say(f"environment: {line}")
         if result.coverage.get("timing_retries"):
             self._say(timing_retry_line(result.coverage["timing_retries"]))
+        if result.coverage.get("timing_rejudged"):
+            self._say(rejudged_line(result.coverage["timing_rejudged"]))
         for entry in gate.known:
             self._say(f"known failure (baseline): {entry.check_id}: {gateway_text(entry.reason)}")
         for entry in gate.expired:
@@ -167,9 +169,8 @@ class Console:
             self._say(f"stale baseline entry (no longer failing): {entry.check_id}")
         for reason in gate.reasons:
             self._say(gateway_text(reason, MAX_REASON_CHARS), style="yellow")
-        for reason in gate.scope.reasons():
-            if reason.startswith("out of scope"):
-                self._say(gateway_text(reason, MAX_REASON_CHARS))
+        for reason in gate.scope.out_reasons():
+            self._say(gateway_text(reason, MAX_REASON_CHARS))
         self._say(line, style=_VERDICT_STYLE.get(verdict))
         for name, path in paths.items():
             self._say(f"{name}: {path}")

@@ -63,6 +63,16 @@ def timing_retry_line(retries: Sequence[dict[str, str]]) -> str:
     )
 
 
+def rejudged_line(rejudged: Sequence[dict[str, str]]) -> str:
+    """What the re-sends after a `timing` check's failure came to (`coverage.timing_rejudged`)."""
+    failed = sum(1 for r in rejudged if r.get("re-sent") != "passed")
+    return (
+        f"{len(rejudged)} failure{'s' if len(rejudged) != 1 else ''} of a check that reads the "
+        f"client's own clock re-judged on a re-send: {len(rejudged) - failed} then passed, "
+        f"{failed} failed again"
+    )
+
+
 def unreachable(url: str, exc: OSError) -> str:
     """Why nothing answered at `url`, named: DNS, connection refused, or the OS's words."""
     if isinstance(exc, socket.gaierror):

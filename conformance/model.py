@@ -119,6 +119,15 @@ PROVIDER_USAGE: Final = "provider-usage"
 unknown keys): the gateway may drop it or pass it on as it came (rulings, 2026-12-07)."""
 FALLBACKS_FIELD: Final = "fallbacks"
 
+
+def fallback_names(value: Any) -> list[str]:
+    """The models a `fallbacks` value names, in order: its strings, or its objects' `model`
+    (a document may list objects, e.g. Bifrost's `{provider, model}`)."""
+    items = value if isinstance(value, list) else []
+    names = [item.get("model") if isinstance(item, dict) else item for item in items]
+    return [name for name in names if isinstance(name, str)]
+
+
 _STREAM_EXCLUSIVE = re.compile(r"not supported for stream", re.IGNORECASE)
 
 

@@ -245,7 +245,7 @@ class ConformanceItem(pytest.Item):
         elif disposition is Disposition.UNJUDGED:
             raise ConformanceFailure(f"{self.check_id} not judged: {check.unjudged_reason}")
         elif disposition is Disposition.OUT_OF_SCOPE:
-            pytest.skip(f"{self.check_id} out of scope: {check.unjudged_reason}")
+            pytest.skip(f"{self.check_id} {check.left_out_as}: {check.unjudged_reason}")
         elif disposition is Disposition.SKIPPED:
             pytest.skip(f"{self.check_id} applied to no exchange of this run")
 

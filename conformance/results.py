@@ -18,11 +18,13 @@ EMBEDDED_TARGET = "embedded_target"
 """The coverage key of a run against the embedded reference gateway: `{"fault": ID or None}`,
 so `conformance replay` starts the same target again (its loopback port is gone)."""
 
-OUT_OF_SCOPE_KINDS = frozenset({"two-sided", "sdk", "narrowed", "shard", "not-applicable"})
+NOT_APPLICABLE_KIND = "not-applicable"
+OUT_OF_SCOPE_KINDS = frozenset({"two-sided", "sdk", "narrowed", "shard", NOT_APPLICABLE_KIND})
 """Why a check was not run that the run's own setup decided (named in every output, not a
 failure unless `--require` asks for it): no upstream to read, no SDK installed, a spec the
-user narrowed, cases that belong to another shard, a subject the document does not declare
-(no stream answer, no such field: `Check.undeclared`)."""
+user narrowed, cases that belong to another shard, or a document that does not declare the
+check's subject at all (`Check.undeclared`: no error answer, no `fallbacks` field, no error
+event in its stream)."""
 UNJUDGED_KINDS = frozenset(
     {
         "cap",
@@ -149,6 +151,12 @@ class CheckResult:
     """When no case judged the check: why (one of `OUT_OF_SCOPE_KINDS` or `UNJUDGED_KINDS`)."""
     unjudged_reason: str = ""
     """The same, as a sentence for the reports (e.g. what flag would bring it into scope)."""
+
+    @property
+    def left_out_as(self) -> str:
+        """How a check the run left out is named: `not applicable` (its document declares no
+        subject for it) or `out of scope` (the run's setup)."""
+        return "not applicable" if self.unjudged_kind == NOT_APPLICABLE_KIND else "out of scope"
 
     def record_pass(self) -> None:
         self.cases_run += 1

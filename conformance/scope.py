@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.model import Level, Status
-from conformance.results import OUT_OF_SCOPE_KINDS, CheckResult, RunResult
+from conformance.results import NOT_APPLICABLE_KIND, OUT_OF_SCOPE_KINDS, CheckResult, RunResult
 
 REQUIRE_GROUPS = ("two-sided", "sdk")
 """What `--require` accepts besides check IDs: the out-of-scope groups a CI job may demand."""
@@ -40,6 +40,11 @@ class ScopeGroup:
     @property
     def ids(self) -> list[str]:
         return [c.check_id for c in self.checks]
+
+    @property
+    def not_applicable(self) -> bool:
+        """The document does not declare what these checks judge: nothing to run, nothing owed."""
+        return self.kind == NOT_APPLICABLE_KIND
 
     def counted(self) -> str:
         """`11 two-sided MUST checks (and 1 SHOULD)`, or the IDs of a small group."""
@@ -91,10 +96,21 @@ class Scope:
         """Parts of the verdict line, e.g. `client side; 11 two-sided MUST checks not run:
         add --upstream`."""
         parts = [f"{g.counted()} not judged: {g.reason}" for g in self.unjudged]
-        out = [f"{g.counted()} not run: {g.reason}" for g in self.out]
+        out = [
+            f"{g.counted()} {'not applicable' if g.not_applicable else 'not run'}: {g.reason}"
+            for g in self.out
+        ]
         if self.client_side:
             out[0] = "client side; " + out[0]
         return parts + out
+
+    def out_reasons(self) -> list[str]:
+        """One line per group the run's setup or its document left out, naming every check."""
+        return [
+            f"{'not applicable' if g.not_applicable else 'out of scope'} ({g.reason}): "
+            + ", ".join(g.ids)
+            for g in self.out
+        ]
 
     def reasons(self, out_of_scope: bool = True) -> list[str]:
         """One line per group, naming every check (the out-of-scope groups too, unless told
@@ -103,9 +119,7 @@ class Scope:
         for g in self.unjudged:
             why = f"required (--require) but not run: {g.reason}" if g.required else g.reason
             lines.append(f"not judged ({why}): {', '.join(g.ids)}")
-        if out_of_scope:
-            lines += [f"out of scope ({g.reason}): {', '.join(g.ids)}" for g in self.out]
-        return lines
+        return lines + (self.out_reasons() if out_of_scope else [])
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -91,12 +91,17 @@ def probe(
     if AZURE_MARKER not in path:
         if not path.endswith(SDK_SUFFIX):
             return None, f"the SDK's images.generate cannot reach {path} (it ends in {SDK_SUFFIX})"
+        # A route of another shape (e.g. Azure's `/deployments/{deployment-id}/...` under a
+        # server path) is reached as the run's own requests reach it.
+        rendered = op.render_path(target.deployment, target.path)
+        version = target.api_version if target.send_api_version else None
         client = openai.OpenAI(
-            base_url=base + path.removesuffix(SDK_SUFFIX),
+            base_url=base + rendered.removesuffix(SDK_SUFFIX),
             api_key=key,
             http_client=http,
             max_retries=0,
             default_headers=headers,
+            default_query={"api-version": version} if version else None,
         )
     else:
         prefix = (target.path or op.path).split(AZURE_MARKER)[0]

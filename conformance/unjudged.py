@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from conformance.checks.registry import Check
 from conformance.model import PARITY_PREFIX, Case, Level
-from conformance.results import CheckResult
+from conformance.results import NOT_APPLICABLE_KIND, CheckResult
 from conformance.spec import Operation
 
 TWO_SIDED_FAMILY = "forwarding"
@@ -118,7 +118,7 @@ def _why(
     ids = {c.id for c in sent if chk.applies(c, op)}
     undeclared = chk.undeclared(op)
     if undeclared is not None:
-        return "not-applicable", undeclared
+        return NOT_APPLICABLE_KIND, undeclared
     if not ids:
         return _not_planned(chk, op, absent, setup)
     answered = outcomes.judged | outcomes.environment | outcomes.suite_error | outcomes.unsent

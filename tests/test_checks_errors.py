@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from exchanges import case, exchange, fails, image_body, passes, run
 
-from conformance.model import TRAILING_DATA, Case
+from conformance.model import TRAILING_DATA, UPSTREAM_FAULT_PREFIX, Case
 
 REJECT = {"expect": "reject", "kind": "negative", "rule": "n maximum"}
 
@@ -77,6 +77,10 @@ def test_unknown_fields_accepted() -> None:
     assert fails(run("ERR-UNKNOWN-FIELDS-ACCEPTED", rejected))
     assert run("ERR-VALID-ACCEPTED", rejected) is None  # a SHOULD matter, never a MUST failure
     assert run("ERR-UNKNOWN-FIELDS-ACCEPTED", exchange(json_body=image_body())) is None
+    # an upstream refusal the suite provoked is the MAP- checks' to judge, not a rejection
+    provoked = case({"x_trace": "abc"}, tags=("unknown-fields", f"{UPSTREAM_FAULT_PREFIX}400"))
+    refused = exchange(provoked, status=400, json_body=envelope())
+    assert run("ERR-UNKNOWN-FIELDS-ACCEPTED", refused) is None
 
 
 def test_empty_prompt_is_an_observation() -> None:

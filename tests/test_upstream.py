@@ -112,6 +112,15 @@ def test_output_format_and_transparent_background(spec: Spec) -> None:
         assert answer["output_format"] == fmt
     clear = azure(c, {"prompt": "x", "response_format": "b64_json", "background": "transparent"})
     assert image(clear.json()["data"][0]["b64_json"]).mode == "RGBA"
+    assert clear.json()["background"] == "transparent"
+
+
+def test_a_transparent_jpeg_is_reported_as_the_opaque_image_it_is(spec: Spec) -> None:
+    """A JPEG holds no alpha channel: the answer reports the background the images have."""
+    body = {"prompt": "x", "response_format": "b64_json", "background": "transparent"}
+    answer = azure(client(spec), {**body, "output_format": "jpeg"}).json()
+    assert image(answer["data"][0]["b64_json"]).mode == "RGB"
+    assert answer["background"] == "opaque"
 
 
 def test_dalle3_family(spec: Spec) -> None:
@@ -264,3 +273,24 @@ def test_cli_prints_the_bound_address_first() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_fallback_names_read_strings_and_objects() -> None:
+    from conformance.model import fallback_names
+
+    assert fallback_names(["a", 3, "b"]) == ["a", "b"]
+    assert fallback_names([{"provider": "openai", "model": "m1"}, {"provider": "x"}]) == ["m1"]
+    assert fallback_names("a") == []
+
+
+def test_a_document_that_declares_partial_images_judges_it_by_its_schema() -> None:
+    """`partial_images: 1.0` is an integer to JSON Schema: where the document declares the
+    field, the upstream takes it by the schema, not by its own check of undeclared fields."""
+    from pathlib import Path
+
+    from conformance.spec import load_spec
+
+    declared = load_spec(Path(__file__).parent / "data" / "openai-style.yaml")
+    body = {"prompt": "x", "partial_images": 1.0}
+    assert azure(client(declared), body).status_code == 200
+    assert azure(client(declared), {**body, "partial_images": 4}).status_code == 400

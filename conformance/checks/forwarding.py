@@ -18,7 +18,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from conformance.checks._util import short
 from conformance.checks.leaks import CREDENTIAL_HEADERS, credentials, find_leaks
 from conformance.checks.registry import ExchangeContext, Problem, UpstreamView, check
-from conformance.model import FALLBACKS_FIELD, SHARED_BODY, UPSTREAM, Level, provoked_fault
+from conformance.model import (
+    FALLBACKS_FIELD,
+    SHARED_BODY,
+    UPSTREAM,
+    Level,
+    fallback_names,
+    provoked_fault,
+)
 
 RULING = "rulings, Gateways and their upstream"
 UPSTREAM_ONLY = ("upstream",)
@@ -466,8 +473,8 @@ def upstream_5xx(ctx: ExchangeContext) -> list[Problem] | None:
 )
 def fallback_order(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
-    fallbacks = _sent_body(ctx).get(FALLBACKS_FIELD)
-    if view is None or not isinstance(fallbacks, list) or not fallbacks:
+    fallbacks = fallback_names(_sent_body(ctx).get(FALLBACKS_FIELD))
+    if view is None or not fallbacks:
         return None
     if view.error:
         return _unreadable(view)
@@ -541,8 +548,8 @@ def fallback_order(ctx: ExchangeContext) -> list[Problem] | None:
 )
 def fallback_not_on_refusal(ctx: ExchangeContext) -> list[Problem] | None:
     view, records = _records(ctx)
-    fallbacks = _sent_body(ctx).get(FALLBACKS_FIELD)
-    if view is None or not isinstance(fallbacks, list) or not fallbacks:
+    fallbacks = fallback_names(_sent_body(ctx).get(FALLBACKS_FIELD))
+    if view is None or not fallbacks:
         return None
     if view.error:
         return _unreadable(view)
@@ -620,6 +627,7 @@ def upstream_calls(ctx: ExchangeContext) -> list[Problem] | None:
     rationale="`stream: true` sends images 'as base64 chunks via SSE' (spec); a buffered stream "
     "gives the caller nothing until the end, which is what streaming exists to avoid.",
     applies_to=UPSTREAM_ONLY,
+    timing=True,
 )
 def stream_not_buffered(ctx: ExchangeContext) -> list[Problem] | None:
     """Held back means both: the first event came after the upstream sent its last (the

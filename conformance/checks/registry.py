@@ -187,6 +187,12 @@ class Check:
     func: Callable[..., Any]
     applies_to: tuple[str, ...] = ()
     """Kinds of case (keys of `APPLIES`) the check can judge; empty: every case."""
+    subject: Callable[[Operation], str | None] | None = None
+    """Why the document lacks what the check judges, where its pointer cannot say (e.g. no
+    error event among the stream's event types); None when the subject is declared."""
+    timing: bool = False
+    """Its failures may come from the suite's own clock (when the client read each byte): one
+    is re-judged on a re-send of the case (`conformance.run.rejudge`)."""
     fetches: bool = False
     """The check GETs the image URLs of an answer (each one request on the wire)."""
 
@@ -197,7 +203,8 @@ class Check:
     def undeclared(self, op: Operation) -> str | None:
         """Why the document gives this check nothing to judge, read from its pointer (a stream
         check's subject is the stream): no answer of the media type it judges, no `stream`
-        field for a stream check, no request field it is about; None when it is declared."""
+        field for a stream check, no request field it is about, or what `subject` finds
+        missing; None when it is declared."""
         parts = [p.replace("~1", "/").replace("~0", "~") for p in self.pointer.split("/")]
         if self.family == "sse" and parts[0] != "responses":
             parts = ["responses", "200", "content", SSE]  # a stream check about the request
@@ -211,7 +218,7 @@ class Check:
             name = parts[parts.index("properties") + 1]
             if name not in op.properties:
                 return f"the request declares no {name} field"
-        return None
+        return self.subject(op) if self.subject else None
 
     def spec_pointer(self, op: Operation) -> str:
         """The pointer made absolute for `op` ('#/...' pointers are left as they are)."""
@@ -232,6 +239,8 @@ def check(
     rationale: str,
     scope: Scope = "exchange",
     applies_to: tuple[str, ...] = (),
+    subject: Callable[[Operation], str | None] | None = None,
+    timing: bool = False,
     fetches: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated function as the check `id`.
@@ -239,6 +248,8 @@ def check(
     `pointer` is relative to the operation (e.g. `responses/200/content/application~1json/schema`)
     or absolute (`#/...`). `rationale` says in one line why the level is what it is.
     `applies_to` names the kinds of case (`APPLIES`) it can judge; empty means every case.
+    `subject` says why the document lacks the check's subject where `pointer` cannot.
+    `timing`: a failure may come from the suite's own clock, so it is re-judged on a re-send.
     `fetches`: it GETs image URLs (a run's request estimate counts them only then).
     """
     unknown = [kind for kind in applies_to if kind not in APPLIES]
@@ -250,7 +261,18 @@ def check(
             raise ValueError(f"duplicate check id {id}")
         family = func.__module__.rsplit(".", 1)[-1]
         REGISTRY[id] = Check(
-            id, level, statement, pointer, rationale, family, scope, func, applies_to, fetches
+            id,
+            level,
+            statement,
+            pointer,
+            rationale,
+            family,
+            scope,
+            func,
+            applies_to,
+            subject=subject,
+            timing=timing,
+            fetches=fetches,
         )
         return func
 

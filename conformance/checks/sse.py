@@ -325,6 +325,7 @@ def terminates(ctx: ExchangeContext) -> list[Problem] | None:
     rationale="The `type` enum names an `error` event; for a valid request it means the n images "
     "the 200 stream owes (ruling) were not served.",
     applies_to=("stream",),
+    subject=lambda op: None if event_types(op).error else "the stream declares no error event type",
 )
 def no_error_event(ctx: ExchangeContext) -> list[Problem] | None:
     kind = event_types(ctx.op).error

@@ -11,10 +11,10 @@ from conformance.model import MODEL_FIELD, Case
 from conformance.plan.domains import (
     ABSENT,
     columns,
+    compatible,
     field_values,
     json_value,
     numeric_bounds,
-    stream_compatible,
     value_key,
 )
 from conformance.plan.pairwise import describe, pairs_in, required_pairs
@@ -121,7 +121,7 @@ def _field_coverage(name: str, op: Operation, bodies: list[dict[str, Any]]) -> d
 
 def _pair_coverage(op: Operation, bodies: list[dict[str, Any]]) -> dict[str, Any]:
     domains = columns(op)
-    needed = set(required_pairs(domains, stream_compatible(op)))
+    needed = set(required_pairs(domains, compatible(op)))
     every = set(required_pairs(domains))
     seen: set[tuple[int, int, int, int]] = set()
     for body in bodies:

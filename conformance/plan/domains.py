@@ -23,6 +23,8 @@ from conformance.spec import Operation
 from conformance.spec.schema import types as schema_types
 
 COUNT_FIELD: Final = "n"
+BACKGROUND_FIELD: Final = "background"
+OUTPUT_FORMAT_FIELD: Final = "output_format"
 _SIZE_VALUE = re.compile(r"^(\d+)x(\d+)$")
 
 
@@ -186,6 +188,39 @@ def stream_compatible(op: Operation) -> RowFilter:
         if row.get(STREAM_FIELD, ABSENT) is not True:
             return True
         return all(row.get(name, ABSENT) is ABSENT for name in exclusive)
+
+    return allowed
+
+
+_TRANSPARENT_NEEDS = re.compile(
+    r"transparent[^.]*?output[ _]format\W+(?:to|be)\W+(\w+)\W+or\W+(\w+)", re.IGNORECASE
+)
+
+
+def transparent_formats(op: Operation) -> frozenset[str] | None:
+    """The output formats `background: transparent` needs, where the document says so in
+    words (OpenAI's "When using `transparent`, set the output format to `png` or `webp`");
+    None where it does not."""
+    schema = op.properties.get(BACKGROUND_FIELD)
+    words = " ".join(str(schema.get("description", "")).split()) if schema else ""
+    found = _TRANSPARENT_NEEDS.search(words)
+    return frozenset(f.lower() for f in found.groups()) if found else None
+
+
+def compatible(op: Operation) -> RowFilter:
+    """A predicate on (partial) rows: what the document allows together. A streamed row
+    leaves stream-exclusive fields out; a transparent background goes with an output format
+    the document says can hold it (left out: the default)."""
+    streamable = stream_compatible(op)
+    formats = transparent_formats(op)
+
+    def allowed(row: Row) -> bool:
+        if not streamable(row):
+            return False
+        if formats is None or row.get(BACKGROUND_FIELD, ABSENT) != "transparent":
+            return True
+        chosen = row.get(OUTPUT_FORMAT_FIELD, ABSENT)
+        return chosen is ABSENT or str(chosen).lower() in formats
 
     return allowed
 

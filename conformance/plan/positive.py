@@ -23,12 +23,12 @@ from conformance.plan.domains import (
     ABSENT,
     COUNT_FIELD,
     columns,
+    compatible,
     field_values,
     grid_bounds,
     numeric_bounds,
     sample_value,
     size_families,
-    stream_compatible,
 )
 from conformance.plan.pairwise import Cost, covering_array, covering_values, no_cost
 from conformance.plan.prompts import BASE_PROMPT, TEXT_PROMPTS
@@ -111,7 +111,7 @@ def positive_case(
 def pairwise_cases(op: Operation, model: str, cost: Cost = no_cost) -> list[Case]:
     """One case per row of the all-pairs covering array of the optional fields (cheap values
     preferred where coverage allows)."""
-    return _row_cases(op, model, covering_array(columns(op), stream_compatible(op), cost))
+    return _row_cases(op, model, covering_array(columns(op), compatible(op), cost))
 
 
 def value_cases(
@@ -127,7 +127,7 @@ def value_cases(
             listed = [v for v in values if v is not ABSENT and v is not None]
             cheapest = min(listed, key=partial(cost, name))
             domains[name] = [cheapest, *([None] if None in values else []), ABSENT]
-    rows = covering_values(domains, stream_compatible(op), cost)
+    rows = covering_values(domains, compatible(op), cost)
     return _row_cases(op, model, rows, prompts or {})
 
 

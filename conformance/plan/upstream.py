@@ -133,7 +133,7 @@ def upstream_cases(op: Operation, *, model: str, nonce: str) -> list[Case]:
                 )
             )
     if FALLBACKS_FIELD in op.properties:
-        failing = {MODEL_FIELD: model, FALLBACKS_FIELD: list(FALLBACK_MODELS)}
+        failing = {MODEL_FIELD: model, FALLBACKS_FIELD: _fallbacks(op, FALLBACK_MODELS)}
         specs.append(
             ("fallbacks", "primary and first fallback fail upstream", failing, {}, "fallbacks")
         )
@@ -143,7 +143,7 @@ def upstream_cases(op: Operation, *, model: str, nonce: str) -> list[Case]:
             specs.append(("stream-fallbacks", title, streamed, {}, "fallbacks"))
         title = "fallbacks given, the upstream refuses the prompt (content policy)"
         specs.append(("fallbacks-refused", title, dict(failing), {}, "content-policy"))
-        unused = {MODEL_FIELD: model, FALLBACKS_FIELD: [FALLBACK_MODELS[0]]}
+        unused = {MODEL_FIELD: model, FALLBACKS_FIELD: _fallbacks(op, FALLBACK_MODELS[:1])}
         specs.append(
             ("fallbacks-unused", "fallbacks given, the primary succeeds", unused, {}, None)
         )
@@ -272,3 +272,30 @@ def _count(op: Operation, wanted: int) -> int:
 def _can_stream(op: Operation) -> bool:
     schema = op.field_schema(STREAM_FIELD)
     return bool(schema) and ("enum" not in schema or True in schema["enum"])
+
+
+def _fallbacks(op: Operation, names: tuple[str, ...]) -> list[Any]:
+    """`names` as the document's `fallbacks` items: the names themselves, or objects that name
+    the model when its items are objects with a `model` (their other required fields take
+    the first value the schema offers)."""
+    items = op.properties[FALLBACKS_FIELD].get("items")
+    if not isinstance(items, dict) or not isinstance(items.get("properties"), dict):
+        return list(names)
+    fields: dict[str, Any] = items["properties"]
+    if MODEL_FIELD not in fields:
+        return list(names)
+    required = [k for k in items.get("required", []) if k != MODEL_FIELD and k in fields]
+    extra = {k: _offered(fields[k]) for k in required}
+    return [{**extra, MODEL_FIELD: name} for name in names]
+
+
+def _offered(schema: Any) -> Any:
+    """A value the schema offers: its const, first enum member, default or example."""
+    if not isinstance(schema, dict):
+        return "conformance"
+    if "const" in schema:
+        return schema["const"]
+    for key in ("enum", "examples"):
+        if isinstance(schema.get(key), list) and schema[key]:
+            return schema[key][0]
+    return schema.get("default", schema.get("example", "conformance"))

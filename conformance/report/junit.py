@@ -74,7 +74,7 @@ def _testcase(suite: ET.Element, check: CheckResult, gate: Gate) -> None:
         why = xml_text(f"not judged: {check.unjudged_reason or 'no case of the run judged it'}")
         ET.SubElement(case, "error", message=why, type="NotJudged").text = why
     elif disposition is Disposition.OUT_OF_SCOPE:
-        why = f"out of scope: {check.unjudged_reason}"
+        why = f"{check.left_out_as}: {check.unjudged_reason}"
         ET.SubElement(case, "skipped", message=xml_text(why))
     elif check.status == Status.SKIPPED.value:
         ET.SubElement(case, "skipped", message="not applicable to any exchange of this run")

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from conformance.environment import environment_lines, timing_retry_line
+from conformance.environment import environment_lines, rejudged_line, timing_retry_line
 from conformance.gate import Disposition, decide
 from conformance.model import Status
 from conformance.plan.prices import estimate_line
@@ -46,7 +46,7 @@ def render_summary(result: RunResult, html_path: Path | str | None = None) -> st
     scope = "; ".join(gate.scope.phrases())
     if scope:
         lines += [f"Scope: {scope}", ""]
-        lines += [f"- {line}" for line in gate.scope.reasons() if line.startswith("out of")]
+        lines += [f"- {line}" for line in gate.scope.out_reasons()]
         lines += [""] if gate.scope.out else []
     lines += [f"- {reason}" for reason in gate.reasons]
     if gate.reasons:
@@ -81,6 +81,9 @@ def render_summary(result: RunResult, html_path: Path | str | None = None) -> st
     retried = result.coverage.get("timing_retries")
     if retried:
         lines.append(f"{timing_retry_line(retried)} (results.json `coverage.timing_retries`)")
+    rejudged = result.coverage.get("timing_rejudged")
+    if rejudged:
+        lines.append(f"{rejudged_line(rejudged)} (results.json `coverage.timing_rejudged`)")
     if result.baseline:
         lines += ["", f"Baseline `{result.baseline.path}`:"]
         for entry in gate.known:

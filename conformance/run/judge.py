@@ -18,6 +18,7 @@ from conformance.progress import RunProgress
 from conformance.redaction import Redactor
 from conformance.results import CheckResult, EnvironmentProblem
 from conformance.run.plan import selected_checks
+from conformance.run.rejudge import TimingRejudge
 from conformance.run.send import Sender
 from conformance.run.shrinking import Shrinker
 from conformance.run.upstream import UpstreamRecords
@@ -63,6 +64,7 @@ class Judge:
             for c in self.checks
         }
         self.shrinker = Shrinker(config, op, sender, self.apply)
+        self.rejudge = TimingRejudge(config.spec, op, sender, upstream, self.apply)
         self.environment: list[EnvironmentProblem] = []
         self.retained: list[Exchange] = []
         self.images = 0
@@ -96,18 +98,25 @@ class Judge:
         ctx = ExchangeContext(
             self.spec, self.op, exchange, self.sender.fetch, upstream=self.upstream.view(case)
         )
-        judged: list[tuple[Check, Exchange, list[Problem] | None]] = []
+        judged: list[tuple[Check, Exchange, list[Problem] | None, bool]] = []
         for chk in self.checks:
             if chk.scope != "exchange":
                 continue
             problems = self.apply(chk, ctx)
             evidence = exchange
-            if problems and self.shrinker.worth_shrinking(chk, exchange):
+            if problems and not chk.timing and self.shrinker.worth_shrinking(chk, exchange):
                 evidence, problems = self.shrinker.shrunk(chk, exchange) or (exchange, problems)
-            judged.append((chk, evidence, problems))
+            judged.append((chk, evidence, problems, evidence is not exchange))
+        # After every check read this answer's upstream records: a re-send adds to them.
+        judged = [
+            (chk, *self.rejudge.again(chk, evidence, problems or []), False)
+            if self.rejudge.wanted(chk, problems)
+            else (chk, evidence, problems, shrunk)
+            for chk, evidence, problems, shrunk in judged
+        ]
         with self._lock:
-            for chk, evidence, problems in judged:
-                self._record(chk, evidence, problems, shrunk=evidence is not exchange)
+            for chk, evidence, problems, shrunk in judged:
+                self._record(chk, evidence, problems, shrunk=shrunk)
             if any(tag.startswith(RUN_SCOPE_TAG) for tag in case.tags):
                 self.retained.append(exchange)
             self._tick()

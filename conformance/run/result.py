@@ -60,6 +60,8 @@ def run_result(
     coverage["deadline_s"] = sender.max_duration
     if sender.timing_retries:
         coverage["timing_retries"] = sender.timing_retries[:50]
+    if judge.rejudge.listed:
+        coverage["timing_rejudged"] = judge.rejudge.listed[:50]
     if sender.unsent:
         coverage["unsent"] = {
             "reason": "request budget (--max-requests) spent by url fetches and shrinking",

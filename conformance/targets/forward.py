@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import httpx
 from starlette.responses import Response, StreamingResponse
 
+from conformance.model import fallback_names
 from conformance.spec import JSON, SSE
 from conformance.targets.faults.model import Fault
 from conformance.targets.messages import GatewayRequest, UpstreamCall
@@ -25,6 +26,9 @@ from conformance.targets.messages import GatewayRequest, UpstreamCall
 DEFAULT_API_VERSION = "2024-02-01"
 UPSTREAM_KEY = "conformance-upstream-key"
 GATEWAY_ONLY_FIELDS = ("fallbacks",)
+DEFAULT_DEPLOYMENT = "dall-e-3"
+"""Where a request that names no model goes (a document whose `model` is optional or
+nullable, on a route without a deployment), as a gateway routes to its default model."""
 AZURE_PATH = "/openai/deployments/{deployment}/images/generations"
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 MAX_BODY_BYTES = 128 * 1024 * 1024
@@ -80,7 +84,7 @@ class Forwarder:
     async def forward(self, gateway: Gateway, req: GatewayRequest) -> Response:
         fault = gateway.fault
         body = {k: v for k, v in req.body.items() if k not in GATEWAY_ONLY_FIELDS}
-        primary = req.deployment or req.model
+        primary = req.deployment or req.model or DEFAULT_DEPLOYMENT
         targets = fault.targets(req, [primary, *_fallbacks(req)])
         client = self._client()
         failure: Failure = None
@@ -187,8 +191,7 @@ class Forwarder:
 
 
 def _fallbacks(req: GatewayRequest) -> list[str]:
-    value = req.body.get("fallbacks") if isinstance(req.body, dict) else None
-    return [f for f in value if isinstance(f, str)] if isinstance(value, list) else []
+    return fallback_names(req.body.get("fallbacks") if isinstance(req.body, dict) else None)
 
 
 def _worth_a_fallback(status: int) -> bool:

@@ -75,11 +75,11 @@ class Family:
         return 400, invalid(flavour, param, f"Invalid value for '{param}': {error.message}")
 
     def own_refusal(self, req: GatewayRequest, flavour: Flavour) -> Refusal | None:
-        return _openai_extras(req, flavour)
+        return _openai_extras(req, flavour, self.op)
 
     def images(self, req: GatewayRequest) -> list[bytes]:
         fmt = PIL_FORMATS[self.output_format(req)]
-        transparent = self.background(req) == "transparent" and fmt != "JPEG"
+        transparent = self.used_background(req) == "transparent"
         return [render(*parse_size(req.size), fmt, transparent) for _ in range(req.n)]
 
     def output_format(self, req: GatewayRequest) -> str:
@@ -90,6 +90,15 @@ class Family:
         value = req.field("background")
         return value if isinstance(value, str) else None
 
+    def used_background(self, req: GatewayRequest) -> str | None:
+        """The background the images get, as the answer reports it: transparent only in a
+        format that keeps an alpha channel (a JPEG asked to be transparent comes opaque)."""
+        asked = self.background(req)
+        if asked is None:
+            return None
+        keeps_alpha = PIL_FORMATS[self.output_format(req)] != "JPEG"
+        return "transparent" if asked == "transparent" and keeps_alpha else "opaque"
+
     def as_url(self, req: GatewayRequest) -> bool:
         return req.response_format == "url"
 
@@ -98,10 +107,9 @@ class Family:
     ) -> dict[str, Any]:
         body = payload.json_body(req, images, publish)
         body["output_format"] = self.output_format(req)
-        if self.background(req) is not None:
-            body["background"] = (
-                "opaque" if self.background(req) == "auto" else req.field("background")
-            )
+        used = self.used_background(req)
+        if used is not None:
+            body["background"] = used
         return body
 
     def frames(self, req: GatewayRequest, images: list[bytes]) -> list[Frame]:
@@ -202,7 +210,7 @@ class GptImage1(Family):
         if body.get("background") == "transparent" and body.get("output_format") == "jpeg":
             message = "Transparent background requires output_format png or webp."
             return 400, invalid(flavour, "background", message)
-        return _openai_extras(req, flavour)
+        return _openai_extras(req, flavour, self.op)
 
     def as_url(self, req: GatewayRequest) -> bool:
         return False
@@ -227,9 +235,12 @@ def _b64_items(req: GatewayRequest, images: list[bytes]) -> list[dict[str, Any]]
     return [{"b64_json": base64.b64encode(image).decode()} for image in images]
 
 
-def _openai_extras(req: GatewayRequest, flavour: Flavour) -> Refusal | None:
-    """OpenAI's image fields the spec does not name, when present, must be well-formed."""
+def _openai_extras(req: GatewayRequest, flavour: Flavour, op: Operation) -> Refusal | None:
+    """OpenAI's image fields the spec does not name, when present, must be well-formed; a
+    document that declares one judges it by its own schema (e.g. `partial_images: 1.0` is an
+    integer to JSON Schema)."""
     body = req.body if isinstance(req.body, dict) else {}
+    body = {k: v for k, v in body.items() if k not in op.properties}
     partial = body.get("partial_images")
     if partial is not None and (
         not isinstance(partial, int)
