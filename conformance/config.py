@@ -585,6 +585,8 @@ def _required(
     from conformance.scope import REQUIRE_GROUPS
 
     ids = {c.id for c in known}
+    groups_of = {g.upper(): g for g in REQUIRE_GROUPS}  # the IDs came upper-cased
+    names = tuple(groups_of.get(name, name) for name in names)
     for name in names:
         if name not in REQUIRE_GROUPS and name not in ids:
             groups = ", ".join(REQUIRE_GROUPS)

@@ -3,8 +3,10 @@
 A check that no case judged carries why (`CheckResult.unjudged_kind`, set by the runner). The
 run's setup may leave a check out (no upstream to read, no SDK, a narrowed spec, another
 shard's cases): that is named in every output and is no failure, unless `--require` names the
-check or its group. A MUST check in scope (or a required one) that was not judged makes the
-run INCOMPLETE (`conformance.gate`): it was not passed, whatever else passed.
+check or its group. A MUST check whose subject the document does not declare is named not
+applicable, and is not passed either: excluding it is the user's call. A MUST check in scope
+(or a required one) that was not judged makes the run INCOMPLETE (`conformance.gate`): it was
+not passed, whatever else passed.
 """
 
 from __future__ import annotations
@@ -43,8 +45,17 @@ class ScopeGroup:
 
     @property
     def not_applicable(self) -> bool:
-        """The document does not declare what these checks judge: nothing to run, nothing owed."""
+        """The document does not declare what these checks judge: nothing to send them. Named
+        for SHOULD checks; for MUST ones the run is INCOMPLETE until they are excluded."""
         return self.kind == NOT_APPLICABLE_KIND
+
+    def why(self) -> str:
+        """The reason, and for MUST checks the document does not declare, how to accept that."""
+        if not self.not_applicable:
+            return self.reason
+        return (
+            f"not applicable, {self.reason}; to accept that, --exclude-checks {','.join(self.ids)}"
+        )
 
     def counted(self) -> str:
         """`11 two-sided MUST checks (and 1 SHOULD)`, or the IDs of a small group."""
@@ -95,7 +106,18 @@ class Scope:
     def phrases(self) -> list[str]:
         """Parts of the verdict line, e.g. `client side; 11 two-sided MUST checks not run:
         add --upstream`."""
-        parts = [f"{g.counted()} not judged: {g.reason}" for g in self.unjudged]
+        moot = [i for g in self.unjudged if g.not_applicable and not g.required for i in g.ids]
+        parts = [
+            f"{g.counted()} not judged: {g.reason}"
+            for g in self.unjudged
+            if not (g.not_applicable and not g.required)
+        ]
+        if moot:
+            many = "s" if len(moot) != 1 else ""
+            parts.append(
+                f"{len(moot)} MUST check{many} not applicable to the document: "
+                f"to accept, --exclude-checks {','.join(moot)}"
+            )
         out = [
             f"{g.counted()} {'not applicable' if g.not_applicable else 'not run'}: {g.reason}"
             for g in self.out
@@ -117,7 +139,7 @@ class Scope:
         not to: the verdict line already counts them)."""
         lines = []
         for g in self.unjudged:
-            why = f"required (--require) but not run: {g.reason}" if g.required else g.reason
+            why = f"required (--require) but not run: {g.reason}" if g.required else g.why()
             lines.append(f"not judged ({why}): {', '.join(g.ids)}")
         return lines + (self.out_reasons() if out_of_scope else [])
 
@@ -134,6 +156,15 @@ def is_required(check: CheckResult, required: Sequence[str]) -> bool:
     return check.check_id in required or (
         bool(check.unjudged_kind) and check.unjudged_kind in required
     )
+
+
+def _left_out(check: CheckResult) -> bool:
+    """Out of the run's scope by its setup. A MUST check whose subject the document does not
+    declare is not: the run could not judge it, so it is INCOMPLETE until the user excludes it
+    (rulings, Verdicts 2026-12-07); a SHOULD or MAY one is only named."""
+    if check.unjudged_kind == NOT_APPLICABLE_KIND:
+        return check.level != Level.MUST.value
+    return check.unjudged_kind in OUT_OF_SCOPE_KINDS
 
 
 def judged(check: CheckResult) -> bool:
@@ -153,7 +184,7 @@ def scope_of(result: RunResult) -> Scope:
         kind = check.unjudged_kind
         reason = check.unjudged_reason or "no case of the run judged it"
         required = is_required(check, result.required)
-        if kind in OUT_OF_SCOPE_KINDS and not required:
+        if _left_out(check) and not required:
             out.setdefault((kind, reason), []).append(check)
         elif required or check.level == Level.MUST.value:
             unjudged.setdefault((kind, reason, required), []).append(check)

@@ -222,9 +222,10 @@ def test_an_embedded_run_follows_a_vendored_document(name: str) -> None:
     assert {"IMG-JSON-SCHEMA", "SSE-EVENT-SCHEMA", "IMG-SIZE", "ERR-NEGATIVE-4XX"} <= judged
 
 
-def test_a_check_the_document_gives_nothing_is_out_of_scope_not_unjudged(
+def test_a_must_check_the_document_gives_nothing_is_named_and_leaves_the_run_incomplete(
     openai_style: Spec,
 ) -> None:
+    """Not applicable, not passed: INCOMPLETE until the user excludes it (rulings, Verdicts)."""
     from conformance.gate import decide
 
     silent = copy.deepcopy(openai_style.raw)
@@ -236,4 +237,9 @@ def test_a_check_the_document_gives_nothing_is_out_of_scope_not_unjudged(
     (stream,) = [c for c in result.checks if c.check_id == "SSE-EVENT-SCHEMA"]
     assert stream.unjudged_kind == "not-applicable"
     assert "text/event-stream" in stream.unjudged_reason
-    assert decide(result).verdict.value == "CONFORMANT"
+    gate = decide(result)
+    assert gate.verdict.value == "INCOMPLETE" and gate.exit_code == 4
+    assert "--exclude-checks SSE-EVENT-SCHEMA" in gate.headline
+    config.exclude_checks = ("SSE-EVENT-SCHEMA",)
+    config.checks = ("IMG-JSON-SCHEMA",)
+    assert decide(run(config)).verdict.value == "CONFORMANT"

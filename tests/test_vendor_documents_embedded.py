@@ -1,7 +1,8 @@
 """A run against each vendor document, as a user types it (no --base-url: the embedded
-reference gateway and fake upstream follow the document), charges the gateway with nothing:
-it ends CONFORMANT, and the checks whose subject the document does not declare are named not
-applicable (not left unjudged). One smoke run per document, shared by its assertions."""
+reference gateway and fake upstream follow the document), charges the gateway with nothing.
+The checks whose subject the document does not declare are named not applicable; the MUST
+ones among them leave the run INCOMPLETE (exit 4) with the flag that accepts them, and with
+that flag the run is CONFORMANT. One smoke run per document, shared by its assertions."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 import pytest
 
 from conformance import cli
+from conformance.checks.registry import REGISTRY
+from conformance.model import Level
 
 THIRD_PARTY = Path(__file__).resolve().parent.parent / "specs" / "third_party"
 NOT_APPLICABLE = "not-applicable"
@@ -19,15 +22,21 @@ DOCUMENTS = {
     "openai-3.1": (
         THIRD_PARTY / "openai" / "openapi.yaml",
         # no error response, no fallbacks field, no error event among the stream's events
-        {"ERR-ENVELOPE-SCHEMA", "FALLBACK-ORDER", "SSE-NO-ERROR-EVENT"},
+        {"ERR-ENVELOPE-SCHEMA", "FALLBACK-ORDER", "FALLBACK-NOT-ON-REFUSAL", "SSE-NO-ERROR-EVENT"},
     ),
     "openai-3.0": (
         THIRD_PARTY / "openai" / "openapi-3.0.yaml",
-        {"ERR-ENVELOPE-SCHEMA", "FALLBACK-ORDER", "STREAM-NOT-BUFFERED", "SSE-NO-ERROR-EVENT"},
+        {
+            "ERR-ENVELOPE-SCHEMA",
+            "FALLBACK-ORDER",
+            "FALLBACK-NOT-ON-REFUSAL",
+            "STREAM-NOT-BUFFERED",
+            "SSE-NO-ERROR-EVENT",
+        },
     ),
     "azure": (
         THIRD_PARTY / "azure" / "inference.json",
-        {"FALLBACK-ORDER", "STREAM-NOT-BUFFERED", "SSE-EVENT-SCHEMA"},
+        {"FALLBACK-ORDER", "FALLBACK-NOT-ON-REFUSAL", "STREAM-NOT-BUFFERED", "SSE-EVENT-SCHEMA"},
     ),
 }
 
@@ -48,8 +57,40 @@ def judged(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[str, int, dict[str, Any]]:
     name: str = request.param
-    code, result = embedded_run(DOCUMENTS[name][0], tmp_path_factory.mktemp(name))
+    accepted = ",".join(sorted(musts(undeclared(DOCUMENTS[name][0]))))
+    report_dir = tmp_path_factory.mktemp(name)
+    code, result = embedded_run(DOCUMENTS[name][0], report_dir, "--exclude-checks", accepted)
     return name, code, result
+
+
+def undeclared(document: Path) -> set[str]:
+    """The checks whose subject `document` does not declare, as the run names them."""
+    from conformance.checks.registry import catalogue
+    from conformance.select import not_applicable
+    from conformance.spec import load_spec
+
+    return set(not_applicable(catalogue(), load_spec(document).operation))
+
+
+def musts(check_ids: set[str]) -> set[str]:
+    return {i for i in check_ids if REGISTRY[i].level is Level.MUST}
+
+
+def test_must_checks_the_document_does_not_declare_leave_the_run_incomplete(
+    tmp_path: Path,
+) -> None:
+    document, named = DOCUMENTS["openai-3.1"]
+    code, result = embedded_run(document, tmp_path)
+    failed = [c["check_id"] for c in result["checks"] if c["status"] == "failed"]
+    assert (code, result["verdict"], failed) == (4, "INCOMPLETE", [])
+    flag = "--exclude-checks " + ",".join(
+        c["check_id"]
+        for c in result["checks"]
+        if c["check_id"] in musts(named) and c["unjudged_kind"] == NOT_APPLICABLE
+    )
+    assert flag in result["gate"]["headline"], result["gate"]["headline"]
+    assert set(flag.split()[-1].split(",")) == musts(named)
+    assert named <= undeclared(document)
 
 
 def test_the_embedded_run_is_conformant(judged: tuple[str, int, dict[str, Any]]) -> None:
@@ -65,7 +106,8 @@ def test_undeclared_subjects_are_named_not_applicable(
 ) -> None:
     name, _, result = judged
     kinds = {c["check_id"]: c["unjudged_kind"] for c in result["checks"]}
-    expected = DOCUMENTS[name][1]
+    expected = DOCUMENTS[name][1] - musts(DOCUMENTS[name][1])  # the MUST ones are excluded
+    assert expected, "each document leaves a SHOULD check without a subject too"
     assert {kinds[i] for i in expected} == {NOT_APPLICABLE}, {i: kinds[i] for i in expected}
     named = {i for i, kind in kinds.items() if kind == NOT_APPLICABLE}
     assert named <= set(result["coverage"]["not_applicable"])
