@@ -155,8 +155,9 @@ class Console:
         cost_line = estimate_line(result.coverage)
         if cost_line:
             self._say(cost_line)
-        for line in environment_lines(result.environment_problems):
-            self._say(f"environment: {line}")
+        if verdict is not Verdict.INCONCLUSIVE:  # else the gate's reason says the same
+            for env_line in environment_lines(result.environment_problems):
+                self._say(f"environment: {env_line}")
         if result.coverage.get("timing_retries"):
             self._say(timing_retry_line(result.coverage["timing_retries"]))
         if result.coverage.get("timing_rejudged"):

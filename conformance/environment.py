@@ -54,6 +54,19 @@ def environment_lines(problems: Sequence[EnvironmentProblem]) -> list[str]:
     return lines
 
 
+def every_answer_line(problems: Sequence[EnvironmentProblem]) -> str:
+    """When nothing else answered: `every answer was 401: credentials refused: ...` for one kind
+    of problem, else the lines of `environment_lines` joined."""
+    kinds = {_category(p) for p in problems}
+    if len(kinds) != 1 or "other" in kinds:
+        return "; ".join(environment_lines(problems))
+    (kind,) = kinds
+    if kind == "tls":
+        return f"every request failed: {_MEANING['tls']}"
+    listed = "/".join(str(s) for s in sorted({p.status for p in problems}))
+    return f"every answer was {listed}: {_MEANING[kind]}"
+
+
 def timing_retry_line(retries: Sequence[dict[str, str]]) -> str:
     """What the re-sends after a timing-only cut came to (`coverage.timing_retries`)."""
     cut_again = sum(1 for r in retries if r.get("re-sent") != "answered in time")

@@ -29,7 +29,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from conformance.environment import environment_lines
+from conformance.environment import every_answer_line
 from conformance.errors import ExitCode
 from conformance.model import ENVIRONMENT_STATUSES, Level, Status, Verdict
 from conformance.results import Baseline, BaselineEntry, CheckResult, RunResult
@@ -231,7 +231,7 @@ def _nothing_judged(result: RunResult) -> str:
     if other:  # the runner's route preflight: its message names the URL and likely mistakes
         return f"no MUST check could be judged: {other[0].message}"
     if problems:
-        return "no MUST check could be judged: " + "; ".join(environment_lines(problems))
+        return "no MUST check could be judged: " + every_answer_line(problems)
     return "no MUST check could be judged: no answer was usable"
 
 
