@@ -31,6 +31,7 @@ import httpx
 
 from conformance import __version__
 from conformance.config import Bounds, Target, tls_verify
+from conformance.deadlines import DEADLINES
 from conformance.decoding import BoundedDecoder, DecodeError, encodings
 from conformance.model import (
     Case,
@@ -427,7 +428,8 @@ class _Watchdog:
         self.started_at = time.monotonic()
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self._deadline: int | None = None
+        """The token of the armed deadline (`conformance.deadlines`)."""
         self.reason = reason
         self.kind = kind
         self.ended_at: float | None = None
@@ -440,18 +442,15 @@ class _Watchdog:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._timer:
-            self._timer.cancel()
+        if self._deadline is not None:
+            DEADLINES.cancel(self._deadline)
 
     def rearm(self, limit: float, reason: str | None = None, kind: Kind = Kind.DEADLINE) -> None:
         """Move the deadline to `limit` seconds after the request started."""
-        if self._timer:
-            self._timer.cancel()
+        if self._deadline is not None:
+            DEADLINES.cancel(self._deadline)
         self.limit, self.reason, self.kind = limit, reason, kind
-        remaining = max(0.0, self.started_at + limit - time.monotonic())
-        self._timer = threading.Timer(remaining, self._fire)
-        self._timer.daemon = True
-        self._timer.start()
+        self._deadline = DEADLINES.call_at(self.started_at + limit, self._fire)
 
     def stream_ended(self, grace: float) -> None:
         """The stream delivered its last expected event: it may stay open `grace` more, or
