@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 REPORT_DIR ?= reports/latest
 
-.PHONY: install demo test lint bench browser clean interop
+.PHONY: install demo test test-slow lint bench browser clean interop
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,11 @@ browser:
 
 # Lint first: a lint or type error fails the build before any test runs.
 test: lint browser
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+
+# Tests that wait as long as a real provider would (seconds per image, paced streams).
+test-slow: install
+	$(BIN)/python -m pytest -n 2 -q -m slow
 
 lint: install
 	$(BIN)/ruff check conformance tests benchmarks interop

@@ -41,6 +41,7 @@ def benches(args: argparse.Namespace) -> dict[str, Callable[[], list[dict[str, A
         "latency": lambda: measure.latency_scaling(args.latency_budget),
         "faults": measure.fault_sweep,
         "hostile": _hostile,
+        "false-red": lambda: _false_red(args),
     }
 
 
@@ -49,6 +50,14 @@ def _hostile() -> list[dict[str, Any]]:
     from hostile_bench import hostile_rows
 
     return hostile_rows()
+
+
+def _false_red(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """False failures in repeated runs against the conforming reference gateway
+    (benchmarks/false_red.py)."""
+    from false_red import false_red_rows
+
+    return false_red_rows(args.false_red_runs, args.false_red_delayed)
 
 
 def machine() -> dict[str, Any]:
@@ -99,6 +108,8 @@ def main() -> int:
     parser.add_argument("--peer-budget-s", type=float, default=20.0)
     parser.add_argument("--latency-budget", default="standard", choices=["smoke", "standard"])
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--false-red-runs", type=int, default=50, help="direct runs")
+    parser.add_argument("--false-red-delayed", type=int, default=5, help="runs behind a 3s delay")
     args = parser.parse_args()
     chosen = benches(args)
     names = args.only or list(chosen)

@@ -57,9 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConformanceError as exc:
         print(f"conformance: error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a second Ctrl-C / SIGTERM: nothing more is written
         print("conformance: interrupted", file=sys.stderr)
-        return EXIT_FAILED
+        return int(ExitCode.INCOMPLETE)
     except BrokenPipeError:  # output piped into `head` and the like
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
@@ -236,9 +236,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from conformance.report.summary import append_step_summary
     from conformance.run import dry_run_summary, run
 
+    stop = threading.Event()
+    if not (args.dry_run or args.list):
+        _stop_on_signals(stop)  # first: a stop while the plan is built still writes reports
     args = _with_config_file(args)
     _check_fault(args.fault)
     config = run_config(vars(args))
+    config.stop = stop
     baseline = None
     if args.baseline:
         from dataclasses import replace
@@ -255,7 +259,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     out.starting(config.base_url or "embedded reference gateway", config.spec, args.seed)
     _spec_notes(out, config.spec.notes)
-    _stop_on_signals(config.stop)
     planned = int(str(dry_run_summary(config)["requests_estimate"]))
     if config.max_requests:
         planned = min(planned, config.max_requests)

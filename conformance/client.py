@@ -45,7 +45,7 @@ from conformance.model import (
 )
 from conformance.spec import SSE, Operation
 from conformance.sse_framing import FramedEvent, SSEFraming
-from conformance.timing import Answer, Latencies, Windows
+from conformance.timing import SCALE, Answer, Latencies, Windows
 from conformance.urlpolicy import Admission
 
 StreamEnd = Callable[[StreamEvent], bool]
@@ -454,7 +454,10 @@ class _Watchdog:
         self._timer.start()
 
     def stream_ended(self, grace: float) -> None:
-        """The stream delivered its last expected event: it may stay open `grace` more."""
+        """The stream delivered its last expected event: it may stay open `grace` more, or
+        `SCALE` times the longest pause between its own events if that is longer (a stream
+        paced slowly may close as slowly)."""
+        grace = max(grace, SCALE * self.longest_gap)
         now = time.monotonic() - self.started_at
         self.ended_at = now
         if now + grace < self.limit:

@@ -113,6 +113,7 @@ TIMING_KINDS = frozenset({Kind.TIMEOUT, Kind.DEADLINE, Kind.LINGER})
 """Cuts at one of the suite's own time windows: a re-send with wider windows tells a slow
 gateway from one that never answers or never ends."""
 DEADLINE_MARGIN_S = 60.0
+"""At most this much on top of the requests' bounds (less for tiny bounds: 10 requests' worth)."""
 
 
 def timing_cut(exchange: Exchange) -> bool:
@@ -130,4 +131,5 @@ def run_deadline(requests: int, bounds: Bounds, workers: int) -> float:
     """The default whole-run deadline: every request at its bound, `workers` at a time (each
     may be re-sent once with wider windows), plus a margin; shrinking and re-sends share it."""
     waves = math.ceil(max(1, requests) / max(1, workers))
-    return waves * request_bound(bounds) + request_bound(bounds) * WIDEN + DEADLINE_MARGIN_S
+    bound = request_bound(bounds)
+    return waves * bound + bound * WIDEN + min(DEADLINE_MARGIN_S, 10 * bound)

@@ -52,3 +52,14 @@ def test_a_clean_call_and_shared_prefixes_are_not_leaks() -> None:
 def test_the_forwarded_credential_header_is_a_leak() -> None:
     leaks = find_leaks(KEY, record(headers={"api-key": KEY}), [])
     assert [(leak.place, leak.form) for leak in leaks] == [("the api-key header", "the credential")]
+
+
+def test_a_gateway_key_in_a_custom_header_or_query_shares_its_prefix_freely() -> None:
+    own = record(
+        headers={"ocp-apim-subscription-key": "ck-7f3a9c1eZZZZ"},
+        query={"code": "ck-7f3a9c1eYYYY"},
+        body={"note": "ck-7f3a9c1e"},
+    )
+    assert find_leaks(KEY, own, []) == []
+    whole = record(headers={"x-goog-api-key": KEY})
+    assert [leak.form for leak in find_leaks(KEY, whole, [])] == ["the credential"]

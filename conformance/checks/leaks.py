@@ -18,6 +18,8 @@ from urllib.parse import quote
 CREDENTIAL_HEADERS = ("api-key", "authorization", "x-api-key", "proxy-authorization")
 MIN_CREDENTIAL_CHARS = 6
 PART_CHARS = 8
+KEY_WORDS = ("key", "auth", "token", "secret", "signature", "password", "code")
+"""A header or query parameter whose name holds one of these carries a key."""
 MAX_DEPTH = 32
 
 
@@ -67,44 +69,46 @@ def parts(secret: str, innocent: list[str]) -> set[str]:
     return {run for run in runs if not any(run in text for text in innocent)}
 
 
-def places(record: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """(place, text) of everything an upstream request carried: each header, each query
-    value, each body key and string or number at any depth (or the body as text)."""
+def places(record: dict[str, Any]) -> Iterator[tuple[str, str, bool]]:
+    """(place, text, holds a key) of everything an upstream request carried: each header, each
+    query value, each body key and string or number at any depth (or the body as text).
+    A header or query parameter named like a credential holds a key (the gateway's own)."""
     for name, value in (record.get("headers") or {}).items():
-        yield f"the {name} header", str(value)
+        yield f"the {name} header", str(value), _names_a_key(name)
     for name, value in (record.get("query") or {}).items():
-        yield f"the query parameter {name}", str(value)
+        yield f"the query parameter {name}", str(value), _names_a_key(name)
     body = record.get("body")
     if body is None and isinstance(record.get("body_text"), str):
-        yield "the body", record["body_text"]
+        yield "the body", record["body_text"], False
     else:
-        yield from _values(body, "", 0)
+        for place, text in _values(body, "", 0):
+            yield place, text, False
 
 
 def find_leaks(secret: str, record: dict[str, Any], sent_elsewhere: list[str]) -> list[Leak]:
     """Each place of `record` holding the secret in a form or in part (one finding a place).
 
-    Upstream credential headers are matched on whole forms only: the gateway's own key may
-    share a prefix with the client's. `sent_elsewhere`: what the client sent besides its
-    credential (a part found there proves nothing)."""
+    Places that hold a key (the gateway's own) are matched on whole forms only, and a part
+    they share with the client's key (a common prefix) is no evidence anywhere.
+    `sent_elsewhere`: what the client sent besides its credential (a part found there proves
+    nothing)."""
     forms = encoded_forms(secret)
-    own_keys = [
-        str(value)
-        for name, value in (record.get("headers") or {}).items()
-        if name.lower() in CREDENTIAL_HEADERS
-    ]
+    found = list(places(record))
+    own_keys = [text for _place, text, holds_key in found if holds_key]
     pieces = parts(secret, [*own_keys, *sent_elsewhere])
     leaks = []
-    for place, text in places(record):
+    for place, text, holds_key in found:
         form = next((label for label, shown in forms.items() if shown in text), None)
-        credential_header = place.endswith("header") and any(
-            place == f"the {name} header" for name in CREDENTIAL_HEADERS
-        )
-        if form is None and not credential_header:
+        if form is None and not holds_key:
             form = next((f"a part of it ({run!r})" for run in pieces if run in text), None)
         if form is not None:
             leaks.append(Leak(place, form))
     return leaks
+
+
+def _names_a_key(name: str) -> bool:
+    lowered = str(name).lower()
+    return lowered in CREDENTIAL_HEADERS or any(word in lowered for word in KEY_WORDS)
 
 
 def _values(value: Any, path: str, depth: int) -> Iterator[tuple[str, str]]:

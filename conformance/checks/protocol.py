@@ -80,10 +80,10 @@ def status_declared(ctx: ExchangeContext) -> list[Problem] | None:
     if ctx.provoked_upstream_failure:
         return None  # e.g. a 502 for a failure the suite provoked upstream: MAP- checks judge it
     status = ctx.status or 0
-    if _outcome_status(ctx):
-        return None  # PROTO-STATUS-DOCUMENTED judges it at MUST
     if ctx.op.is_declared(status):
         return []
+    if _outcome_status(ctx):
+        return None  # an undocumented outcome: PROTO-STATUS-DOCUMENTED fails it at MUST
     declared = ", ".join(ctx.op.declared_statuses)
     return [
         Problem(
