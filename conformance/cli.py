@@ -41,6 +41,7 @@ REPLAY_OPTIONS = (
     "api_key",
     "header",
     "spec",
+    "operation",
     *(o.name for o in OPTIONS if o.group == BOUNDS),
 )
 

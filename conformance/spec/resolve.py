@@ -93,13 +93,13 @@ class Inliner:
     def at(self, pointer: str) -> Any:
         """The resolved value at `pointer` ("#/paths/...") of the document."""
         where = f"{self.base_uri}{pointer}"
-        resolved = self._lookup(pointer, self._resolver, where)
+        resolved = _lookup(pointer, self._resolver, where)
         self.visited.add(where)
         return self._value(resolved.contents, resolved.resolver, where)
 
     def raw_at(self, pointer: str) -> Any:
         """The value at `pointer` as written (refs not followed)."""
-        return self._lookup(pointer, self._resolver, f"{self.base_uri}{pointer}").contents
+        return _lookup(pointer, self._resolver, f"{self.base_uri}{pointer}").contents
 
     def follow(self, node: Any, resolver: Resolver | None = None) -> tuple[Any, Any]:
         """`node` with its `$ref` chain followed (one level at a time), and the resolver for
@@ -108,7 +108,7 @@ class Inliner:
         seen: set[str] = set()
         while isinstance(node, dict) and isinstance(node.get("$ref"), str):
             ref = node["$ref"]
-            target = urljoin(str(resolver._base_uri), ref)  # noqa: SLF001 - no public getter
+            target = _absolute(ref, resolver)
             if target in seen or len(seen) > 64:
                 return {}, resolver
             seen.add(target)
@@ -193,7 +193,7 @@ class Inliner:
         return normalise_schema(out, self.dialect)
 
     def _schema_ref(self, node: dict[str, Any], resolver: Resolver, where: str) -> Any:
-        target = self._absolute(node["$ref"], resolver)
+        target = _absolute(node["$ref"], resolver)
         root = self._root
         if root is not None and target in root.memo:
             resolved: Any = root.memo[target]
@@ -244,10 +244,10 @@ class Inliner:
         check_cycle: bool = True,
     ) -> Any:
         ref = node["$ref"]
-        target = self._absolute(ref, resolver)
+        target = _absolute(ref, resolver)
         if check_cycle and any(seen == target for seen, _ in self._stack):
             raise SpecError(f"spec {_display(where)}: $ref {ref!r} refers back to itself")
-        found = self._lookup(ref, resolver, where)
+        found = _lookup(ref, resolver, where)
         self.visited.add(target)
         self._stack.append((target, self._depth))
         try:
@@ -256,24 +256,6 @@ class Inliner:
             self._stack.pop()
 
     # -- looking up -------------------------------------------------------------------------
-
-    def _lookup(self, ref: str, resolver: Resolver, where: str) -> Any:
-        try:
-            return resolver.lookup(ref)
-        except SpecError:
-            raise
-        except Unresolvable as exc:
-            cause: BaseException | None = exc
-            while cause is not None and not isinstance(cause, SpecError):
-                cause = cause.__cause__
-            if isinstance(cause, SpecError):
-                raise SpecError(f"{cause} (from $ref {ref!r} at {_display(where)})") from None
-            why = "points to nothing" if _is_pointer_miss(exc) else "cannot be resolved"
-            raise SpecError(f"spec {_display(where)}: $ref {ref!r} {why}") from None
-
-    def _absolute(self, ref: str, resolver: Resolver) -> str:
-        uri, fragment = urldefrag(urljoin(str(resolver._base_uri), ref))  # noqa: SLF001
-        return f"{uri}#{unquote(fragment)}"
 
     def _retrieve(self, uri: str) -> Resource[Any]:
         if len(self.files) >= MAX_FILES:
@@ -287,6 +269,30 @@ class Inliner:
             raise SpecError(
                 f"spec {_display(where)}: expands to more than {MAX_NODES:,} nodes; not read"
             )
+
+
+def _lookup(ref: str, resolver: Resolver, where: str) -> Any:
+    """What `ref` points to from `resolver`'s document, or a `SpecError` naming where it
+    stands (and, for a file that cannot be read, that file and why)."""
+    try:
+        return resolver.lookup(ref)
+    except SpecError:
+        raise
+    except Unresolvable as exc:
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, SpecError):
+            cause = cause.__cause__
+        if isinstance(cause, SpecError):
+            raise SpecError(f"{cause} (from $ref {ref!r} at {_display(where)})") from None
+        why = "points to nothing" if _is_pointer_miss(exc) else "cannot be resolved"
+        raise SpecError(f"spec {_display(where)}: $ref {ref!r} {why}") from None
+
+
+def _absolute(ref: str, resolver: Resolver) -> str:
+    """`ref` as an absolute URI with a decoded fragment: how the walk tells targets apart."""
+    base = str(resolver._base_uri)  # noqa: SLF001 - referencing has no public getter for it
+    uri, fragment = urldefrag(urljoin(base, ref))
+    return f"{uri}#{unquote(fragment)}"
 
 
 def _resource(contents: Any) -> Resource[Any]:
@@ -304,8 +310,3 @@ def _display(uri: str) -> str:
         parts = urlsplit(uri)
         return unquote(parts.path) + (f"#{unquote(parts.fragment)}" if parts.fragment else "")
     return uri
-
-
-def display(uri: str) -> str:
-    """`uri` as the user names the place: a path for a file, else the URI."""
-    return _display(uri)
