@@ -47,13 +47,11 @@ def test_wait_for_returns_once_a_late_gateway_answers(spec: Spec) -> None:
     from conformance.targets.server import running_gateway
 
     port = free_port()
-    ready = threading.Event()
     release = threading.Event()
 
     def start_late() -> None:
         time.sleep(1.0)
-        with running_gateway(spec, port=port):
-            ready.set()
+        with running_gateway(spec, port=port):  # it may answer before this thread resumes
             release.wait(30)
 
     thread = threading.Thread(target=start_late, daemon=True)
@@ -64,7 +62,7 @@ def test_wait_for_returns_once_a_late_gateway_answers(spec: Spec) -> None:
             20,
             connect_timeout=1,
         )
-        assert ready.is_set() and 0.5 < waited < 20
+        assert 0.9 < waited < 20  # nothing listened during the first second
     finally:
         release.set()
         thread.join(15)
