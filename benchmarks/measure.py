@@ -416,7 +416,7 @@ def spec_loading() -> list[Row]:
     back from the content-hash cache."""
     from harness import ROOT
 
-    document = ROOT / "specs" / "third_party" / "openai" / "openapi.yaml"
+    document = ROOT / "conformance" / "specs" / "third_party" / "openai" / "openapi.yaml"
     rows = []
     with tempfile.TemporaryDirectory() as cache:
         for label in ("first load (parse, resolve, validate)", "cached load"):

@@ -194,7 +194,7 @@ def test_the_upstream_answers_openai_and_the_document_route(openai_style: Spec) 
         assert http.post("/elsewhere", json=body, headers=key).status_code == 404
 
 
-THIRD_PARTY = Path(__file__).parent.parent / "specs" / "third_party"
+THIRD_PARTY = Path(__file__).parent.parent / "conformance" / "specs" / "third_party"
 VENDORED = {
     "openai": (THIRD_PARTY / "openai" / "openapi.yaml", None),
     "bifrost": (THIRD_PARTY / "bifrost" / "openapi.yaml", "POST /v1/images/generations"),

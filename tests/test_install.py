@@ -89,8 +89,21 @@ def test_wheel_carries_package_data_license_and_entry_points(wheel: Path) -> Non
         "conformance/schemas/results.schema.json",
         "conformance/report/templates/report.html.j2",
         "conformance/py.typed",
+        "conformance/specs/third_party/openai/openapi.yaml",
+        "conformance/specs/third_party/openai/openapi-3.0.yaml",
+        "conformance/specs/third_party/openai/LICENSE",
+        "conformance/specs/third_party/azure/inference.json",
+        "conformance/specs/third_party/azure/examples/image_generation.json",
+        "conformance/specs/third_party/azure/SOURCE.md",
+        "conformance/specs/third_party/bifrost/openapi.yaml",
+        "conformance/specs/third_party/bifrost/schemas/inference/common.yaml",
+        "conformance/specs/third_party/bifrost/paths/inference/images.yaml",
     ):
-        assert needed in names
+        assert needed in names, needed
+    vendored = ROOT / "conformance" / "specs" / "third_party"
+    for path in vendored.rglob("*"):
+        if path.is_file():  # every vendored file, so multi-file refs resolve when installed
+            assert path.relative_to(ROOT).as_posix() in names, path
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
@@ -118,6 +131,9 @@ def test_installed_command_works_from_an_unrelated_directory(
     listed = run("checks")
     assert listed.returncode == 0, listed.stderr
     assert "IMG-COUNT" in listed.stdout
+    for name in ("openai", "azure", "bifrost"):  # the vendored documents, by name
+        named = run("checks", "--spec", name)
+        assert named.returncode == 0, (name, named.stderr)
 
     done = run("run", *SMALL_RUN, "--report-dir", "out", "--quiet")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -13,7 +13,12 @@ from conformance.plan.domains import ABSENT, compatible, transparent_formats
 from conformance.spec import Spec, load_spec
 
 OPENAI_31 = (
-    Path(__file__).resolve().parent.parent / "specs" / "third_party" / "openai" / "openapi.yaml"
+    Path(__file__).resolve().parent.parent
+    / "conformance"
+    / "specs"
+    / "third_party"
+    / "openai"
+    / "openapi.yaml"
 )
 
 

@@ -15,7 +15,7 @@ from conformance import cli
 from conformance.errors import SpecError
 from conformance.spec import Spec, load_spec
 
-THIRD_PARTY = Path(__file__).resolve().parent.parent / "specs" / "third_party"
+THIRD_PARTY = Path(__file__).resolve().parent.parent / "conformance" / "specs" / "third_party"
 OPENAI_31 = THIRD_PARTY / "openai" / "openapi.yaml"
 OPENAI_30 = THIRD_PARTY / "openai" / "openapi-3.0.yaml"
 BIFROST = THIRD_PARTY / "bifrost" / "openapi.yaml"
@@ -175,3 +175,16 @@ def test_the_operation_stands_alone_as_a_valid_31_document(document: Path) -> No
     validate(alone)  # raises on any finding
     assert alone["openapi"] == "3.1.0" and list(alone["paths"]) == [spec.operation.path]
     assert "$ref" not in json.dumps(alone)
+
+
+@pytest.mark.parametrize("name", ["openai", "openai-3.0", "azure", "bifrost"])
+def test_a_vendored_document_is_named_from_any_directory(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conformance.spec.load import NAMED_SPECS, named_spec
+
+    monkeypatch.chdir(tmp_path)
+    path = Path(named_spec(name))
+    assert path.is_file() and path.as_posix().endswith(NAMED_SPECS[name])
+    (tmp_path / name).write_text("a file of the user's own")
+    assert named_spec(name) == name  # a file in the current directory wins

@@ -16,7 +16,7 @@ from conformance import cli
 from conformance.checks.registry import REGISTRY
 from conformance.model import Level
 
-THIRD_PARTY = Path(__file__).resolve().parent.parent / "specs" / "third_party"
+THIRD_PARTY = Path(__file__).resolve().parent.parent / "conformance" / "specs" / "third_party"
 NOT_APPLICABLE = "not-applicable"
 DOCUMENTS = {
     "openai-3.1": (

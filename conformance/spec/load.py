@@ -24,6 +24,16 @@ from conformance.spec.document import Spec
 DEFAULT_SPEC_NAME = "bifrost-azure-images.yaml"
 DEFAULT_SPEC = resources.files("conformance").joinpath("specs", DEFAULT_SPEC_NAME)
 """The bundled default document: package data, so an installed wheel finds it from any cwd."""
+THIRD_PARTY = resources.files("conformance").joinpath("specs", "third_party")
+"""Vendors' own documents, pinned with their licenses and sources (package data too)."""
+NAMED_SPECS = {
+    "openai": "openai/openapi.yaml",
+    "openai-3.0": "openai/openapi-3.0.yaml",
+    "azure": "azure/inference.json",
+    "bifrost": "bifrost/openapi.yaml",
+}
+"""`--spec NAME` for the vendored documents, so they work from an installed wheel: a file of
+that name in the current directory still wins."""
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
 """The largest document (or referenced file) read: OpenAI's whole API is 3 MB of YAML."""
 FETCH_TIMEOUT_S = 10.0
@@ -52,7 +62,7 @@ def load_spec(
     if location is None or str(location) == "":
         where, data = str(DEFAULT_SPEC), DEFAULT_SPEC.read_bytes()
     else:
-        where = str(location)
+        where = named_spec(str(location))
         data = read_bytes(where)
     spec = Spec(
         source=where,
@@ -64,6 +74,13 @@ def load_spec(
     )
     spec.operation  # noqa: B018 - fail early (exit 2) when the operation is missing
     return spec
+
+
+def named_spec(location: str) -> str:
+    """The path of a vendored document named by `NAMED_SPECS`, else `location` itself."""
+    if location in NAMED_SPECS and not Path(location).exists():
+        return str(THIRD_PARTY.joinpath(*NAMED_SPECS[location].split("/")))
+    return location
 
 
 def spec_from_dict(
