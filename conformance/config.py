@@ -639,8 +639,13 @@ def _ca_bundle(path: Any) -> str | None:
 def tls_verify(ca_bundle: str | None) -> ssl.SSLContext:
     """What httpx verifies TLS with: the CA certificates of `ca_bundle`, else certifi's (as
     httpx's default). One context per bundle for the process, shared by every client: a run
-    builds a client per worker thread, and loading the certificates costs tens of ms each."""
-    return _ssl_context(ca_bundle or None)
+    builds a client per worker thread, and loading the certificates costs tens of ms each.
+    The lock makes the workers' first requests, which all arrive at once, build it once."""
+    with _SSL_LOCK:
+        return _ssl_context(ca_bundle or None)
+
+
+_SSL_LOCK = threading.Lock()
 
 
 @functools.lru_cache(maxsize=8)
