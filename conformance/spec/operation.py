@@ -60,6 +60,7 @@ class Operation:
     key: KeyPlacement = field(default_factory=KeyPlacement)
     """Where `--api-key` goes, as the operation's security scheme says."""
     _validators: dict[str, Draft202012Validator] = field(default_factory=dict, repr=False)
+    _response_fields: dict[int, dict[str, Field]] = field(default_factory=dict, repr=False)
 
     @cached_property
     def request_fields(self) -> dict[str, Field]:
@@ -140,7 +141,13 @@ class Operation:
         """The flat view of one property of a response schema, wherever it sits (a stream's
         `oneOf` of event types reads as one `type` enum); `{}` when not declared."""
         schema = self.response_schema(status, media_type)
-        found = fields(schema).get(name) if schema is not None else None
+        if schema is None:
+            return {}
+        # Read once per schema: the checks ask for the same fields on every exchange.
+        views = self._response_fields.get(id(schema))
+        if views is None:
+            views = self._response_fields[id(schema)] = fields(schema)
+        found = views.get(name)
         return dict(found.schema) if found else {}
 
     def response_pointer(self, status: int | str, media_type: str) -> str:
