@@ -9,7 +9,7 @@ import pytest
 
 from conformance.model import Case
 from conformance.plan.upstream import upstream_cases
-from conformance.run.plan import chains
+from conformance.run.plan import chains, sending_order
 from conformance.spec import Spec
 from conformance.targets.child import running_pair
 from conformance.targets.upstream.app import HEALTH_ROUTE
@@ -92,3 +92,28 @@ def test_cases_sharing_an_upstream_token_form_one_chain_in_order(spec: Spec) -> 
         ["upstream-cache-first", "upstream-cache-other"]
     ]
     assert found[-1] == (plain,)
+
+
+def _case(case_id: str, n: int, expect: str = "success") -> Case:
+    body = {"model": "dall-e-3", "prompt": "a lighthouse", "n": n}
+    return Case(id=case_id, kind="positive", title=case_id, expect=expect, body=body)
+
+
+def test_an_uncapped_run_sends_the_two_sided_cases_then_the_most_images_first(
+    spec: Spec,
+) -> None:
+    op = spec.operation
+    two_sided = upstream_cases(op, model="dall-e-3", nonce="test")
+    plan = [_case("refused", 10, "reject"), _case("one", 1), _case("ten", 10), _case("two", 2)]
+    plan.append(_case("also-one", 1))
+    found = sending_order(two_sided, plan, op, capped=False)
+    assert found[: len(chains(two_sided))] == chains(two_sided)
+    rest = [chain[0].id for chain in found[len(chains(two_sided)) :]]
+    assert rest == ["ten", "two", "one", "also-one", "refused"]  # ties keep the plan's order
+
+
+def test_a_capped_run_sends_in_the_plans_order(spec: Spec) -> None:
+    op = spec.operation
+    two_sided = upstream_cases(op, model="dall-e-3", nonce="test")
+    plan = [_case("refused", 10, "reject"), _case("one", 1), _case("ten", 10)]
+    assert sending_order(two_sided, plan, op, capped=True) == chains([*two_sided, *plan])

@@ -57,9 +57,8 @@ class Arrivals:
                 ready = [exchange]
             else:
                 miss = _route_miss(exchange)
-                # Any case counts: negatives go out first, and a refused body (400) shows the
-                # route exists as well as an image does; 404/405 on every one of the first few
-                # does not.
+                # Any case counts: a refused body (400) shows the route exists as well as an
+                # image does; 404/405 on every one of the first few does not.
                 if exchange.status is not None or miss:
                     if miss:
                         self.route_misses += 1

@@ -22,7 +22,7 @@ from conformance.redaction import Redactor
 from conformance.results import RunResult
 from conformance.run.arrivals import Arrivals
 from conformance.run.judge import Judge, Progress
-from conformance.run.plan import chains, make_plan, sdk_cases
+from conformance.run.plan import make_plan, sdk_cases, sending_order
 from conformance.run.reach import reach
 from conformance.run.result import run_result
 from conformance.run.send import Sender
@@ -101,7 +101,9 @@ class _Run:
             # The two-sided cases first, alongside the rest: each is told apart at the upstream
             # by its own token, so none waits for another (but those sharing a token), and a
             # paced stream's seconds overlap the plan's. The fake upstream draws their images.
-            sender.send_all(chains([*two_sided, *plan.cases]), arrivals.arrived)
+            capped = config.max_requests is not None
+            order = sending_order(two_sided, plan.cases, op, capped=capped)
+            sender.send_all(order, arrivals.arrived)
             arrivals.release_held()
             sdk, sdk_note = self._probe_sdk(sender, judge)
             if progress is not None:

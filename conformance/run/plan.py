@@ -21,6 +21,7 @@ from conformance.plan.presets import preset
 from conformance.plan.prices import estimate, load_price_table
 from conformance.plan.upstream import RECOVERED_FAULTS, upstream_cases
 from conformance.select import in_shard, judgeable, not_applicable, select_checks
+from conformance.spec import Operation
 from conformance.unjudged import essential_cases, without_case
 
 URL_FORMAT = "url"  # the response_format value whose images arrive as URLs to fetch
@@ -128,6 +129,22 @@ def chains(cases: list[Case]) -> list[tuple[Case, ...]]:
         if token is not None:
             grouped[token] = found[-1]
     return [tuple(chain) for chain in found]
+
+
+def sending_order(
+    two_sided: list[Case], cases: list[Case], op: Operation, *, capped: bool
+) -> list[tuple[Case, ...]]:
+    """The chains a run sends, in the order they go out: the two-sided cases first, then the
+    plan's. Without a request cap the plan's chains go longest first (the most images, a
+    stable sort): a stream of ten images started last would end the run alone, with every
+    other worker idle. A capped run keeps the plan's order, which decides what the cap cuts
+    (negatives first: they cost no image)."""
+    found = chains([*two_sided, *cases])
+    if capped:
+        return found
+    first = len(chains(two_sided))  # the plan's cases share no token with them
+    rest = sorted(found[first:], key=lambda chain: -sum(c.images_requested(op) for c in chain))
+    return [*found[:first], *rest]
 
 
 def dry_run_summary(config: RunConfig) -> dict[str, object]:
