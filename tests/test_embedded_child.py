@@ -99,17 +99,19 @@ def _case(case_id: str, n: int, expect: str = "success") -> Case:
     return Case(id=case_id, kind="positive", title=case_id, expect=expect, body=body)
 
 
-def test_an_uncapped_run_sends_the_two_sided_cases_then_the_most_images_first(
+def test_an_uncapped_run_sends_the_most_images_first_taking_turns_with_the_two_sided(
     spec: Spec,
 ) -> None:
     op = spec.operation
-    two_sided = upstream_cases(op, model="dall-e-3", nonce="test")
+    two_sided = chains(upstream_cases(op, model="dall-e-3", nonce="test"))
     plan = [_case("refused", 10, "reject"), _case("one", 1), _case("ten", 10), _case("two", 2)]
     plan.append(_case("also-one", 1))
-    found = sending_order(two_sided, plan, op, capped=False)
-    assert found[: len(chains(two_sided))] == chains(two_sided)
-    rest = [chain[0].id for chain in found[len(chains(two_sided)) :]]
+    found = sending_order([c for chain in two_sided for c in chain], plan, op, capped=False)
+    assert [c.id for chain in found[1:9:2] for c in chain] == ["ten", "two", "one", "also-one"]
+    assert [chain for chain in found if chain in two_sided] == two_sided  # in their order
+    rest = [chain[0].id for chain in found if chain not in two_sided]
     assert rest == ["ten", "two", "one", "also-one", "refused"]  # ties keep the plan's order
+    assert found[0] == two_sided[0] and len(found) == len(two_sided) + len(plan)
 
 
 def test_a_capped_run_sends_in_the_plans_order(spec: Spec) -> None:

@@ -8,6 +8,7 @@ cached per spec and settings, so a shard, a replay or a test builds each one onc
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import threading
 from collections.abc import Callable
 
@@ -134,17 +135,19 @@ def chains(cases: list[Case]) -> list[tuple[Case, ...]]:
 def sending_order(
     two_sided: list[Case], cases: list[Case], op: Operation, *, capped: bool
 ) -> list[tuple[Case, ...]]:
-    """The chains a run sends, in the order they go out: the two-sided cases first, then the
-    plan's. Without a request cap the plan's chains go longest first (the most images, a
-    stable sort): a stream of ten images started last would end the run alone, with every
-    other worker idle. A capped run keeps the plan's order, which decides what the cap cuts
-    (negatives first: they cost no image)."""
+    """The chains a run sends, in the order they go out. A capped run sends the two-sided
+    cases, then the plan's, in the plan's order: that order decides what the cap cuts
+    (negatives first: they cost no image). Without a cap the plan's chains go longest first
+    (the most images; a stable sort), taking turns with the two-sided ones: a stream of ten
+    images started last, or behind a wave of short cases, would end the run alone while the
+    other workers idle."""
     found = chains([*two_sided, *cases])
     if capped:
         return found
     first = len(chains(two_sided))  # the plan's cases share no token with them
     rest = sorted(found[first:], key=lambda chain: -sum(c.images_requested(op) for c in chain))
-    return [*found[:first], *rest]
+    turns = itertools.zip_longest(found[:first], rest)
+    return [chain for pair in turns for chain in pair if chain is not None]
 
 
 def dry_run_summary(config: RunConfig) -> dict[str, object]:
