@@ -6,7 +6,9 @@ Exit codes: `EXIT_CODES` (a stable contract for CI jobs, printed by `--help`).
 from __future__ import annotations
 
 import argparse
+import atexit
 import difflib
+import gc
 import os
 import re
 import signal
@@ -47,6 +49,7 @@ REPLAY_OPTIONS = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _freeze_at_exit()
     parser = _parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
@@ -63,6 +66,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+
+
+def _freeze_at_exit() -> None:
+    """At the process's exit (after the atexit handlers registered later), move the heap to
+    the collector's permanent generation: the interpreter's teardown then leaves the cycles
+    of a run's heap (modules, classes, plan, results) to the OS instead of collecting them,
+    which took about 0.3 s. Registered once, however often `main` runs in one process."""
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
 
 
 class _HelpFormatter(argparse.HelpFormatter):

@@ -150,3 +150,24 @@ def test_api_key_is_sent_as_api_key_header_and_never_printed(served: str, tmp_pa
     assert done.returncode == 0, done.stdout + done.stderr
     for text in [done.stdout, done.stderr, *(p.read_text() for p in tmp_path.iterdir())]:
         assert secret not in text and "vk-OTHER-SECRET-1234" not in text
+
+
+def test_main_freezes_the_heap_at_exit_once_however_often_it_runs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import atexit
+    import gc
+
+    from conformance import cli
+
+    registered: list[object] = []
+
+    def unregister(func: object) -> None:  # as atexit's: every registration of func goes
+        registered[:] = [f for f in registered if f is not func]
+
+    monkeypatch.setattr(atexit, "register", registered.append)
+    monkeypatch.setattr(atexit, "unregister", unregister)
+    missing = str(tmp_path / "missing.json")
+    for _ in range(2):
+        assert cli.main(["diff", missing, missing]) == 2
+    assert registered == [gc.freeze]
