@@ -1,0 +1,216 @@
+"""The suite against Schemathesis on the same gateway: requests/s and check results/s.
+
+The two take turns (ours, theirs, ours, theirs, ...), each round against a fresh gateway, so a
+drift of the machine's speed reaches both alike; each figure is the median of the per-round
+ratios, with their range. Both sides are timed by the same instrument, the gateway: from its
+first request to the end of its last one (`servers.py` counts them), which leaves out
+Schemathesis's process start-up and schema loading (the suite runs in this process, loaded
+once, so its start-up is never in its time either). Schemathesis's whole wall time, start-up
+included, is given in the notes beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from harness import child, served
+from measure import Row, row
+
+from conformance.config import RunConfig
+from conformance.run import run
+from conformance.spec import DEFAULT_SPEC, load_spec
+
+BENCH = "vs schemathesis"
+
+
+@dataclass(frozen=True)
+class Side:
+    """One tool's round against a fresh gateway."""
+
+    requests: int
+    """Every request the gateway served it (its own bench requests left out)."""
+    image_fetches: int
+    """Of which GETs of generated image URLs (the suite fetches them; Schemathesis does not)."""
+    checks: int
+    """Check results: the suite's judgements; Schemathesis's recorded results."""
+    window_s: float
+    """From the gateway's first request to the end of its last one."""
+    wall_s: float
+    """The tool's whole time (for Schemathesis: its process, start-up included)."""
+
+    def per_s(self, count: float, *, window: bool = True) -> float:
+        return count / (self.window_s if window else self.wall_s)
+
+
+Round = tuple[Side, Side]
+"""(ours, theirs), measured one after the other."""
+
+
+@dataclass(frozen=True)
+class Spread:
+    median: float
+    low: float
+    high: float
+
+    def __str__(self) -> str:
+        return f"{self.median:.2f}x (range {self.low:.2f}..{self.high:.2f})"
+
+
+def spread(values: Sequence[float]) -> Spread:
+    """The median and the range of per-round values."""
+    if not values:
+        raise ValueError("no rounds to summarise")
+    return Spread(statistics.median(values), min(values), max(values))
+
+
+def versus_schemathesis(budget_s: float, rounds: int = 3) -> list[Row]:
+    """`rounds` interleaved rounds of `budget_s` seconds per side, same spec, same gateway."""
+    if rounds < 1:
+        raise ValueError("--peer-rounds must be at least 1")
+    measured = [(_ours(budget_s), _theirs(budget_s)) for _ in range(rounds)]
+    return peer_rows(measured, budget_s)
+
+
+def peer_rows(rounds: Sequence[Round], budget_s: float) -> list[Row]:
+    """The figures: each side's median rate, and the median and range of the per-round
+    ratios (a ratio is taken within a round, never across rounds)."""
+
+    def each(rate: str, sides: Sequence[Side]) -> str:
+        return ", ".join(f"{rate_of(side, rate):.1f}" for side in sides)
+
+    ours = [r[0] for r in rounds]
+    theirs = [r[1] for r in rounds]
+    requests = spread([ratio(r, "requests") for r in rounds])
+    checks = spread([ratio(r, "checks") for r in rounds])
+    tests_only = spread([ratio(r, "tests") for r in rounds])
+    with_startup = spread([ratio(r, "requests", window=False) for r in rounds])
+    n = len(rounds)
+    timing = (
+        f"median of {n} interleaved rounds of {budget_s:g}s per side, each on a fresh gateway; "
+        "rates over each tool's first to last request at the gateway"
+    )
+    return [
+        row(
+            BENCH,
+            "conformance requests/s",
+            statistics.median(rate_of(s, "requests") for s in ours),
+            "req/s",
+            note=f"per round {each('requests', ours)} req/s; {each('checks', ours)} "
+            f"check results/s; {sum(s.image_fetches for s in ours)} of "
+            f"{sum(s.requests for s in ours)} requests are image URL fetches",
+        ),
+        row(
+            BENCH,
+            "schemathesis requests/s",
+            statistics.median(rate_of(s, "requests") for s in theirs),
+            "req/s",
+            note=f"per round {each('requests', theirs)} req/s; {each('checks', theirs)} "
+            "check results/s; its whole wall time (start-up included) per round: "
+            + ", ".join(f"{s.wall_s:.1f}s for a {s.window_s:.1f}s window" for s in theirs),
+        ),
+        row(
+            BENCH,
+            "requests/s ratio",
+            requests.median,
+            "x",
+            ">= 6",
+            f"{timing}; range {requests.low:.2f}..{requests.high:.2f}; without image URL "
+            f"fetches {tests_only}; by each tool's wall time instead (Schemathesis's start-up "
+            f"in it, the suite's not) {with_startup}",
+        ),
+        row(
+            BENCH,
+            "check results/s ratio",
+            checks.median,
+            "x",
+            ">= 4",
+            f"{timing}; range {checks.low:.2f}..{checks.high:.2f}; Schemathesis's results as "
+            "its report records them, one per check per request, checks that had nothing to "
+            "judge (returned early) counted as passed; the suite's only where a check judged",
+        ),
+    ]
+
+
+def rate_of(side: Side, what: str, *, window: bool = True) -> float:
+    counts = {
+        "requests": side.requests,
+        "checks": side.checks,
+        "tests": side.requests - side.image_fetches,
+    }
+    return side.per_s(counts[what], window=window)
+
+
+def ratio(one: Round, what: str, *, window: bool = True) -> float:
+    """Ours over theirs within a round, both over their gateway windows or their wall times."""
+    ours, theirs = one
+    return rate_of(ours, what, window=window) / rate_of(theirs, what, window=window)
+
+
+def _ours(budget_s: float) -> Side:
+    """Default runs (a new seed each) in this process until the budget is spent."""
+    spec = load_spec()
+    with served("gateway") as url:
+        started = time.monotonic()
+        checks = runs = 0
+        while time.monotonic() - started < budget_s:
+            left = budget_s - (time.monotonic() - started)
+            result = run(RunConfig(spec=spec, base_url=url, seed=runs, max_duration=max(left, 0.1)))
+            checks += sum(c.cases_run for c in result.checks)
+            runs += 1
+        wall = time.monotonic() - started
+        return _side(url, checks, wall, "conformance")
+
+
+def _theirs(budget_s: float) -> Side:
+    """One `schemathesis run` with every check and a budget of `budget_s` seconds."""
+    with served("gateway") as url, tempfile.TemporaryDirectory() as tmp:
+        cmd = [
+            str(Path(sys.executable).with_name("schemathesis")),
+            "run",
+            str(DEFAULT_SPEC),
+            "--url",
+            url,
+            "--checks",
+            "all",
+            "--max-time",
+            str(int(budget_s)),
+            "--report",
+            "ndjson",
+            "--report-dir",
+            tmp,
+        ]
+        wall, _ = child(cmd, timeout_s=budget_s * 4 + 60)
+        return _side(url, ndjson_checks(Path(tmp)), wall, " ".join(cmd))
+
+
+def _side(url: str, checks: int, wall_s: float, who: str) -> Side:
+    seen = httpx.get(url + "/__bench/count", timeout=5).json()
+    window = float(seen["last_s"]) - float(seen["first_s"])
+    if not seen["requests"] or not checks or window <= 0:
+        raise RuntimeError(
+            f"{who}: {seen['requests']} requests, {checks} check results: the run failed"
+        )
+    return Side(int(seen["requests"]), int(seen["image_fetches"]), checks, window, wall_s)
+
+
+def ndjson_checks(folder: Path) -> int:
+    """Check results in Schemathesis's NDJSON report: each finished scenario's recorder holds,
+    per test case (one request each), one node per check it ran: passed, failed or crashed.
+    A check that returns early is recorded as passed; one that asks to be skipped is not
+    recorded."""
+    total = 0
+    for path in folder.glob("*.ndjson"):
+        for line in path.read_text().splitlines():
+            finished = json.loads(line).get("ScenarioFinished")
+            if finished:
+                for results in (finished.get("recorder") or {}).get("checks", {}).values():
+                    total += len(results)
+    return total
