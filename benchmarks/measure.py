@@ -350,12 +350,12 @@ def default_run(repeat: int = 3) -> list[Row]:
     walls, cpus, peaks = [], [], []
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as tmp:
-            before = _children_cpu()
+            before = children_cpu()
             wall, rss, code, _ = conformance_peak(["run", "--quiet", "--report-dir", tmp])
             if code != 0:
                 raise RuntimeError(f"the default run exited {code}")
             walls.append(wall)
-            cpus.append(_children_cpu() - before)
+            cpus.append(children_cpu() - before)
             peaks.append(rss)
     spread = f"{min(walls):.2f} to {max(walls):.2f} s over {repeat} runs"
     note = f"median; embedded pair, process start and reports included; {spread}"
@@ -373,7 +373,7 @@ def default_run(repeat: int = 3) -> list[Row]:
     ]
 
 
-def _children_cpu() -> float:
+def children_cpu() -> float:
     """User + system seconds of this process's finished children (and theirs)."""
     import resource
 

@@ -19,16 +19,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import httpx
 from harness import child, served
-from measure import Row, row
+from measure import Row, children_cpu, row
 
 from conformance.config import RunConfig
 from conformance.run import run
 from conformance.spec import DEFAULT_SPEC, load_spec
 
 BENCH = "vs schemathesis"
+Clock = Literal["window", "wall", "cpu"]
+Count = Literal["requests", "checks", "tests"]
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,13 @@ class Side:
     """From the gateway's first request to the end of its last one."""
     wall_s: float
     """The tool's whole time (for Schemathesis: its process, start-up included)."""
+    cpu_s: float
+    """The tool's own CPU time, user and system (for Schemathesis: start-up included); the
+    machine's other load does not lengthen it as it lengthens wall times."""
 
-    def per_s(self, count: float, *, window: bool = True) -> float:
-        return count / (self.window_s if window else self.wall_s)
+    def per(self, count: float, clock: Clock) -> float:
+        seconds = {"window": self.window_s, "wall": self.wall_s, "cpu": self.cpu_s}[clock]
+        return count / seconds
 
 
 Round = tuple[Side, Side]
@@ -75,7 +82,7 @@ def versus_schemathesis(budget_s: float, rounds: int = 3) -> list[Row]:
     """`rounds` interleaved rounds of `budget_s` seconds per side, same spec, same gateway."""
     if rounds < 1:
         raise ValueError("--peer-rounds must be at least 1")
-    measured = [(_ours(budget_s), _theirs(budget_s)) for _ in range(rounds)]
+    measured = [(_ours(budget_s), _theirs(budget_s, seed)) for seed in range(rounds)]
     return peer_rows(measured, budget_s)
 
 
@@ -83,7 +90,7 @@ def peer_rows(rounds: Sequence[Round], budget_s: float) -> list[Row]:
     """The figures: each side's median rate, and the median and range of the per-round
     ratios (a ratio is taken within a round, never across rounds)."""
 
-    def each(rate: str, sides: Sequence[Side]) -> str:
+    def each(rate: Count, sides: Sequence[Side]) -> str:
         return ", ".join(f"{rate_of(side, rate):.1f}" for side in sides)
 
     ours = [r[0] for r in rounds]
@@ -91,7 +98,9 @@ def peer_rows(rounds: Sequence[Round], budget_s: float) -> list[Row]:
     requests = spread([ratio(r, "requests") for r in rounds])
     checks = spread([ratio(r, "checks") for r in rounds])
     tests_only = spread([ratio(r, "tests") for r in rounds])
-    with_startup = spread([ratio(r, "requests", window=False) for r in rounds])
+    by_wall = spread([ratio(r, "requests", "wall") for r in rounds])
+    by_cpu = spread([ratio(r, "requests", "cpu") for r in rounds])
+    checks_by_cpu = spread([ratio(r, "checks", "cpu") for r in rounds])
     n = len(rounds)
     timing = (
         f"median of {n} interleaved rounds of {budget_s:g}s per side, each on a fresh gateway; "
@@ -124,7 +133,7 @@ def peer_rows(rounds: Sequence[Round], budget_s: float) -> list[Row]:
             ">= 6",
             f"{timing}; range {requests.low:.2f}..{requests.high:.2f}; without image URL "
             f"fetches {tests_only}; by each tool's wall time instead (Schemathesis's start-up "
-            f"in it, the suite's not) {with_startup}",
+            f"in it, the suite's not) {by_wall}; per CPU second of each tool {by_cpu}",
         ),
         row(
             BENCH,
@@ -134,43 +143,47 @@ def peer_rows(rounds: Sequence[Round], budget_s: float) -> list[Row]:
             ">= 4",
             f"{timing}; range {checks.low:.2f}..{checks.high:.2f}; Schemathesis's results as "
             "its report records them, one per check per request, checks that had nothing to "
-            "judge (returned early) counted as passed; the suite's only where a check judged",
+            "judge (returned early) counted as passed; the suite's only where a check judged; "
+            f"per CPU second of each tool {checks_by_cpu}",
         ),
     ]
 
 
-def rate_of(side: Side, what: str, *, window: bool = True) -> float:
+def rate_of(side: Side, what: Count, clock: Clock = "window") -> float:
+    """Requests, check results or requests other than image URL fetches ("tests"), per second
+    of `clock`."""
     counts = {
         "requests": side.requests,
         "checks": side.checks,
         "tests": side.requests - side.image_fetches,
     }
-    return side.per_s(counts[what], window=window)
+    return side.per(counts[what], clock)
 
 
-def ratio(one: Round, what: str, *, window: bool = True) -> float:
-    """Ours over theirs within a round, both over their gateway windows or their wall times."""
+def ratio(one: Round, what: Count, clock: Clock = "window") -> float:
+    """Ours over theirs within a round, both by the same clock."""
     ours, theirs = one
-    return rate_of(ours, what, window=window) / rate_of(theirs, what, window=window)
+    return rate_of(ours, what, clock) / rate_of(theirs, what, clock)
 
 
 def _ours(budget_s: float) -> Side:
-    """Default runs (a new seed each) in this process until the budget is spent."""
+    """Default runs (seeds 0, 1, ...) in this process until the budget is spent."""
     spec = load_spec()
     with served("gateway") as url:
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         checks = runs = 0
         while time.monotonic() - started < budget_s:
             left = budget_s - (time.monotonic() - started)
             result = run(RunConfig(spec=spec, base_url=url, seed=runs, max_duration=max(left, 0.1)))
             checks += sum(c.cases_run for c in result.checks)
             runs += 1
-        wall = time.monotonic() - started
-        return _side(url, checks, wall, "conformance")
+        wall, cpu = time.monotonic() - started, time.process_time() - cpu
+        return _side(url, checks, wall, cpu, "conformance")
 
 
-def _theirs(budget_s: float) -> Side:
-    """One `schemathesis run` with every check and a budget of `budget_s` seconds."""
+def _theirs(budget_s: float, seed: int) -> Side:
+    """One `schemathesis run` with every check and a budget of `budget_s` seconds (a seed per
+    round, so that two benches draw the same cases, as the suite's seeds do)."""
     with served("gateway") as url, tempfile.TemporaryDirectory() as tmp:
         cmd = [
             str(Path(sys.executable).with_name("schemathesis")),
@@ -186,19 +199,23 @@ def _theirs(budget_s: float) -> Side:
             "ndjson",
             "--report-dir",
             tmp,
+            "--seed",
+            str(seed),
         ]
+        cpu = children_cpu()  # the round's gateway is not reaped yet: Schemathesis alone
         wall, _ = child(cmd, timeout_s=budget_s * 4 + 60)
-        return _side(url, ndjson_checks(Path(tmp)), wall, " ".join(cmd))
+        cpu = children_cpu() - cpu
+        return _side(url, ndjson_checks(Path(tmp)), wall, cpu, " ".join(cmd))
 
 
-def _side(url: str, checks: int, wall_s: float, who: str) -> Side:
+def _side(url: str, checks: int, wall_s: float, cpu_s: float, who: str) -> Side:
     seen = httpx.get(url + "/__bench/count", timeout=5).json()
     window = float(seen["last_s"]) - float(seen["first_s"])
     if not seen["requests"] or not checks or window <= 0:
         raise RuntimeError(
             f"{who}: {seen['requests']} requests, {checks} check results: the run failed"
         )
-    return Side(int(seen["requests"]), int(seen["image_fetches"]), checks, window, wall_s)
+    return Side(int(seen["requests"]), int(seen["image_fetches"]), checks, window, wall_s, cpu_s)
 
 
 def ndjson_checks(folder: Path) -> int:

@@ -13,8 +13,10 @@ sys.path.append(str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import peer  # noqa: E402
 
 
-def side(requests: int, checks: int, window_s: float = 10.0, wall_s: float = 10.0) -> peer.Side:
-    return peer.Side(requests, 0, checks, window_s, wall_s)
+def side(
+    requests: int, checks: int, window_s: float = 10.0, wall_s: float = 10.0, cpu_s: float = 5.0
+) -> peer.Side:
+    return peer.Side(requests, 0, checks, window_s, wall_s, cpu_s)
 
 
 def figure(rows: list[dict[str, object]], metric: str) -> dict[str, object]:
@@ -45,12 +47,13 @@ def test_ratio_is_taken_within_each_round() -> None:
     assert figure(rows, "schemathesis requests/s")["value"] == 25.0
 
 
-def test_rates_use_the_gateway_window_and_wall_time_is_the_alternative() -> None:
+def test_each_ratio_takes_both_sides_by_the_same_clock() -> None:
     """Schemathesis's start-up lengthens its wall time, not its window at the gateway."""
-    ours = side(600, 600, window_s=10.0, wall_s=10.0)
-    theirs = side(100, 100, window_s=10.0, wall_s=20.0)
+    ours = side(600, 600, window_s=10.0, wall_s=10.0, cpu_s=6.0)
+    theirs = side(100, 100, window_s=10.0, wall_s=20.0, cpu_s=4.0)
     assert peer.ratio((ours, theirs), "requests") == 6.0
-    assert peer.ratio((ours, theirs), "requests", window=False) == 12.0
+    assert peer.ratio((ours, theirs), "requests", "wall") == 12.0
+    assert peer.ratio((ours, theirs), "requests", "cpu") == 4.0
 
 
 def test_ndjson_checks_counts_each_recorded_check_result(tmp_path: Path) -> None:
