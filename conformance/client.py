@@ -33,6 +33,7 @@ from conformance import __version__
 from conformance.config import Bounds, Target, tls_verify
 from conformance.deadlines import DEADLINES
 from conformance.decoding import BoundedDecoder, DecodeError, encodings
+from conformance.json_text import ReadBody, read_json
 from conformance.model import (
     Case,
     Exchange,
@@ -236,7 +237,7 @@ class Client:
                     self._read_events(response, exchange, started, watchdog, stream_end, win)
                 else:
                     watchdog.rearm(max(win.total, first_byte + win.read))
-                    exchange.body = self._read_body(response, watchdog)
+                    exchange.take(self._read_body(response, watchdog))
                 watchdog.raise_if_fired()
                 self._measured(answer, watchdog, first_byte)
         except _Cut as exc:
@@ -327,7 +328,7 @@ class Client:
                         detail = f"redirect to an invalid URL: {exc}"
                         return FetchResult(error=Kind.PROTOCOL, detail=detail), None
                     return FetchResult(response.status_code), next_url
-                body = self._read_body(response, watchdog)
+                body = self._read_bytes(response, watchdog)
                 watchdog.raise_if_fired()
                 headers = _flat_headers(response.headers)
                 return FetchResult(response.status_code, headers, body), None
@@ -337,18 +338,28 @@ class Client:
             kind, detail = watchdog.classify(exc)
             return FetchResult(error=kind, detail=detail), None
 
-    def _read_body(self, response: httpx.Response, watchdog: _Watchdog) -> bytes:
-        chunks: list[bytes] = []
+    def _read_body(self, response: httpx.Response, watchdog: _Watchdog) -> ReadBody:
+        """The body, read once: a large JSON answer is parsed as it arrives, so that it is
+        never held twice (`read_json`)."""
+        return read_json(self._bounded(response, watchdog))
+
+    def _read_bytes(self, response: httpx.Response, watchdog: _Watchdog) -> bytes:
+        """The body's bytes (an image), grown in one buffer."""
+        body = bytearray()
+        for chunk in self._bounded(response, watchdog):
+            body += chunk
+        return bytes(body)
+
+    def _bounded(self, response: httpx.Response, watchdog: _Watchdog) -> Iterator[bytes]:
         size = 0
         for chunk in self._decoded(response, watchdog):
             size += len(chunk)
             if size > self.bounds.max_body_bytes:
                 limit = self.bounds.max_body_bytes
                 raise _Cut(Kind.BODY_TOO_LARGE, f"body exceeded {limit} bytes; read stopped")
-            chunks.append(chunk)
+            yield chunk
             if watchdog.overdue():
                 raise watchdog.cut()
-        return b"".join(chunks)
 
     def _decoded(self, response: httpx.Response, watchdog: _Watchdog) -> Iterator[bytes]:
         """The body's bytes with its content-encodings undone, incrementally: raw and decoded

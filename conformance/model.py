@@ -8,7 +8,6 @@ without loading httpx, hypothesis or schemathesis.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from dataclasses import dataclass, field
@@ -16,6 +15,11 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any, Final, Literal
 
+from conformance.json_text import KEPT_BODY_BYTES as KEPT_BODY_BYTES
+from conformance.json_text import NOT_JSON as NOT_JSON
+from conformance.json_text import ReadBody, read_json
+from conformance.json_text import parse_json as parse_json
+from conformance.json_text import parse_json_bounded as parse_json_bounded
 from conformance.spec import Operation
 
 # -- levels, statuses, verdicts ------------------------------------------------------------
@@ -226,76 +230,9 @@ def body_tags(body: Any, op: Operation) -> tuple[str, ...]:
 # -- exchanges -----------------------------------------------------------------------------
 
 
-class _NotJson:
-    def __repr__(self) -> str:
-        return "NOT_JSON"
-
-
-NOT_JSON: Any = _NotJson()
-"""What `json_body` / `payload` hold when the text is not JSON (or is too deep to parse)."""
-
-
-MAX_JSON_DEPTH: Final = 64
-"""Deeper JSON is not judged (no answer of the spec nests past a few levels)."""
-MAX_JSON_ITEMS: Final = 100_000
-"""More values (array items, object members, nested) are not judged: the checks stay fast."""
-MAX_INT_DIGITS: Final = 4000
-"""Longer integer literals are parsed as an infinite float: Python refuses to print an int of
-more than 4300 digits, and no field of the spec holds one; the checks judge the value."""
-
-
-KEPT_BODY_BYTES: Final = 256 * 1024
-"""How much of a large JSON body an exchange keeps once it is parsed (see `json_body`)."""
 _LARGE_BODY_LOCK: Final = threading.Lock()
 """Large bodies are parsed one at a time: a second reader waits for the value instead of
 reading a body already cut, and answers in flight do not multiply the parse's peak."""
-
-
-def parse_json(text: str | bytes) -> Any:
-    """JSON text parsed, or `NOT_JSON`; never raises, whatever the text holds."""
-    return parse_json_bounded(text)[0]
-
-
-def parse_json_bounded(text: str | bytes) -> tuple[Any, str]:
-    """JSON text parsed and within `MAX_JSON_DEPTH` and `MAX_JSON_ITEMS`; or `NOT_JSON` and why
-    (empty when the text is simply not JSON)."""
-    try:
-        if isinstance(text, bytes):
-            text = text.decode("utf-8")
-        value = json.loads(text, parse_int=_bounded_int)
-    except RecursionError:
-        return NOT_JSON, f"JSON nested deeper than the suite judges ({MAX_JSON_DEPTH} levels)"
-    except (UnicodeDecodeError, ValueError):
-        return NOT_JSON, ""
-    problem = _beyond_bounds(value)
-    return (NOT_JSON, problem) if problem else (value, "")
-
-
-def _bounded_int(literal: str) -> int | float:
-    if len(literal) > MAX_INT_DIGITS:
-        return float("-inf") if literal.startswith("-") else float("inf")
-    return int(literal)
-
-
-def _beyond_bounds(value: Any) -> str:
-    """Why `value` is too deep or too wide to judge, walked without recursion."""
-    stack = [(value, 1)]
-    items = 0
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            children = list(node.values())
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        if depth > MAX_JSON_DEPTH:
-            return f"JSON nested deeper than the suite judges ({MAX_JSON_DEPTH} levels)"
-        items += len(children)
-        if items > MAX_JSON_ITEMS:
-            return f"JSON with more values than the suite judges ({MAX_JSON_ITEMS})"
-        stack.extend((child, depth + 1) for child in children)
-    return ""
 
 
 @dataclass
@@ -351,15 +288,23 @@ class Exchange:
         """How many bytes the body had as read (`body` may keep only the first of them)."""
         return max(self._cut_from, len(self.body))
 
+    def take(self, read: ReadBody) -> None:
+        """Hold a body as `read_json` read it: a large one parsed, and cut to its first bytes."""
+        self.body = read.kept
+        self._cut_from = read.size if read.size > len(read.kept) else 0
+        if read.parsed:
+            self.__dict__["json_problem"] = read.problem
+            self.__dict__["json_body"] = read.value
+
     @cached_property
     def json_body(self) -> Any:
         """The body parsed as JSON, or `NOT_JSON` when it does not parse (or is beyond the
         suite's bounds: then `json_problem` says why).
 
-        A body above `KEPT_BODY_BYTES` is decoded, then cut to its first `KEPT_BODY_BYTES`
-        before the parse (more than any excerpt shows): the parsed value, not the bytes, is
-        what the checks read, and the parse would otherwise hold body, text and value at once
-        (3x the answer at its peak instead of 2x). A body that does not parse is kept whole."""
+        The client parses a large answer as it reads it (`read_json`). A large body given
+        whole is parsed the same way here, then cut to its first `KEPT_BODY_BYTES` (more than
+        any excerpt shows): the parsed value, not the bytes, is what the checks read. A body
+        that does not parse is kept whole."""
         if len(self.body) <= KEPT_BODY_BYTES and not self._cut_from:  # cut: another reader
             value, problem = parse_json_bounded(self.body)
             self.__dict__["json_problem"] = problem
@@ -367,20 +312,9 @@ class Exchange:
         with _LARGE_BODY_LOCK:  # one large parse at a time, and never of a body already cut
             if "json_body" in self.__dict__:
                 return self.__dict__["json_body"]
-            body = self.body
-            try:
-                text = body.decode("utf-8")
-            except UnicodeDecodeError:
-                text = ""
-            self._cut_from = len(body) if text else 0
-            self.body = body[:KEPT_BODY_BYTES] if text else body
-            del body  # the exchange held the only other reference: the bytes are freed here
-            value, problem = parse_json_bounded(text) if text else (NOT_JSON, "")
-            if value is NOT_JSON and text:
-                self.body, self._cut_from = text.encode("utf-8"), 0
-            self.__dict__["json_problem"] = problem
-            self.__dict__["json_body"] = value
-            return value
+            read = read_json((self.body,), parse_above=0)
+            self.take(read)
+            return read.value
 
     @cached_property
     def json_problem(self) -> str:

@@ -1,0 +1,308 @@
+"""JSON text as the suite parses it: bounded, never raising, and read once when it is large.
+
+A gateway may answer with a 100 MB JSON body (one image as `b64_json`). Read into bytes,
+decoded to text and then parsed, it would be held two or three times over. `read_json` reads
+it as it arrives instead: it decodes each piece, lifts every long string literal out of the
+text into a string of its own, grown in place, and parses the rest (a few bytes of structure)
+at the end. The raw bytes are not kept beyond `KEPT_BODY_BYTES`, so the answer is held about
+once, as the parsed value.
+"""
+
+from __future__ import annotations
+
+import codecs
+import itertools
+import json
+import secrets
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+
+
+class _NotJson:
+    def __repr__(self) -> str:
+        return "NOT_JSON"
+
+
+NOT_JSON: Any = _NotJson()
+"""What `json_body` / `payload` hold when the text is not JSON (or is too deep to parse)."""
+
+MAX_JSON_DEPTH: Final = 64
+"""Deeper JSON is not judged (no answer of the spec nests past a few levels)."""
+MAX_JSON_ITEMS: Final = 100_000
+"""More values (array items, object members, nested) are not judged: the checks stay fast."""
+MAX_INT_DIGITS: Final = 4000
+"""Longer integer literals are parsed as an infinite float: Python refuses to print an int of
+more than 4300 digits, and no field of the spec holds one; the checks judge the value."""
+
+KEPT_BODY_BYTES: Final = 256 * 1024
+"""How much of a large JSON body an exchange keeps once it is parsed (more than any excerpt
+shows): the checks read the parsed value, the reports the first bytes."""
+
+LIFT_CHARS: Final = 64 * 1024
+"""A string literal longer than this is held apart from the text while the body is read."""
+_PIECE_BYTES: Final = 1 << 20
+"""Bytes decoded at a time: a whole body given as one chunk is still read piece by piece."""
+_MAX_LITERALS: Final = 2 * MAX_JSON_ITEMS + 2
+"""Past this many string literals (keys and values) the text is taken as it comes: the value
+is beyond the bounds anyway, and lexing it string by string would only cost time."""
+
+
+def parse_json(text: str | bytes) -> Any:
+    """JSON text parsed, or `NOT_JSON`; never raises, whatever the text holds."""
+    return parse_json_bounded(text)[0]
+
+
+def parse_json_bounded(text: str | bytes) -> tuple[Any, str]:
+    """JSON text parsed and within `MAX_JSON_DEPTH` and `MAX_JSON_ITEMS`; or `NOT_JSON` and why
+    (empty when the text is simply not JSON)."""
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        value = json.loads(text, parse_int=_bounded_int)
+    except RecursionError:
+        return NOT_JSON, f"JSON nested deeper than the suite judges ({MAX_JSON_DEPTH} levels)"
+    except (UnicodeDecodeError, ValueError):
+        return NOT_JSON, ""
+    problem = _beyond_bounds(value)
+    return (NOT_JSON, problem) if problem else (value, "")
+
+
+def _bounded_int(literal: str) -> int | float:
+    if len(literal) > MAX_INT_DIGITS:
+        return float("-inf") if literal.startswith("-") else float("inf")
+    return int(literal)
+
+
+def _beyond_bounds(value: Any) -> str:
+    """Why `value` is too deep or too wide to judge, walked without recursion."""
+    stack = [(value, 1)]
+    items = 0
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = list(node.values())
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return f"JSON nested deeper than the suite judges ({MAX_JSON_DEPTH} levels)"
+        items += len(children)
+        if items > MAX_JSON_ITEMS:
+            return f"JSON with more values than the suite judges ({MAX_JSON_ITEMS})"
+        stack.extend((child, depth + 1) for child in children)
+    return ""
+
+
+# -- a large body, read once -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReadBody:
+    """A body as `read_json` read it."""
+
+    kept: bytes
+    """The whole body; or, once it is parsed, its first `KEPT_BODY_BYTES`."""
+    size: int
+    """How many bytes the body had."""
+    parsed: bool = False
+    """Whether `value` and `problem` hold the parse (a small body is parsed when asked)."""
+    value: Any = NOT_JSON
+    problem: str = ""
+
+
+@dataclass
+class _Split:
+    """The text of a body with its long string literals apart: `segments[0] + literals[0] +
+    segments[1] + ...`, the quotes of each literal in the segments around it."""
+
+    segments: list[str]
+    literals: list[str]
+
+    def text(self, placeholders: list[str] | None = None) -> str:
+        """The text again, each lifted literal replaced by its placeholder when given."""
+        fills = placeholders if placeholders is not None else self.literals
+        parts = [self.segments[0]]
+        for fill, segment in zip(fills, self.segments[1:], strict=True):
+            parts += (fill, segment)
+        return "".join(parts)
+
+
+def read_json(chunks: Iterable[bytes], parse_above: int = KEPT_BODY_BYTES) -> ReadBody:
+    """Read a body from `chunks`. Up to `parse_above` bytes it is kept as it came, to be
+    parsed when asked; a longer one is parsed as it arrives and only its first
+    `KEPT_BODY_BYTES` are kept, unless it turns out not to be JSON (then it is kept whole).
+
+    Exceptions raised by `chunks` (a cut, a size limit) propagate."""
+    source = iter(chunks)
+    head: list[bytes] = []
+    held = 0
+    for chunk in source:
+        head.append(chunk)
+        held += len(chunk)
+        if held > parse_above:
+            break
+    else:
+        return ReadBody(kept=b"".join(head), size=held)
+    counted = _Counted(head, source)
+    del head
+    split = _split(_decoded(counted))
+    return _parsed(split, counted)
+
+
+class _Counted:
+    """The chunks of a body, each once and in pieces, counted, with their first bytes kept."""
+
+    def __init__(self, head: list[bytes], rest: Iterator[bytes]) -> None:
+        self.first = b""
+        self.size = 0
+        self.not_utf8 = False
+        self._chunks = itertools.chain(head, rest)
+
+    def __iter__(self) -> Iterator[memoryview]:
+        for chunk in self._chunks:
+            if len(self.first) < KEPT_BODY_BYTES:
+                self.first += chunk[: KEPT_BODY_BYTES - len(self.first)]
+            self.size += len(chunk)
+            view = memoryview(chunk)
+            del chunk
+            for start in range(0, len(view), _PIECE_BYTES):
+                yield view[start : start + _PIECE_BYTES]
+
+
+def _decoded(counted: _Counted) -> Iterator[str]:
+    """The body as text, piece by piece. From the first byte that is not UTF-8 on, such bytes
+    survive as escapes (so the body can be given back whole), and `counted` notes it."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    pieces: Iterator[memoryview | bytes] = itertools.chain(counted, (b"",))
+    for piece in pieces:
+        final = not piece
+        state = decoder.getstate()
+        try:
+            yield decoder.decode(piece, final=final)
+        except UnicodeDecodeError:
+            counted.not_utf8 = True
+            decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+            decoder.setstate(state)
+            yield decoder.decode(piece, final=final)
+
+
+def _split(texts: Iterator[str]) -> _Split:
+    """Lex the text for its string literals only, lifting out those above `LIFT_CHARS`.
+
+    One function with local state on purpose: `big += ...` grows a local string in place (the
+    interpreter resizes a string nothing else refers to), which an attribute would not."""
+    segments: list[str] = []
+    literals: list[str] = []
+    current: list[str] = []  # the segment being read
+    literal: list[str] = []  # a string literal's pieces, while it is short
+    length = 0
+    big = ""  # a long literal, grown in place in steps of an eighth of its size
+    pending: list[str] = []
+    pending_length = 0
+    in_string = escaped = False
+    count = 0
+    for text in texts:
+        pos, end = 0, len(text)
+        while pos < end:
+            if not in_string:
+                if count > _MAX_LITERALS:
+                    current.append(text[pos:])
+                    break
+                quote = text.find('"', pos)
+                if quote < 0:
+                    current.append(text[pos:])
+                    break
+                current.append(text[pos : quote + 1])
+                pos, in_string, count = quote + 1, True, count + 1
+                continue
+            closing = False
+            if escaped:  # the character after a backslash, whatever it is
+                taken, pos, escaped = text[pos], pos + 1, False
+            else:
+                quote = text.find('"', pos)
+                stop = end if quote < 0 else quote
+                backslash = text.find("\\", pos, stop)
+                if backslash >= 0:
+                    taken, pos, escaped = text[pos : backslash + 1], backslash + 1, True
+                elif quote >= 0:
+                    taken, pos, closing = text[pos:quote], quote + 1, True
+                else:
+                    taken, pos = text[pos:], end
+            if big:
+                pending.append(taken)
+                pending_length += len(taken)
+                if pending_length * 8 >= len(big) or closing:
+                    big += "".join(pending)
+                    pending, pending_length = [], 0
+            else:
+                literal.append(taken)
+                length += len(taken)
+                if length > LIFT_CHARS:
+                    big, literal, length = "".join(literal), [], 0
+            if not closing:
+                continue
+            in_string = False
+            if big:
+                segments.append("".join(current))
+                literals.append(big)
+                big, current = "", ['"']
+            else:
+                current += ("".join(literal), '"')
+                literal, length = [], 0
+    if in_string:  # an unterminated string: the text is not JSON, but is given back whole
+        current.append("".join(literal) if not big else big + "".join(pending))
+    segments.append("".join(current))
+    return _Split(segments, literals)
+
+
+def _parsed(split: _Split, counted: _Counted) -> ReadBody:
+    """The split text parsed, its lifted literals put back; or the body whole if it is not
+    JSON within the bounds."""
+    if not counted.not_utf8:
+        nonce = secrets.token_hex(8)
+        placeholders = [f"\ue000{nonce}:{i}" for i in range(len(split.literals))]
+        value, problem = parse_json_bounded(split.text(placeholders))
+        if value is not NOT_JSON:
+            value = _filled(value, dict(zip(placeholders, split.literals, strict=True)))
+            kept = counted.first if counted.size > KEPT_BODY_BYTES else split.text().encode()
+            return ReadBody(kept, counted.size, True, value, problem)
+    else:
+        problem = ""
+    whole = split.text().encode("utf-8", "surrogateescape")
+    return ReadBody(whole, counted.size, True, NOT_JSON, problem)
+
+
+def _filled(value: Any, literals: dict[str, str]) -> Any:
+    """`value` with each placeholder (a key or a string value) replaced by its literal, decoded
+    from JSON's escapes when it has any."""
+    if not literals:
+        return value
+    if isinstance(value, str):  # the whole text is one long string
+        return _unescaped(literals[value]) if value in literals else value
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key in [k for k in node if k in literals]:
+                node[_unescaped(literals[key])] = node.pop(key)
+            items: Iterable[tuple[Any, Any]] = node.items()
+        elif isinstance(node, list):
+            items = enumerate(node)
+        else:
+            continue
+        for where, child in list(items):
+            if isinstance(child, str) and child in literals:
+                node[where] = _unescaped(literals.pop(child))
+            elif isinstance(child, (dict, list)):
+                stack.append(child)
+    return value
+
+
+def _unescaped(literal: str) -> str:
+    """A literal's text as a string: as is without escapes, else decoded as JSON decodes it."""
+    if "\\" not in literal:
+        return literal
+    decoded: str = json.loads(f'"{literal}"')
+    return decoded
