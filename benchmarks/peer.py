@@ -1,12 +1,13 @@
 """The suite against Schemathesis on the same gateway: requests/s and check results/s.
 
-The two take turns (ours, theirs, ours, theirs, ...), each round against a fresh gateway, so a
-drift of the machine's speed reaches both alike; each figure is the median of the per-round
-ratios, with their range. Both sides are timed by the same instrument, the gateway: from its
-first request to the end of its last one (`servers.py` counts them), which leaves out
-Schemathesis's process start-up and schema loading (the suite runs in this process, loaded
-once, so its start-up is never in its time either). Schemathesis's whole wall time, start-up
-included, is given in the notes beside it.
+The two take turns (ours, theirs, ours, theirs, ...), each round against a fresh gateway and
+in a fresh process (`suite_loop.py` for ours), so that a drift of the machine's speed reaches
+both alike and neither carries warm caches from a round before. Each figure is the median of
+the per-round ratios, with their range. Both sides are timed by the same instrument, the
+gateway: from its first request to the end of its last one (`servers.py` counts them), which
+leaves out both start-ups (imports, spec loading). Each tool's whole wall time and CPU time,
+start-up included, give the other ratios in the notes; CPU time is the steadiest of the three
+on a machine with other load.
 """
 
 from __future__ import annotations
@@ -15,19 +16,16 @@ import json
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import httpx
-from harness import child, served
+from harness import HERE, child, served
 from measure import Row, children_cpu, row
 
-from conformance.config import RunConfig
-from conformance.run import run
-from conformance.spec import DEFAULT_SPEC, load_spec
+from conformance.spec import DEFAULT_SPEC
 
 BENCH = "vs schemathesis"
 Clock = Literal["window", "wall", "cpu"]
@@ -47,10 +45,10 @@ class Side:
     window_s: float
     """From the gateway's first request to the end of its last one."""
     wall_s: float
-    """The tool's whole time (for Schemathesis: its process, start-up included)."""
+    """The tool's process from start to exit."""
     cpu_s: float
-    """The tool's own CPU time, user and system (for Schemathesis: start-up included); the
-    machine's other load does not lengthen it as it lengthens wall times."""
+    """The tool's process's CPU time, user and system, start-up included; the machine's other
+    load does not lengthen it as it lengthens wall times."""
 
     def per(self, count: float, clock: Clock) -> float:
         seconds = {"window": self.window_s, "wall": self.wall_s, "cpu": self.cpu_s}[clock]
@@ -113,7 +111,7 @@ def peer_rows(rounds: Sequence[Round], budget_s: float) -> list[Row]:
             statistics.median(rate_of(s, "requests") for s in ours),
             "req/s",
             note=f"per round {each('requests', ours)} req/s; {each('checks', ours)} "
-            f"check results/s; {sum(s.image_fetches for s in ours)} of "
+            f"check results/s; {walls(ours)}; {sum(s.image_fetches for s in ours)} of "
             f"{sum(s.requests for s in ours)} requests are image URL fetches",
         ),
         row(
@@ -122,8 +120,7 @@ def peer_rows(rounds: Sequence[Round], budget_s: float) -> list[Row]:
             statistics.median(rate_of(s, "requests") for s in theirs),
             "req/s",
             note=f"per round {each('requests', theirs)} req/s; {each('checks', theirs)} "
-            "check results/s; its whole wall time (start-up included) per round: "
-            + ", ".join(f"{s.wall_s:.1f}s for a {s.window_s:.1f}s window" for s in theirs),
+            f"check results/s; {walls(theirs)}",
         ),
         row(
             BENCH,
@@ -132,8 +129,8 @@ def peer_rows(rounds: Sequence[Round], budget_s: float) -> list[Row]:
             "x",
             ">= 6",
             f"{timing}; range {requests.low:.2f}..{requests.high:.2f}; without image URL "
-            f"fetches {tests_only}; by each tool's wall time instead (Schemathesis's start-up "
-            f"in it, the suite's not) {by_wall}; per CPU second of each tool {by_cpu}",
+            f"fetches {tests_only}; by each tool's whole wall time instead (start-up in it) "
+            f"{by_wall}; per CPU second of each tool (start-up in it) {by_cpu}",
         ),
         row(
             BENCH,
@@ -147,6 +144,13 @@ def peer_rows(rounds: Sequence[Round], budget_s: float) -> list[Row]:
             f"per CPU second of each tool {checks_by_cpu}",
         ),
     ]
+
+
+def walls(sides: Sequence[Side]) -> str:
+    """Each round's process wall time and CPU time beside its window at the gateway."""
+    return "process wall / CPU / window per round: " + ", ".join(
+        f"{s.wall_s:.1f}/{s.cpu_s:.1f}/{s.window_s:.1f}s" for s in sides
+    )
 
 
 def rate_of(side: Side, what: Count, clock: Clock = "window") -> float:
@@ -167,18 +171,14 @@ def ratio(one: Round, what: Count, clock: Clock = "window") -> float:
 
 
 def _ours(budget_s: float) -> Side:
-    """Default runs (seeds 0, 1, ...) in this process until the budget is spent."""
-    spec = load_spec()
+    """Default runs (seeds 0, 1, ...) in a fresh process until the budget is spent."""
     with served("gateway") as url:
-        started, cpu = time.monotonic(), time.process_time()
-        checks = runs = 0
-        while time.monotonic() - started < budget_s:
-            left = budget_s - (time.monotonic() - started)
-            result = run(RunConfig(spec=spec, base_url=url, seed=runs, max_duration=max(left, 0.1)))
-            checks += sum(c.cases_run for c in result.checks)
-            runs += 1
-        wall, cpu = time.monotonic() - started, time.process_time() - cpu
-        return _side(url, checks, wall, cpu, "conformance")
+        cmd = [sys.executable, str(HERE / "suite_loop.py"), url, str(budget_s)]
+        cpu = children_cpu()  # the round's gateway is not reaped yet: the suite alone
+        wall, out = child(cmd, timeout_s=budget_s * 4 + 60)
+        cpu = children_cpu() - cpu
+        checks = int(json.loads(out or "{}").get("checks", 0))
+        return _side(url, checks, wall, cpu, " ".join(cmd))
 
 
 def _theirs(budget_s: float, seed: int) -> Side:
