@@ -87,41 +87,19 @@ def versus_schemathesis(budget_s: float, rounds: int = 3) -> list[Row]:
 def peer_rows(rounds: Sequence[Round], budget_s: float) -> list[Row]:
     """The figures: each side's median rate, and the median and range of the per-round
     ratios (a ratio is taken within a round, never across rounds)."""
-
-    def each(rate: Count, sides: Sequence[Side]) -> str:
-        return ", ".join(f"{rate_of(side, rate):.1f}" for side in sides)
-
-    ours = [r[0] for r in rounds]
-    theirs = [r[1] for r in rounds]
     requests = spread([ratio(r, "requests") for r in rounds])
     checks = spread([ratio(r, "checks") for r in rounds])
     tests_only = spread([ratio(r, "tests") for r in rounds])
     by_wall = spread([ratio(r, "requests", "wall") for r in rounds])
     by_cpu = spread([ratio(r, "requests", "cpu") for r in rounds])
     checks_by_cpu = spread([ratio(r, "checks", "cpu") for r in rounds])
-    n = len(rounds)
     timing = (
-        f"median of {n} interleaved rounds of {budget_s:g}s per side, each on a fresh gateway; "
-        "rates over each tool's first to last request at the gateway"
+        f"median of {len(rounds)} interleaved rounds of {budget_s:g}s per side, each on a fresh "
+        "gateway; rates over each tool's first to last request at the gateway"
     )
     return [
-        row(
-            BENCH,
-            "conformance requests/s",
-            statistics.median(rate_of(s, "requests") for s in ours),
-            "req/s",
-            note=f"per round {each('requests', ours)} req/s; {each('checks', ours)} "
-            f"check results/s; {walls(ours)}; {sum(s.image_fetches for s in ours)} of "
-            f"{sum(s.requests for s in ours)} requests are image URL fetches",
-        ),
-        row(
-            BENCH,
-            "schemathesis requests/s",
-            statistics.median(rate_of(s, "requests") for s in theirs),
-            "req/s",
-            note=f"per round {each('requests', theirs)} req/s; {each('checks', theirs)} "
-            f"check results/s; {walls(theirs)}",
-        ),
+        side_row("conformance", [r[0] for r in rounds]),
+        side_row("schemathesis", [r[1] for r in rounds]),
         row(
             BENCH,
             "requests/s ratio",
@@ -141,15 +119,27 @@ def peer_rows(rounds: Sequence[Round], budget_s: float) -> list[Row]:
             f"{timing}; range {checks.low:.2f}..{checks.high:.2f}; Schemathesis's results as "
             "its report records them, one per check per request, checks that had nothing to "
             "judge (returned early) counted as passed; the suite's only where a check judged; "
-            f"per CPU second of each tool {checks_by_cpu}",
+            f"per CPU second of each tool (start-up in it) {checks_by_cpu}",
         ),
     ]
 
 
-def walls(sides: Sequence[Side]) -> str:
-    """Each round's process wall time and CPU time beside its window at the gateway."""
-    return "process wall / CPU / window per round: " + ", ".join(
-        f"{s.wall_s:.1f}/{s.cpu_s:.1f}/{s.window_s:.1f}s" for s in sides
+def side_row(tool: str, sides: Sequence[Side]) -> Row:
+    """One tool's median requests/s; each round's rates and times in the note."""
+
+    def each(what: Count) -> str:
+        return ", ".join(f"{rate_of(side, what):.1f}" for side in sides)
+
+    times = ", ".join(f"{s.wall_s:.1f}/{s.cpu_s:.1f}/{s.window_s:.1f}s" for s in sides)
+    fetches = sum(s.image_fetches for s in sides)
+    return row(
+        BENCH,
+        f"{tool} requests/s",
+        statistics.median(rate_of(s, "requests") for s in sides),
+        "req/s",
+        note=f"per round {each('requests')} req/s, {each('checks')} check results/s; process "
+        f"wall / CPU / gateway window {times}; {fetches} of {sum(s.requests for s in sides)} "
+        "requests are image URL fetches",
     )
 
 
