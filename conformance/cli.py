@@ -18,7 +18,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from conformance import __version__
-from conformance.config import BOUNDS, COST, OPTIONS, OUTPUT, PLAN, TARGET
+from conformance.config import BOUNDS, COST, OPTIONS, OUTPUT, PLAN, TARGET, OneFault
 from conformance.configfile import CONFIG_FILE
 from conformance.errors import ConformanceError, ExitCode, UsageError
 
@@ -99,26 +99,6 @@ class _Parser(argparse.ArgumentParser):
         super().error(message + (f"; did you mean {hint}?" if hint else ""))
 
 
-class _OneFault(argparse.Action):
-    """`--fault`: the reference gateway takes one fault at a time, so a second one is refused
-    (argparse would keep the last silently)."""
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: Any,
-        option_string: str | None = None,
-    ) -> None:
-        previous = getattr(namespace, self.dest, None)
-        if isinstance(previous, str) and previous != values:
-            parser.error(
-                f"{option_string} given twice ({previous}, {values}): the reference gateway "
-                "takes one fault per run; run once per fault"
-            )
-        setattr(namespace, self.dest, values)
-
-
 def _suggestion(message: str, parsers: list[argparse.ArgumentParser]) -> str | None:
     choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
     if choice:
@@ -157,10 +137,7 @@ def _parser(unset: object | None = None) -> argparse.ArgumentParser:
     )
     groups = {name: run.add_argument_group(name) for name in (TARGET, PLAN, COST, BOUNDS, OUTPUT)}
     for option in OPTIONS:
-        kwargs = option.argparse_kwargs()
-        if option.name == "fault":
-            kwargs["action"] = _OneFault
-        groups[option.group].add_argument(option.flag, **kwargs)
+        groups[option.group].add_argument(option.flag, **option.argparse_kwargs())
     plan = groups[PLAN]
     plan.add_argument("--dry-run", action="store_true", help="print the plan; send nothing")
     plan.add_argument(
@@ -197,7 +174,7 @@ def _parser(unset: object | None = None) -> argparse.ArgumentParser:
     serve.add_argument("--operation", help=OPERATION_HELP, metavar="ID")
     serve.add_argument(
         "--fault",
-        action=_OneFault,
+        action=OneFault,
         help="switch on one fault of the catalogue (see --list-faults)",
     )
     serve.add_argument(

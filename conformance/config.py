@@ -243,6 +243,26 @@ def header(text: str) -> tuple[str, str]:
 # -- the table -----------------------------------------------------------------------------
 
 
+class OneFault(argparse.Action):
+    """`--fault` (and the pytest plugin's `--gateway-fault`): the reference gateway takes one
+    fault at a time, so a second one is refused (argparse would keep the last silently)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        previous = getattr(namespace, self.dest, None)
+        if isinstance(previous, str) and previous != values:
+            parser.error(
+                f"{option_string} given twice ({previous}, {values}): the reference gateway "
+                "takes one fault per run; run once per fault"
+            )
+        setattr(namespace, self.dest, values)
+
+
 @dataclass(frozen=True)
 class Option:
     """One setting of a run, as a CLI flag and a pytest option."""
@@ -254,7 +274,8 @@ class Option:
     type: Callable[[str], Any] | None = None
     default: Any = None
     action: str | None = None
-    """`store_true` for switches, `append` for repeatable flags."""
+    """`store_true` for switches, `append` for repeatable flags, `one-fault` for `--fault`
+    (a second fault is refused: `OneFault`)."""
     metavar: str | None = None
     pytest_name: str | None = None
     """The pytest option when not `--gateway-<flag>`."""
@@ -273,6 +294,8 @@ class Option:
             kwargs.update(action="store_true", default=False)
         elif self.action == "append":
             kwargs.update(action="append", default=[])
+        elif self.action == "one-fault":
+            kwargs.update(action=OneFault, default=self.default)
         else:
             kwargs["default"] = self.default
             if self.type is not None:
@@ -347,7 +370,12 @@ OPTIONS: tuple[Option, ...] = (
         "(default: the certifi bundle)",
         metavar="FILE",
     ),
-    Option("fault", TARGET, "embedded target only: switch on a fault (default: none)"),
+    Option(
+        "fault",
+        TARGET,
+        "embedded target only: switch on a fault (default: none)",
+        action="one-fault",
+    ),
     Option(
         "narrow",
         TARGET,
@@ -491,7 +519,8 @@ OPTIONS: tuple[Option, ...] = (
 not change what is sent or judged live in the CLI."""
 
 DEFAULTS: dict[str, Any] = {
-    o.name: ([] if o.action == "append" else False if o.action else o.default) for o in OPTIONS
+    o.name: ([] if o.action == "append" else False if o.action == "store_true" else o.default)
+    for o in OPTIONS
 }
 
 

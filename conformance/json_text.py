@@ -191,70 +191,84 @@ def _decoded(counted: _Counted) -> Iterator[str]:
 def _split(texts: Iterator[str]) -> _Split:
     """Lex the text for its string literals only, lifting out those above `LIFT_CHARS`.
 
-    One function with local state on purpose: `big += ...` grows a local string in place (the
+    Short literals are only scanned over: the text is kept in the pieces it came in. One
+    function with local state on purpose: `big += ...` grows a local string in place (the
     interpreter resizes a string nothing else refers to), which an attribute would not."""
     segments: list[str] = []
     literals: list[str] = []
-    current: list[str] = []  # the segment being read
-    literal: list[str] = []  # a string literal's pieces, while it is short
-    length = 0
-    big = ""  # a long literal, grown in place in steps of an eighth of its size
+    current: list[str] = []  # the segment being read, in the pieces it came in
+    origin = 0  # where the open literal's text starts: in this piece, or in current[at]
+    at = -1  # -1: the open literal began in this piece
+    carried = 0  # its length in earlier pieces
+    big = ""  # a lifted literal, grown in place in steps of an eighth of its size
     pending: list[str] = []
     pending_length = 0
     in_string = escaped = False
     count = 0
     for text in texts:
-        pos, end = 0, len(text)
+        pos = mark = 0  # mark: where this piece's part of the current segment starts
+        end = len(text)
         while pos < end:
             if not in_string:
-                if count > _MAX_LITERALS:
-                    current.append(text[pos:])
-                    break
-                quote = text.find('"', pos)
+                quote = text.find('"', pos) if count <= _MAX_LITERALS else -1
                 if quote < 0:
-                    current.append(text[pos:])
                     break
-                current.append(text[pos : quote + 1])
                 pos, in_string, count = quote + 1, True, count + 1
-                continue
-            closing = False
-            if escaped:  # the character after a backslash, whatever it is
-                taken, pos, escaped = text[pos], pos + 1, False
+                origin, at, carried = pos, -1, 0
+            elif escaped:  # the character after a backslash, whatever it is
+                pos, escaped = pos + 1, False
             else:
                 quote = text.find('"', pos)
-                stop = end if quote < 0 else quote
-                backslash = text.find("\\", pos, stop)
+                backslash = text.find("\\", pos, end if quote < 0 else quote)
                 if backslash >= 0:
-                    taken, pos, escaped = text[pos : backslash + 1], backslash + 1, True
-                elif quote >= 0:
-                    taken, pos, closing = text[pos:quote], quote + 1, True
-                else:
-                    taken, pos = text[pos:], end
-            if big:
-                pending.append(taken)
-                pending_length += len(taken)
-                if pending_length * 8 >= len(big) or closing:
-                    big += "".join(pending)
-                    pending, pending_length = [], 0
+                    pos, escaped = backslash + 1, True
+                elif quote < 0:
+                    break
+                else:  # the literal ends at `quote`
+                    in_string, pos = False, quote + 1
+                    if big:
+                        pending.append(text[:quote])
+                        big += "".join(pending)
+                        literal, big, pending, pending_length = big, "", [], 0
+                    elif carried + quote - (origin if at < 0 else 0) > LIFT_CHARS:
+                        if at < 0:
+                            current.append(text[mark:origin])
+                            literal = text[origin:quote]
+                        else:
+                            current, parts = _cut(current, at, origin)
+                            literal = "".join([*parts, text[:quote]])
+                    else:
+                        continue
+                    segments.append("".join(current))
+                    literals.append(literal)
+                    current, mark = [], quote
+        if big:  # the whole piece is part of a lifted literal
+            pending.append(text)
+            pending_length += end
+            if pending_length * 8 >= len(big):
+                big += "".join(pending)
+                pending, pending_length = [], 0
+            continue
+        current.append(text[mark:])
+        if in_string:
+            if at < 0:
+                at, origin, carried = len(current) - 1, origin - mark, end - origin
             else:
-                literal.append(taken)
-                length += len(taken)
-                if length > LIFT_CHARS:
-                    big, literal, length = "".join(literal), [], 0
-            if not closing:
-                continue
-            in_string = False
-            if big:
-                segments.append("".join(current))
-                literals.append(big)
-                big, current = "", ['"']
-            else:
-                current += ("".join(literal), '"')
-                literal, length = [], 0
-    if in_string:  # an unterminated string: the text is not JSON, but is given back whole
-        current.append("".join(literal) if not big else big + "".join(pending))
+                carried += end
+            if carried > LIFT_CHARS:
+                current, parts = _cut(current, at, origin)
+                big = "".join(parts)
+    if big:  # an unterminated string: the text is not JSON, but is given back whole
+        current += (big, *pending)
     segments.append("".join(current))
     return _Split(segments, literals)
+
+
+def _cut(current: list[str], at: int, origin: int) -> tuple[list[str], list[str]]:
+    """The pieces of a segment before an open literal that starts at `current[at][origin]`,
+    and the pieces of the literal."""
+    head = current[at]
+    return [*current[:at], head[:origin]], [head[origin:], *current[at + 1 :]]
 
 
 def _parsed(split: _Split, counted: _Counted) -> ReadBody:

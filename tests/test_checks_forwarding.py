@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from exchanges import case, events, exchange, fails, passes, spec
 
 from conformance.checks.registry import ExchangeContext, UpstreamView, get
@@ -219,3 +220,15 @@ def test_unknown_fields_are_forwarded_at_should_level() -> None:
     assert fails(dropped) and dropped[0].actual == "absent"
     assert passes(judge("FWD-FIELDS", ex, [record(known)]))  # not FWD-FIELDS' (MUST) to judge
     assert judge("FWD-UNKNOWN-FIELDS", sent(exchange(two_sided())), [record({})]) is None
+
+
+@pytest.mark.parametrize("check_id", ["FALLBACK-ORDER", "FALLBACK-NOT-ON-REFUSAL"])
+def test_both_fallback_checks_read_a_case_alike(check_id: str) -> None:
+    """Nothing to judge without `fallbacks` or without upstream records; unreadable records
+    are the suite's error, never a pass."""
+    with_fallbacks = sent(exchange(two_sided({"fallbacks": ["f1"]}, fault="content-policy")))
+    refused = [record({"model": "dall-e-3"}, status=400), record({"model": "f1"}, status=400)]
+    assert judge(check_id, sent(exchange(two_sided())), refused) is None
+    assert judge(check_id, with_fallbacks, None) is None
+    unreadable = judge(check_id, with_fallbacks, [], error="ConnectError")
+    assert unreadable and all(p.error for p in unreadable)

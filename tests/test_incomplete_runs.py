@@ -172,12 +172,16 @@ def test_the_client_gives_each_thread_its_own_connection_pool(spec: Spec, gatewa
 
     client = Client(Target(base_url=gateway), spec.operation)
     pools: list[object] = []
-    threads = [threading.Thread(target=lambda: pools.append(client._http())) for _ in range(3)]
+    threads = [
+        threading.Thread(target=lambda: pools.append(client.connections.http())) for _ in range(3)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len({id(p) for p in pools}) == 3 and client._http() is client._http()
+    assert (
+        len({id(p) for p in pools}) == 3 and client.connections.http() is client.connections.http()
+    )
     client.close()
 
 

@@ -124,3 +124,14 @@ def test_past_the_literal_count_the_text_is_taken_as_it_comes() -> None:
         patch.setattr(json_text, "_MAX_LITERALS", 1000)  # lexing stops before the long tail
         read = read_json(_pieces(raw, [4096 * i for i in range(1, 50)]))
     assert read.value == json.loads(raw)
+
+
+def test_byte_by_byte_chunks_lift_and_give_back_every_literal() -> None:
+    value = {"k\\ey": ["short", 'a long\\" one \u00e9\U0001f600 ' * 3, {"x": "y" * 30}], "n": 1}
+    raw = json.dumps(value, ensure_ascii=False).encode()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(json_text, "LIFT_CHARS", 4)
+        read = read_json((raw[i : i + 1] for i in range(len(raw))), parse_above=0)
+        broken = read_json((raw[i : i + 1] for i in range(len(raw) - 2)), parse_above=0)
+    assert read.value == value and read.kept == raw
+    assert broken.value is NOT_JSON and broken.kept == raw[:-2]

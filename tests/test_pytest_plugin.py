@@ -115,3 +115,14 @@ def test_without_gateway_url_the_installed_plugin_adds_nothing(tmp_path: Path) -
     done = run_pytest(tmp_path, "--co", autoload=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "test_plain" in done.stdout and "test_conformance" not in done.stdout
+
+
+def test_a_second_gateway_fault_is_refused_as_the_cli_refuses_it(tmp_path: Path) -> None:
+    twice = run_pytest(
+        tmp_path, "--gateway-fault", "one-based-index", "--gateway-fault", "status-201"
+    )
+    assert twice.returncode == pytest.ExitCode.USAGE_ERROR, twice.stdout + twice.stderr
+    assert "--gateway-fault given twice (one-based-index, status-201)" in twice.stderr
+    assert "one fault per run" in twice.stderr
+    same = run_pytest(tmp_path, "--gateway-fault", "status-201", "--gateway-fault", "status-201")
+    assert same.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, same.stdout + same.stderr

@@ -20,7 +20,7 @@ from conformance.gate import decide
 from conformance.model import RANDOM, Status
 from conformance.plan import build_plan
 from conformance.run import run
-from conformance.spec import Spec, load_spec
+from conformance.spec import Spec, load_spec, narrow
 from conformance.targets.faults import FAULTS
 from conformance.targets.server import running_gateway
 
@@ -44,6 +44,8 @@ FAULTS_BY_VARIANT = {
     "split/openapi.yaml": ["partial-event-size-null", "status-code-200-in-type-errors"],
 }
 """Faults that touch what each variant rewrites (its enums, bounds, stream events, ...)."""
+NARROWING = ["n<=1", "size=1024x1024,1792x1024", "stream=false"]
+"""An enum, a bound and a boolean, as `--narrow` fits a document to one model."""
 
 
 @cache
@@ -94,6 +96,16 @@ def test_variant_plans_as_the_bundled_document(spec: Spec, name: str, budget: st
     assert cases == bundled_cases
     assert coverage == bundled_coverage
     assert coverage["refused_by_schema"] == []
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_variant_narrows_as_the_bundled_document(spec: Spec, name: str) -> None:
+    narrowed = narrow(variant(name), NARROWING)
+    assert narrowed.operation.field_schema("size")["enum"] == ["1024x1024", "1792x1024"]
+    assert plan_of(narrowed, "smoke") == plan_of(narrow(spec, NARROWING), "smoke")
+    cases = build_plan(narrowed.operation, budget_name="smoke").cases
+    valid = next(c.body for c in cases if c.expect == "success" and isinstance(c.body, dict))
+    assert not narrowed.operation.request_validator().is_valid({**valid, "n": 2})
 
 
 @pytest.mark.parametrize("name", VARIANTS)

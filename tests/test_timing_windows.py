@@ -10,6 +10,7 @@ import pytest
 
 from conformance.client import Client
 from conformance.config import Bounds, RunConfig, Target
+from conformance.connections import Connections
 from conformance.model import TransportErrorKind as Kind
 from conformance.run import make_plan
 from conformance.spec import Spec
@@ -42,7 +43,7 @@ def test_a_request_on_a_reused_connection_is_cut_at_its_deadline(
     case = next(c for c in cases if c.expect == "success" and c.streamed(spec.operation))
     bounds = Bounds(read_timeout=30.0, total_timeout=30.0, max_stream_s=1.0)
     pooled = httpx.Client(limits=httpx.Limits(max_keepalive_connections=5), trust_env=False)
-    monkeypatch.setattr(Client, "_http", lambda self: pooled)
+    monkeypatch.setattr(Connections, "http", lambda self: pooled)
     with (
         running_gateway(spec) as gateway,
         running_latency_proxy(gateway, Latency(event_gap_s=5.0)) as url,

@@ -7,6 +7,7 @@ that flag the run is CONFORMANT. One smoke run per document, shared by its asser
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +19,24 @@ from conformance.model import Level
 
 THIRD_PARTY = Path(__file__).resolve().parent.parent / "conformance" / "specs" / "third_party"
 NOT_APPLICABLE = "not-applicable"
+ERROR_BODY_CHECKS = (
+    "ERR-ENVELOPE-SCHEMA",
+    "ERR-STATUS-CODE-MATCH",
+    "ERR-MESSAGE",
+    "ERR-PARAM-NAMES-FIELD",
+    "ERR-MODEL-REQUESTED",
+)
+"""What a document without an error answer leaves without a subject: the error body."""
 DOCUMENTS = {
     "openai-3.1": (
         THIRD_PARTY / "openai" / "openapi.yaml",
         # no error response, no fallbacks field, no error event among the stream's events
-        {"ERR-ENVELOPE-SCHEMA", "FALLBACK-ORDER", "FALLBACK-NOT-ON-REFUSAL", "SSE-NO-ERROR-EVENT"},
+        {*ERROR_BODY_CHECKS, "FALLBACK-ORDER", "FALLBACK-NOT-ON-REFUSAL", "SSE-NO-ERROR-EVENT"},
     ),
     "openai-3.0": (
         THIRD_PARTY / "openai" / "openapi-3.0.yaml",
         {
-            "ERR-ENVELOPE-SCHEMA",
+            *ERROR_BODY_CHECKS,
             "FALLBACK-ORDER",
             "FALLBACK-NOT-ON-REFUSAL",
             "STREAM-NOT-BUFFERED",
@@ -76,11 +85,17 @@ def musts(check_ids: set[str]) -> set[str]:
     return {i for i in check_ids if REGISTRY[i].level is Level.MUST}
 
 
+@pytest.fixture(scope="module")
+def openai_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict[str, Any]]:
+    """`conformance run --spec openai --budget smoke`, nothing excluded."""
+    return embedded_run(Path("openai"), tmp_path_factory.mktemp("openai"))
+
+
 def test_must_checks_the_document_does_not_declare_leave_the_run_incomplete(
-    tmp_path: Path,
+    openai_run: tuple[int, dict[str, Any]],
 ) -> None:
     document, named = DOCUMENTS["openai-3.1"]
-    code, result = embedded_run(document, tmp_path)
+    code, result = openai_run
     failed = [c["check_id"] for c in result["checks"] if c["status"] == "failed"]
     assert (code, result["verdict"], failed) == (4, "INCOMPLETE", [])
     flag = "--exclude-checks " + ",".join(
@@ -91,6 +106,33 @@ def test_must_checks_the_document_does_not_declare_leave_the_run_incomplete(
     assert flag in result["gate"]["headline"], result["gate"]["headline"]
     assert set(flag.split()[-1].split(",")) == musts(named)
     assert named <= undeclared(document)
+
+
+def test_what_is_named_not_applicable_is_what_was_not_judged(
+    openai_run: tuple[int, dict[str, Any]],
+) -> None:
+    """The coverage's not-applicable list, the checks' results and the verdict tell one story:
+    no check is both judged and not applicable, and the verdict names exactly the MUST ones."""
+    _, result = openai_run
+    listed = set(result["coverage"]["not_applicable"])
+    judged = {
+        c["check_id"]
+        for c in result["checks"]
+        if c["cases_run"] or c["failures"] or c["status"] != "skipped"
+    }
+    assert listed and judged and not listed & judged, listed & judged
+    assert {
+        c["check_id"] for c in result["checks"] if c["unjudged_kind"] == NOT_APPLICABLE
+    } == listed
+    in_verdict = {
+        check_id
+        for group in result["gate"]["scope"]["unjudged"]
+        if group["kind"] == NOT_APPLICABLE
+        for check_id in group["checks"]
+    }
+    assert in_verdict == musts(listed)
+    flag = re.search(r"--exclude-checks ([\w,-]+)", result["gate"]["headline"])
+    assert flag and set(flag.group(1).split(",")) == musts(listed), result["gate"]["headline"]
 
 
 def test_the_embedded_run_is_conformant(judged: tuple[str, int, dict[str, Any]]) -> None:

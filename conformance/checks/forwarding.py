@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from conformance.checks._util import short
@@ -461,6 +461,26 @@ def upstream_5xx(ctx: ExchangeContext) -> list[Problem] | None:
     return [problem] if problem else []
 
 
+class _FallbackCase(NamedTuple):
+    """A case sent with `fallbacks`, the upstream calls it caused, and the fallbacks' models."""
+
+    view: UpstreamView
+    records: list[dict[str, Any]]
+    fallbacks: list[str]
+
+
+def _with_fallbacks(ctx: ExchangeContext) -> _FallbackCase | list[Problem] | None:
+    """What the fallback checks judge: None when the case sent no `fallbacks` (or has no
+    upstream records to read), the suite's error when the records could not be read."""
+    view, records = _records(ctx)
+    fallbacks = fallback_names(_sent_body(ctx).get(FALLBACKS_FIELD))
+    if view is None or not fallbacks:
+        return None
+    if view.error:
+        return _unreadable(view)
+    return _FallbackCase(view, records, fallbacks)
+
+
 @check(
     id="FALLBACK-ORDER",
     level=Level.MUST,
@@ -472,12 +492,10 @@ def upstream_5xx(ctx: ExchangeContext) -> list[Problem] | None:
     applies_to=UPSTREAM_ONLY,
 )
 def fallback_order(ctx: ExchangeContext) -> list[Problem] | None:
-    view, records = _records(ctx)
-    fallbacks = fallback_names(_sent_body(ctx).get(FALLBACKS_FIELD))
-    if view is None or not fallbacks:
-        return None
-    if view.error:
-        return _unreadable(view)
+    found = _with_fallbacks(ctx)
+    if not isinstance(found, _FallbackCase):
+        return found
+    view, records, fallbacks = found
     if not records:
         return None
     primary = (_client_deployment(ctx), _sent_body(ctx).get("model"))
@@ -547,12 +565,10 @@ def fallback_order(ctx: ExchangeContext) -> list[Problem] | None:
     applies_to=UPSTREAM_ONLY,
 )
 def fallback_not_on_refusal(ctx: ExchangeContext) -> list[Problem] | None:
-    view, records = _records(ctx)
-    fallbacks = fallback_names(_sent_body(ctx).get(FALLBACKS_FIELD))
-    if view is None or not fallbacks:
-        return None
-    if view.error:
-        return _unreadable(view)
+    found = _with_fallbacks(ctx)
+    if not isinstance(found, _FallbackCase):
+        return found
+    records = found.records
     refused = next((n for n, r in enumerate(records) if r.get("status") in REQUEST_CAUSED), None)
     if refused is None:
         return None

@@ -2,7 +2,9 @@
 
 A check that crashes, or judges a case outside its declared `applies_to`, is an error of that
 check (never of the gateway, never silently a pass). Answers 401/403/429 describe the
-environment (credentials, quota) and are judged by no check. Failures are shrunk
+environment (credentials, quota) and are judged by no check. A check whose subject the
+document does not declare (`conformance.select.not_applicable`) judges nothing: the run names
+it not applicable, and a MUST one leaves the run INCOMPLETE. Failures are shrunk
 (`conformance.run.shrinking`) before they are recorded.
 """
 
@@ -22,6 +24,7 @@ from conformance.run.rejudge import TimingRejudge
 from conformance.run.send import Sender
 from conformance.run.shrinking import Shrinker
 from conformance.run.upstream import UpstreamRecords
+from conformance.select import not_applicable
 from conformance.spec import Operation
 
 RUN_SCOPE_TAG = "parity:"
@@ -52,6 +55,10 @@ class Judge:
         self.upstream = upstream
         self.progress = progress
         self.checks = selected_checks(config)
+        moot = not_applicable(self.checks, op)
+        self.judging = [c for c in self.checks if c.id not in moot]
+        """The checks that judge: one whose subject the document does not declare judges
+        nothing, so what the run names not applicable is what it left unjudged."""
         self.results = {
             c.id: CheckResult(
                 check_id=c.id,
@@ -99,7 +106,7 @@ class Judge:
             self.spec, self.op, exchange, self.sender.fetch, upstream=self.upstream.view(case)
         )
         judged: list[tuple[Check, Exchange, list[Problem] | None, bool]] = []
-        for chk in self.checks:
+        for chk in self.judging:
             if chk.scope != "exchange":
                 continue
             problems = self.apply(chk, ctx)
@@ -181,7 +188,7 @@ class Judge:
     def run_scope_checks(self, sdk: list[SdkOutcome] | None) -> None:
         """The checks over the whole run: the parity groups kept, the SDK's outcomes."""
         ctx = RunContext(self.spec, self.op, self.retained, self.sender.fetch, sdk=sdk)
-        for chk in self.checks:
+        for chk in self.judging:
             if chk.scope != "run":
                 continue
             try:

@@ -17,10 +17,11 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from conformance.checks.sse import completion_watch
-from conformance.client import Client, StreamEnd
+from conformance.client import Client
 from conformance.config import RunConfig, Target
 from conformance.model import Case, Exchange, FetchResult, provoked_fault
 from conformance.model import TransportErrorKind as Kind
+from conformance.reading import StreamEnd
 from conformance.redaction import Redactor
 from conformance.spec import Operation
 from conformance.timing import WIDEN, run_deadline, timing_cut

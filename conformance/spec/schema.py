@@ -36,6 +36,9 @@ class Field:
     pointer: str
     """JSON pointer of the field's schema, relative to the request schema (`/properties/n`,
     `/allOf/1/properties/n`, ...)."""
+    places: tuple[str, ...] = ()
+    """Every place the field's schema is written (allOf members, branches, then/else), first
+    `pointer`; what must change there to change the field for every reader and validator."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,10 @@ def fields(schema: Any) -> dict[str, Field]:
     branch) and if/then/else; in the order first seen."""
     found: dict[str, _Found] = {}
     _collect(schema, "", found, branch=False)
-    return {name: Field(name, view(f.combined()), f.pointer) for name, f in found.items()}
+    return {
+        name: Field(name, view(f.combined()), f.places[0], tuple(f.places))
+        for name, f in found.items()
+    }
 
 
 def required(schema: Any) -> list[str]:
@@ -164,7 +170,7 @@ def escape(token: str) -> str:
 class _Found:
     """The raw schemas of one property: those that must all hold, and branch alternatives."""
 
-    pointer: str
+    places: list[str]
     every: list[Any]
     alternatives: list[Any]
 
@@ -179,7 +185,9 @@ def _collect(schema: Any, pointer: str, found: dict[str, _Found], branch: bool) 
     if not isinstance(schema, dict):
         return
     for name, sub in (schema.get("properties") or {}).items():
-        entry = found.setdefault(name, _Found(f"{pointer}/properties/{escape(name)}", [], []))
+        here = f"{pointer}/properties/{escape(name)}"
+        entry = found.setdefault(name, _Found([], [], []))
+        entry.places.append(here)
         bucket = entry.alternatives if branch else entry.every
         if sub not in bucket:
             bucket.append(sub)
