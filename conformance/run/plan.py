@@ -22,9 +22,10 @@ from conformance.plan.presets import preset
 from conformance.plan.prices import estimate, load_price_table
 from conformance.plan.upstream import RECOVERED_FAULTS, upstream_cases
 from conformance.select import in_shard, judgeable, not_applicable, select_checks
-from conformance.unjudged import Absent, essential_cases, without_case
+from conformance.unjudged import SDK_CHECK, Absent, essential_cases, without_case
 
 URL_FORMAT = "url"  # the response_format value whose images arrive as URLs to fetch
+NOT_PLANNED = "not applicable to the document: no case is planned for them"
 
 _PLANS: dict[tuple[object, ...], Plan] = {}
 _PLANS_LOCK = threading.Lock()
@@ -43,8 +44,8 @@ def selected_checks(config: RunConfig) -> list[Check]:
 
 def judging_checks(config: RunConfig) -> list[Check]:
     """The selected checks that judge: one whose subject the document does not declare
-    (`conformance.select.not_applicable`) judges nothing: a cap keeps no case for it, the
-    estimate counts no fetch for it, and the run names it not applicable."""
+    (`conformance.select.not_applicable`) judges nothing: no case is planned or sent for it
+    alone, a cap keeps none for it, and the run names it not applicable."""
     checks = selected_checks(config)
     moot = not_applicable(checks, config.spec.operation)
     return [c for c in checks if c.id not in moot]
@@ -59,9 +60,12 @@ def _limited(plan: Plan, config: RunConfig) -> Plan:
         coverage["selection"] = {
             "checks": [c.id for c in selected_checks(config)],
             **coverage.get("selection", {}),
-            "note": "only the cases the selected checks can judge are planned (and then "
-            "capped by --max-requests)",
+            "note": "only the cases the selected checks can judge are planned (none for one "
+            "not applicable to the document), then capped by --max-requests",
         }
+        moot = sorted(plan.coverage["not_applicable"])
+        if moot:
+            coverage["selection"]["not_planned"] = {"checks": moot, "why": NOT_PLANNED}
     if config.shard:
         part = in_shard(cases, config.shard)
         whole = {k: v for k, v in coverage.items() if k not in ("cut", "plan", "selection")}
@@ -106,7 +110,8 @@ def full_plan(config: RunConfig) -> Plan:
             checks, judging = selected_checks(config), judging_checks(config)
             op = config.spec.operation
             if config.checks or config.exclude_checks:
-                kwargs["keep"] = lambda case: bool(judgeable([case], checks, op))
+                # None for a check not applicable to the document: nothing would judge it.
+                kwargs["keep"] = lambda case: bool(judgeable([case], judging, op))
             # A cap keeps one case per MUST check first, where it can.
             kwargs["essential"] = lambda cases: essential_cases(cases, judging, op)
             plan = build_plan(config.spec.operation, **kwargs)  # type: ignore[arg-type]
@@ -148,9 +153,7 @@ def dry_run_summary(config: RunConfig) -> dict[str, object]:
     and the SDK's; the two-sided cases' images come from the fake upstream."""
     op = config.spec.operation
     plan = make_plan(config)
-    two_sided = in_shard(upstream_cases(op, model=config.model, nonce="dry-run"), config.shard)
-    if not watches_upstream(config):
-        two_sided = []
+    two_sided = two_sided_cases(config, nonce="dry-run") if watches_upstream(config) else []
     sdk = sdk_cases(config)
     fetched = _fetches(config, sdk)
     # A request cap stops the run mid-plan: only what gets on the wire is counted and priced
@@ -169,6 +172,9 @@ def dry_run_summary(config: RunConfig) -> dict[str, object]:
     summary = dict(plan.summary())
     if len(planned) < len(plan.cases):
         summary["not_reached_by_max_requests"] = len(plan.cases) - len(planned)
+    not_planned = plan.coverage.get("selection", {}).get("not_planned")
+    if not_planned:
+        summary["not_planned"] = not_planned
     paid = [*planned, *sdk]
     summary["images_requested"] = sum(case.images_requested(op) for case in paid)
     summary["requests_by_source"] = {
@@ -251,6 +257,21 @@ def _fetches(config: RunConfig, sdk: list[Case]) -> Callable[[Case], int]:
     return fetched
 
 
+def two_sided_cases(config: RunConfig, nonce: str) -> list[Case]:
+    """The two-sided cases a run with `config` sends when it reads an upstream's records (its
+    shard's part): all of them, or none when no check it judges can judge one (cases sharing a
+    token are sent together)."""
+    op = config.spec.operation
+    cases = in_shard(upstream_cases(op, model=config.model, nonce=nonce), config.shard)
+    return cases if judgeable(cases, judging_checks(config), op) else []
+
+
+def probes_sdk(config: RunConfig) -> bool:
+    """Whether a run with `config` sends the official SDK's probes: SDK-COMPAT, the one check
+    that reads them, is among the checks it judges."""
+    return any(c.id == SDK_CHECK for c in judging_checks(config))
+
+
 def watches_upstream(config: RunConfig) -> bool:
     """Whether a run with `config` reads an upstream's records (and so sends the two-sided
     cases): one given with --upstream, or the embedded pair (see `conformance.run.target`)."""
@@ -269,6 +290,8 @@ def sdk_cases(config: RunConfig) -> list[Case]:
     from conformance.sdk_probe import probe_cases, sdk_installed
 
     if not sdk_installed() or (config.shard is not None and config.shard.index != 1):
+        return []
+    if not probes_sdk(config):
         return []
     validator = config.spec.operation.request_validator()
     names = preset(config.budget).sdk_probes
