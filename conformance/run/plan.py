@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from conformance.checks.registry import REGISTRY, Check, catalogue
 from conformance.config import RunConfig
+from conformance.gate import Gate
 from conformance.model import Case, provoked_fault, upstream_token
 from conformance.plan import Plan, build_plan
 from conformance.plan.budget import within_cap
@@ -21,9 +22,10 @@ from conformance.plan.presets import preset
 from conformance.plan.prices import estimate, load_price_table
 from conformance.plan.upstream import RECOVERED_FAULTS, upstream_cases
 from conformance.select import in_shard, judgeable, not_applicable, select_checks
-from conformance.unjudged import essential_cases, without_case
+from conformance.unjudged import SDK_CHECK, Absent, essential_cases, without_case
 
 URL_FORMAT = "url"  # the response_format value whose images arrive as URLs to fetch
+NOT_PLANNED = "not applicable to the document: no case is planned for them"
 
 _PLANS: dict[tuple[object, ...], Plan] = {}
 _PLANS_LOCK = threading.Lock()
@@ -36,8 +38,17 @@ def make_plan(config: RunConfig) -> Plan:
 
 
 def selected_checks(config: RunConfig) -> list[Check]:
-    """The checks a run with `config` judges (`--checks`, `--exclude-checks`)."""
+    """The checks a run with `config` selects (`--checks`, `--exclude-checks`)."""
     return select_checks(catalogue(), config.checks, config.exclude_checks)
+
+
+def judging_checks(config: RunConfig) -> list[Check]:
+    """The selected checks that judge: one whose subject the document does not declare
+    (`conformance.select.not_applicable`) judges nothing: no case is planned or sent for it
+    alone, a cap keeps none for it, and the run names it not applicable."""
+    checks = selected_checks(config)
+    moot = not_applicable(checks, config.spec.operation)
+    return [c for c in checks if c.id not in moot]
 
 
 def _limited(plan: Plan, config: RunConfig) -> Plan:
@@ -49,9 +60,12 @@ def _limited(plan: Plan, config: RunConfig) -> Plan:
         coverage["selection"] = {
             "checks": [c.id for c in selected_checks(config)],
             **coverage.get("selection", {}),
-            "note": "only the cases the selected checks can judge are planned (and then "
-            "capped by --max-requests)",
+            "note": "only the cases the selected checks can judge are planned (none for one "
+            "not applicable to the document), then capped by --max-requests",
         }
+        moot = sorted(plan.coverage["not_applicable"])
+        if moot:
+            coverage["selection"]["not_planned"] = {"checks": moot, "why": NOT_PLANNED}
     if config.shard:
         part = in_shard(cases, config.shard)
         whole = {k: v for k, v in coverage.items() if k not in ("cut", "plan", "selection")}
@@ -93,18 +107,19 @@ def full_plan(config: RunConfig) -> Plan:
                 kwargs["max_examples"] = config.max_examples
             if config.max_requests is not None:
                 kwargs["max_requests"] = config.max_requests
-            checks = selected_checks(config)
+            checks, judging = selected_checks(config), judging_checks(config)
             op = config.spec.operation
             if config.checks or config.exclude_checks:
-                kwargs["keep"] = lambda case: bool(judgeable([case], checks, op))
+                # None for a check not applicable to the document: nothing would judge it.
+                kwargs["keep"] = lambda case: bool(judgeable([case], judging, op))
             # A cap keeps one case per MUST check first, where it can.
-            kwargs["essential"] = lambda cases: essential_cases(cases, checks, op)
+            kwargs["essential"] = lambda cases: essential_cases(cases, judging, op)
             plan = build_plan(config.spec.operation, **kwargs)  # type: ignore[arg-type]
             if plan.cut:
                 # The MUST checks the cap left without a case: named in the coverage.
                 plan.coverage["cut"]["must_checks_dropped"] = [
                     check_id
-                    for check_id in without_case(plan.cases, checks, op)
+                    for check_id in without_case(plan.cases, judging, op)
                     if any(REGISTRY[check_id].applies(c, op) for c in plan.dropped)
                 ]
             plan.coverage["not_applicable"] = not_applicable(checks, op)
@@ -138,9 +153,7 @@ def dry_run_summary(config: RunConfig) -> dict[str, object]:
     and the SDK's; the two-sided cases' images come from the fake upstream."""
     op = config.spec.operation
     plan = make_plan(config)
-    two_sided = in_shard(upstream_cases(op, model=config.model, nonce="dry-run"), config.shard)
-    if not watches_upstream(config):
-        two_sided = []
+    two_sided = two_sided_cases(config, nonce="dry-run") if watches_upstream(config) else []
     sdk = sdk_cases(config)
     fetched = _fetches(config, sdk)
     # A request cap stops the run mid-plan: only what gets on the wire is counted and priced
@@ -151,6 +164,7 @@ def dry_run_summary(config: RunConfig) -> dict[str, object]:
             [*two_sided, *plan.cases, *sdk], lambda c: 1 + fetched(c), config.max_requests
         )
     }
+    unreached = [c for c in [*two_sided, *plan.cases] if id(c) not in wire]
     planned = [c for c in plan.cases if id(c) in wire]
     two_sided, sdk = [c for c in two_sided if id(c) in wire], [c for c in sdk if id(c) in wire]
     sent = [*planned, *two_sided, *sdk]
@@ -158,6 +172,9 @@ def dry_run_summary(config: RunConfig) -> dict[str, object]:
     summary = dict(plan.summary())
     if len(planned) < len(plan.cases):
         summary["not_reached_by_max_requests"] = len(plan.cases) - len(planned)
+    not_planned = plan.coverage.get("selection", {}).get("not_planned")
+    if not_planned:
+        summary["not_planned"] = not_planned
     paid = [*planned, *sdk]
     summary["images_requested"] = sum(case.images_requested(op) for case in paid)
     summary["requests_by_source"] = {
@@ -180,13 +197,26 @@ def dry_run_summary(config: RunConfig) -> dict[str, object]:
     total = len(sent) + fetches
     summary["requests_estimate"] = min(total, config.max_requests or total)
     in_scope = [
-        c for c in selected_checks(config) if c.family != "forwarding" or watches_upstream(config)
+        c for c in judging_checks(config) if c.family != "forwarding" or watches_upstream(config)
     ]
     unjudged = without_case([*planned, *two_sided], in_scope, op)
     if unjudged:
         capped = plan.cut or len(planned) < len(plan.cases)
         why = "the request cap" if capped else f"the {config.budget} budget or the document"
         summary["must_checks_unjudged"] = {"checks": unjudged, "why": why}
+    gate = _foreseen(config, [*planned, *two_sided], [*plan.dropped, *unreached], sdk)
+    summary["not_applicable"] = {
+        check_id: group.reason
+        for group in (*gate.scope.unjudged, *gate.scope.out)
+        if group.not_applicable
+        for check_id in group.ids
+    }
+    summary["verdict_if_conforming"] = {
+        "verdict": gate.verdict.value,
+        "exit_code": int(gate.exit_code),
+        "headline": gate.headline,
+        "reasons": list(gate.reasons),
+    }
     summary["requests_note"] = (
         "cases, two-sided cases, the SDK's probes and the image URLs of a conforming gateway "
         "(the parity check fetches its own); retries and the shrinking of failures come on "
@@ -195,13 +225,24 @@ def dry_run_summary(config: RunConfig) -> dict[str, object]:
     return summary
 
 
+def _foreseen(config: RunConfig, sent: list[Case], cut: list[Case], sdk: list[Case]) -> Gate:
+    """The gate's decision on the run `config` plans, had every answer passed
+    (`conformance.run.preview`); `cut`: the cases the request cap keeps from the wire."""
+    from conformance.run.preview import foreseen
+
+    other: list[Case] = []
+    if config.shard is not None:
+        other = [c for c in full_plan(config).cases if not config.shard.holds(c)]
+    return foreseen(config, sent, Absent(cut=cut, other_shards=other), sdk)
+
+
 def _fetches(config: RunConfig, sdk: list[Case]) -> Callable[[Case], int]:
     """How many image URLs of a case's answer the judging checks GET: once for the checks of
     one exchange (they share a cache), again for each run-scope check (the parity check
     compares the sizes of its own fetches). An answer the upstream was asked to fail has no
     image; the SDK's probes are judged by the SDK alone."""
     op = config.spec.operation
-    fetchers = [c for c in selected_checks(config) if c.fetches]
+    fetchers = [c for c in judging_checks(config) if c.fetches]
     probes = {id(c) for c in sdk}
 
     def fetched(case: Case) -> int:
@@ -214,6 +255,21 @@ def _fetches(config: RunConfig, sdk: list[Case]) -> Callable[[Case], int]:
         return case.images_requested(op) * rounds
 
     return fetched
+
+
+def two_sided_cases(config: RunConfig, nonce: str) -> list[Case]:
+    """The two-sided cases a run with `config` sends when it reads an upstream's records (its
+    shard's part): all of them, or none when no check it judges can judge one (cases sharing a
+    token are sent together)."""
+    op = config.spec.operation
+    cases = in_shard(upstream_cases(op, model=config.model, nonce=nonce), config.shard)
+    return cases if judgeable(cases, judging_checks(config), op) else []
+
+
+def probes_sdk(config: RunConfig) -> bool:
+    """Whether a run with `config` sends the official SDK's probes: SDK-COMPAT, the one check
+    that reads them, is among the checks it judges."""
+    return any(c.id == SDK_CHECK for c in judging_checks(config))
 
 
 def watches_upstream(config: RunConfig) -> bool:
@@ -234,6 +290,8 @@ def sdk_cases(config: RunConfig) -> list[Case]:
     from conformance.sdk_probe import probe_cases, sdk_installed
 
     if not sdk_installed() or (config.shard is not None and config.shard.index != 1):
+        return []
+    if not probes_sdk(config):
         return []
     validator = config.spec.operation.request_validator()
     names = preset(config.budget).sdk_probes
