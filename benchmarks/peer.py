@@ -6,8 +6,9 @@ both alike and neither carries warm caches from a round before. Each figure is t
 the per-round ratios, with their range. Both sides are timed by the same instrument, the
 gateway: from its first request to the end of its last one (`servers.py` counts them), which
 leaves out both start-ups (imports, spec loading). Each tool's whole wall time and CPU time,
-start-up included, give the other ratios in the notes; CPU time is the steadiest of the three
-on a machine with other load.
+start-up included, give the other ratios in the notes; on a machine with other load the CPU
+ratio usually moves least (a tool that waits on each answer in turn, as Schemathesis does by
+default, loses more wall time to a busy machine than one with requests in flight).
 """
 
 from __future__ import annotations
