@@ -12,7 +12,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,7 +23,7 @@ from conformance.config import Bounds, RunConfig, Target
 from conformance.gate import decide
 from conformance.model import Case
 from conformance.run import make_plan, run
-from conformance.spec import DEFAULT_SPEC, load_spec
+from conformance.spec import load_spec
 
 Row = dict[str, Any]
 CONFORMANCE = [sys.executable, "-m", "conformance.cli"]
@@ -61,10 +60,6 @@ def _cpu_interleaved(actions: list[Callable[[], None]], repeat: int = 5) -> list
             action()
             spent.append(time.process_time() - started)
     return [min(spent) for spent in times]
-
-
-def _count(url: str) -> int:
-    return int(httpx.get(url + "/__bench/count", timeout=5).json()["requests"])
 
 
 def client_overhead() -> list[Row]:
@@ -140,85 +135,6 @@ def _full_requests(spec: Any) -> int:
         if not c.streamed(op) and c.field("response_format", op) == "url"
     )
     return len(summary.cases) + fetches
-
-
-def versus_schemathesis(budget_s: float) -> list[Row]:
-    """Requests and checks in the same time budget, same spec, same gateway (fresh each)."""
-    spec = load_spec()
-    with served("gateway") as url:
-        before = _count(url)
-        started = time.monotonic()
-        checks = runs = 0
-        while time.monotonic() - started < budget_s:
-            left = budget_s - (time.monotonic() - started)
-            result = run(RunConfig(spec=spec, base_url=url, seed=runs, max_duration=max(left, 0.1)))
-            checks += sum(c.cases_run for c in result.checks)
-            runs += 1
-        ours_wall = time.monotonic() - started
-        ours = _count(url) - before
-    with served("gateway") as url, tempfile.TemporaryDirectory() as tmp:
-        before = _count(url)
-        cmd = [
-            str(Path(sys.executable).with_name("schemathesis")),
-            "run",
-            str(DEFAULT_SPEC),
-            "--url",
-            url,
-            "--checks",
-            "all",
-            "--max-time",
-            str(int(budget_s)),
-            "--report",
-            "ndjson",
-            "--report-dir",
-            tmp,
-        ]
-        theirs_wall, _ = child(cmd, timeout_s=budget_s * 4 + 60)
-        theirs = _count(url) - before
-        their_checks = _ndjson_checks(Path(tmp))
-    if not theirs or not their_checks:
-        raise RuntimeError(
-            f"schemathesis sent {theirs} requests, {their_checks} check results: its run "
-            f"failed ({' '.join(cmd)})"
-        )
-    ratio = (ours / ours_wall) / (theirs / theirs_wall)
-    return [
-        row(
-            "vs schemathesis",
-            "conformance requests/s",
-            ours / ours_wall,
-            "req/s",
-            note=f"{ours} requests, {checks} check results, {runs} runs in {ours_wall:.1f}s",
-        ),
-        row(
-            "vs schemathesis",
-            "schemathesis requests/s",
-            theirs / theirs_wall,
-            "req/s",
-            note=f"{theirs} requests, {their_checks} check results in {theirs_wall:.1f}s "
-            "(wall, start-up included)",
-        ),
-        row("vs schemathesis", "requests/s ratio", ratio, "x", ">= 6"),
-        row(
-            "vs schemathesis",
-            "check results/s ratio",
-            (checks / ours_wall) / (their_checks / theirs_wall),
-            "x",
-            ">= 4",
-        ),
-    ]
-
-
-def _ndjson_checks(folder: Path) -> int:
-    total = 0
-    for path in folder.glob("*.ndjson"):
-        for line in path.read_text().splitlines():
-            event = json.loads(line)
-            finished = event.get("ScenarioFinished")
-            if finished:
-                for results in (finished.get("recorder") or {}).get("checks", {}).values():
-                    total += len(results)
-    return total
 
 
 def validation(images: int = 10, width: int = 1792, height: int = 1024) -> list[Row]:
@@ -434,12 +350,12 @@ def default_run(repeat: int = 3) -> list[Row]:
     walls, cpus, peaks = [], [], []
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as tmp:
-            before = _children_cpu()
+            before = children_cpu()
             wall, rss, code, _ = conformance_peak(["run", "--quiet", "--report-dir", tmp])
             if code != 0:
                 raise RuntimeError(f"the default run exited {code}")
             walls.append(wall)
-            cpus.append(_children_cpu() - before)
+            cpus.append(children_cpu() - before)
             peaks.append(rss)
     spread = f"{min(walls):.2f} to {max(walls):.2f} s over {repeat} runs"
     note = f"median; embedded pair, process start and reports included; {spread}"
@@ -457,7 +373,7 @@ def default_run(repeat: int = 3) -> list[Row]:
     ]
 
 
-def _children_cpu() -> float:
+def children_cpu() -> float:
     """User + system seconds of this process's finished children (and theirs)."""
     import resource
 

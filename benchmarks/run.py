@@ -23,6 +23,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import measure  # noqa: E402
+import peer  # noqa: E402
 from harness import ROOT  # noqa: E402
 
 OUT = ROOT / "reports" / "bench"
@@ -31,7 +32,7 @@ OUT = ROOT / "reports" / "bench"
 def benches(args: argparse.Namespace) -> dict[str, Callable[[], list[dict[str, Any]]]]:
     return {
         "overhead": measure.client_overhead,
-        "schemathesis": lambda: measure.versus_schemathesis(args.peer_budget_s),
+        "schemathesis": lambda: peer.versus_schemathesis(args.peer_budget_s, args.peer_rounds),
         "validation": measure.validation,
         "sse": measure.sse_throughput,
         "memory": measure.memory,
@@ -111,7 +112,15 @@ def _previous(out: Path) -> dict[str, dict[str, Any]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", action="append", help="run only these benchmarks")
-    parser.add_argument("--peer-budget-s", type=float, default=20.0)
+    parser.add_argument(
+        "--peer-budget-s", type=float, default=20.0, help="seconds per side and round"
+    )
+    parser.add_argument(
+        "--peer-rounds",
+        type=int,
+        default=3,
+        help="rounds of the suite and Schemathesis taking turns (the figure is their median)",
+    )
     parser.add_argument("--latency-budget", default="standard", choices=["smoke", "standard"])
     parser.add_argument(
         "--latency-workers", default="1,4,16", help="worker counts of the latency bench"

@@ -1,7 +1,7 @@
 """Servers the benchmarks measure against, each in its own process (so the measured process
 pays only for its own work). Each prints its base URL on the first line of stdout.
 
-  servers.py gateway [--latency S]         the reference gateway; GET /__bench/count: requests
+  servers.py gateway [--latency S]         the reference gateway; GET /__bench/count: what it served
   servers.py json --mb N                   any POST: a JSON body with one b64_json of N MB
   servers.py stream --events N --kb K      any POST: N SSE events of K KiB (N=0: never ends)
 """
@@ -13,6 +13,7 @@ import asyncio
 import json
 import socket
 import sys
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,23 +23,37 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-COUNT_PATH = "/__bench/count"
+BENCH_PREFIX = "/__bench/"
+COUNT_PATH = BENCH_PREFIX + "count"
 
 
 def gateway_app(latency_s: float) -> Any:
     from conformance.spec import load_spec
-    from conformance.targets.reference import Pace, create_app
+    from conformance.targets.reference import IMAGE_ROUTE, Pace, create_app
 
     app = create_app(load_spec(), pace=Pace(latency_s=latency_s))
-    seen = {"requests": 0}
+    seen: dict[str, float] = {"requests": 0, "image_fetches": 0, "first_s": 0.0, "last_s": 0.0}
 
     async def counting(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"] == COUNT_PATH:
+        """Counts every request but the bench's own (`/__bench/...`), and the monotonic clock
+        at the first one's arrival and the latest one's end: a client's active window, the same
+        instrument whichever client it is."""
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        if scope["path"] == COUNT_PATH:
             await JSONResponse(seen)(scope, receive, send)
             return
-        if scope["type"] == "http":
-            seen["requests"] += 1
-        await app(scope, receive, send)
+        if scope["path"].startswith(BENCH_PREFIX):
+            await app(scope, receive, send)
+            return
+        seen["requests"] += 1
+        seen["image_fetches"] += scope["path"].startswith(IMAGE_ROUTE + "/")
+        seen["first_s"] = seen["first_s"] or time.monotonic()
+        try:
+            await app(scope, receive, send)
+        finally:
+            seen["last_s"] = max(seen["last_s"], time.monotonic())
 
     return counting
 

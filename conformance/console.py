@@ -101,6 +101,14 @@ class Console:
                 f"warning: {unjudged['why']} leaves these MUST checks without a case; the run "
                 f"would be INCOMPLETE (exit 4): {checks}"
             )
+        foreseen = summary.get("verdict_if_conforming")
+        if isinstance(foreseen, dict) and foreseen["exit_code"]:
+            self._say(
+                f"warning: against a conforming gateway the run would end "
+                f"{foreseen['headline']} (exit {foreseen['exit_code']})"
+            )
+            for reason in foreseen["reasons"]:
+                self._say(f"  {reason}")
 
     @contextlib.contextmanager
     def progress(self, in_flight: int = 0) -> Iterator[RunProgress]:

@@ -32,7 +32,13 @@ from typing import Any
 from conformance.environment import every_answer_line
 from conformance.errors import ExitCode
 from conformance.model import ENVIRONMENT_STATUSES, Level, Status, Verdict
-from conformance.results import Baseline, BaselineEntry, CheckResult, RunResult
+from conformance.results import (
+    NOT_APPLICABLE_KIND,
+    Baseline,
+    BaselineEntry,
+    CheckResult,
+    RunResult,
+)
 from conformance.scope import Scope, scope_of
 
 
@@ -232,6 +238,9 @@ def _nothing_judged(result: RunResult) -> str:
         return f"no MUST check could be judged: {other[0].message}"
     if problems:
         return "no MUST check could be judged: " + every_answer_line(problems)
+    musts = [c for c in result.checks if c.level == Level.MUST] or result.checks
+    if musts and all(c.unjudged_kind == NOT_APPLICABLE_KIND for c in musts):
+        return "no MUST check could be judged: those selected are not applicable to the document"
     return "no MUST check could be judged: no answer was usable"
 
 

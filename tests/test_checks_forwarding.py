@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from exchanges import case, events, exchange, fails, passes, spec
 
-from conformance.checks.registry import ExchangeContext, UpstreamView, get
+from conformance.checks.registry import ExchangeContext, UpstreamView, catalogue, get
 from conformance.model import SHARED_BODY, Exchange, SentRequest
 from conformance.plan.upstream import upstream_cases
 from conformance.spec import JSON
@@ -60,6 +60,44 @@ def test_not_judged_without_upstream_or_for_other_cases() -> None:
 def test_unreadable_records_are_an_error_not_a_pass() -> None:
     outcome = judge("FWD-FIELDS", sent(exchange(two_sided())), [], error="ConnectError")
     assert outcome and outcome[0].error
+
+
+JUDGED_WHEN = {
+    "FWD-UNKNOWN-FIELDS": two_sided({"x-extra": 1}),
+    "FALLBACK-ORDER": two_sided({"fallbacks": ["f1"]}),
+    "FALLBACK-NOT-ON-REFUSAL": two_sided({"fallbacks": ["f1"]}),
+    "MAP-UPSTREAM-4XX": two_sided(fault="content-policy"),
+    "MAP-UPSTREAM-429": two_sided(fault="429"),
+    "MAP-UPSTREAM-5XX": two_sided(fault="500"),
+    "STREAM-NOT-BUFFERED": two_sided({"stream": True}),
+}
+"""A case each two-sided check judges, where a plain two-sided case is not one."""
+NOT_JUDGED_WHEN = {
+    "FWD-UNKNOWN-FIELDS": two_sided(),
+    "FALLBACK-ORDER": two_sided(),
+    "FALLBACK-NOT-ON-REFUSAL": two_sided(),
+    "MAP-UPSTREAM-4XX": two_sided(),
+    "MAP-UPSTREAM-429": two_sided(),
+    "MAP-UPSTREAM-5XX": two_sided(),
+    "STREAM-NOT-BUFFERED": two_sided(),
+    "UPSTREAM-CALLS": two_sided({"fallbacks": ["f1"]}),
+}
+"""A two-sided case each check leaves alone: its records, even unreadable, are not its to judge."""
+
+
+@pytest.mark.parametrize("check_id", sorted(c.id for c in catalogue() if c.family == "forwarding"))
+def test_every_two_sided_check_reports_unreadable_records_as_its_error(check_id: str) -> None:
+    """Records that could not be read are the suite's error on each case a check judges, never
+    a pass; on a case it does not judge, it says nothing."""
+    c = JUDGED_WHEN.get(check_id, two_sided())
+    ex = sent(exchange(c), {"api-key": "client-secret-1"})
+    outcome = judge(check_id, ex, [], error="ConnectError")
+    assert outcome and all(p.error for p in outcome), outcome
+    if check_id in NOT_JUDGED_WHEN:
+        alone = sent(exchange(NOT_JUDGED_WHEN[check_id]), {"api-key": "client-secret-1"})
+        assert judge(check_id, alone, [], error="ConnectError") is None
+    if check_id == "FWD-NO-CLIENT-CREDENTIAL":  # a profile that passes it on: not judged
+        assert judge(check_id, ex, [], error="ConnectError", credential_passes=True) is None
 
 
 def test_fields_dropped_wrapped_changed_and_fallbacks_may_go() -> None:

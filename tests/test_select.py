@@ -157,3 +157,41 @@ def test_dry_run_list_prints_every_case_and_writes_plan_json(
     for case in plan["cases"]:
         line = next(li for li in lines if li.startswith(case["id"] + " "))
         assert case["kind"] in line and json.dumps(case["body"], separators=(",", ":"))[:40] in line
+
+
+NOT_APPLICABLE_TO_OPENAI = ["ERR-ENVELOPE-SCHEMA", "SSE-NO-ERROR-EVENT"]
+"""MUST checks whose subject OpenAI's document does not declare (no 400 body, no error event)."""
+
+
+def test_a_check_not_applicable_to_the_document_adds_no_case() -> None:
+    alone = make_plan(run_config({"spec": "openai", "checks": ["ERR-NEGATIVE-4XX"]}))
+    mixed = run_config(
+        {"spec": "openai", "checks": ["ERR-NEGATIVE-4XX", *NOT_APPLICABLE_TO_OPENAI]}
+    )
+    assert alone.cases and [c.id for c in make_plan(mixed).cases] == [c.id for c in alone.cases]
+    assert make_plan(mixed).coverage["selection"]["not_planned"]["checks"] == sorted(
+        NOT_APPLICABLE_TO_OPENAI
+    )
+
+
+def test_a_selection_of_checks_not_applicable_sends_nothing_and_names_them() -> None:
+    """Nothing would judge their answers, so nothing is planned or sent for them (no case, no
+    two-sided case, no SDK probe): the dry run says so, and the run names them not applicable."""
+    from conformance.results import NOT_APPLICABLE_KIND
+    from conformance.run import dry_run_summary
+
+    config = run_config({"spec": "openai", "checks": NOT_APPLICABLE_TO_OPENAI})
+    summary = dry_run_summary(config)
+    assert summary["requests_estimate"] == 0, summary["requests_by_source"]
+    assert summary["not_planned"]["checks"] == sorted(NOT_APPLICABLE_TO_OPENAI)
+    assert sorted(summary["not_applicable"]) == sorted(NOT_APPLICABLE_TO_OPENAI)
+    result = run(config)
+    assert result.stats.requests == 0 and result.stats.cases == 0
+    assert {c.check_id: c.unjudged_kind for c in result.checks} == dict.fromkeys(
+        NOT_APPLICABLE_TO_OPENAI, NOT_APPLICABLE_KIND
+    )
+    gate = decide(result)
+    foreseen = summary["verdict_if_conforming"]
+    assert (gate.verdict.value, int(gate.exit_code)) == ("INCONCLUSIVE", 2)
+    assert (foreseen["verdict"], foreseen["exit_code"]) == ("INCONCLUSIVE", 2)
+    assert "not applicable to the document" in gate.reasons[0], gate.reasons

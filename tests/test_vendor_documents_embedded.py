@@ -135,6 +135,40 @@ def test_what_is_named_not_applicable_is_what_was_not_judged(
     assert flag and set(flag.group(1).split(",")) == musts(listed), result["gate"]["headline"]
 
 
+def test_the_dry_run_foresees_what_the_run_names_not_applicable(
+    openai_run: tuple[int, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--dry-run` names the checks the run names not applicable, counts none of them among
+    the MUST checks a case would judge, and foresees the run's verdict and exit code."""
+    code, result = openai_run
+    assert cli.main(["run", "--spec", "openai", "--budget", "smoke", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    summary = json.loads(out[out.index("\n{") : out.index("\n}\n") + 2])
+    assert summary["not_applicable"] == result["coverage"]["not_applicable"]
+    foreseen = summary["verdict_if_conforming"]
+    assert (foreseen["verdict"], foreseen["exit_code"]) == (result["verdict"], code)
+    assert foreseen["headline"] == result["gate"]["headline"]
+    assert f"the run would end {result['gate']['headline']} (exit {code})" in out
+    unjudged = summary.get("must_checks_unjudged", {"checks": []})["checks"]
+    assert not set(unjudged) & set(summary["not_applicable"]), unjudged
+
+
+def test_a_capped_dry_run_names_not_applicable_checks_apart() -> None:
+    """Under a request cap too, a not-applicable check is named so, never among the MUST
+    checks the cap leaves without a case, and the run foreseen is INCOMPLETE."""
+    from conformance.config import run_config
+    from conformance.run import dry_run_summary, make_plan
+
+    config = run_config({"spec": "openai", "budget": "smoke", "max_requests": 20})
+    summary = dry_run_summary(config)
+    moot = set(summary["not_applicable"])
+    assert musts(undeclared(THIRD_PARTY / "openai" / "openapi.yaml")) <= moot
+    dropped = make_plan(config).coverage["cut"]["must_checks_dropped"]
+    unjudged = summary.get("must_checks_unjudged", {"checks": []})["checks"]
+    assert not moot & {*dropped, *unjudged}, moot & {*dropped, *unjudged}
+    assert summary["verdict_if_conforming"]["exit_code"] == 4
+
+
 def test_the_embedded_run_is_conformant(judged: tuple[str, int, dict[str, Any]]) -> None:
     name, code, result = judged
     failed = [c["check_id"] for c in result["checks"] if c["status"] == "failed"]

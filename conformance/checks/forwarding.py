@@ -29,7 +29,7 @@ from conformance.model import (
 
 RULING = "rulings, Gateways and their upstream"
 UPSTREAM_ONLY = ("upstream",)
-"""Every check here reads the upstream records of a two-sided case (`_view`)."""
+"""Every check here reads the upstream records of a two-sided case (`_upstream`)."""
 REQUEST = "requestBody/content/application~1json/schema"
 GATEWAY_ONLY = {FALLBACKS_FIELD}
 MIN_UPSTREAM_SPREAD_S = 0.2
@@ -43,23 +43,29 @@ tried after them but should not be (rulings, 2026-12-07: Bifrost tries fallbacks
 error)."""
 
 
-def _view(ctx: ExchangeContext) -> UpstreamView | None:
-    if UPSTREAM not in ctx.case.tags or ctx.upstream is None or not ctx.answered:
+class _Upstream(NamedTuple):
+    """What the gateway did upstream for one two-sided case."""
+
+    view: UpstreamView
+    records: list[dict[str, Any]]
+    """The upstream requests that carried the case's token (for a body another case sent too,
+    only those for this case's deployment)."""
+
+
+def _upstream(ctx: ExchangeContext, wanted: bool = True) -> _Upstream | list[Problem] | None:
+    """What every check here judges, read once: None when there is nothing to judge (not a
+    two-sided case, no answer, or not `wanted`: the check's own condition on the case), the
+    suite's error when the upstream's records could not be read (never a pass)."""
+    view = ctx.upstream
+    if UPSTREAM not in ctx.case.tags or view is None or not ctx.answered or not wanted:
         return None
-    return ctx.upstream
-
-
-def _unreadable(view: UpstreamView) -> list[Problem]:
-    return [Problem(f"the upstream's records could not be read: {view.error}", error=True)]
-
-
-def _records(ctx: ExchangeContext) -> tuple[UpstreamView | None, list[dict[str, Any]]]:
-    view = _view(ctx)
-    records = view.records if view is not None else []
+    if view.error:
+        return [Problem(f"the upstream's records could not be read: {view.error}", error=True)]
+    records = view.records
     if SHARED_BODY in ctx.case.tags:  # another case sent this body: only this deployment's
-        wanted = _client_deployment(ctx)
-        records = [r for r in records if r.get("deployment") == wanted]
-    return view, records
+        deployment = _client_deployment(ctx)
+        records = [r for r in records if r.get("deployment") == deployment]
+    return _Upstream(view, records)
 
 
 def _sent_body(ctx: ExchangeContext) -> dict[str, Any]:
@@ -115,11 +121,10 @@ def _nested(body: Any, name: str, path: str = "") -> str | None:
     applies_to=UPSTREAM_ONLY,
 )
 def fields(ctx: ExchangeContext) -> list[Problem] | None:
-    view, records = _records(ctx)
-    if view is None:
-        return None
-    if view.error:
-        return _unreadable(view)
+    found = _upstream(ctx)
+    if not isinstance(found, _Upstream):
+        return found
+    records = found.records
     if not records:
         return None  # UPSTREAM-CALLS reports a request that never reached the upstream
     upstream = _upstream_body(records[0])
@@ -168,12 +173,11 @@ def fields(ctx: ExchangeContext) -> list[Problem] | None:
     applies_to=UPSTREAM_ONLY,
 )
 def unknown_fields(ctx: ExchangeContext) -> list[Problem] | None:
-    view, records = _records(ctx)
     unknown = {k: v for k, v in _sent_body(ctx).items() if k not in ctx.op.properties}
-    if view is None or not unknown:
-        return None
-    if view.error:
-        return _unreadable(view)
+    found = _upstream(ctx, wanted=bool(unknown))
+    if not isinstance(found, _Upstream):
+        return found
+    records = found.records
     upstream = _upstream_body(records[0]) if records else None
     if upstream is None:
         return None  # FWD-FIELDS and UPSTREAM-CALLS report these
@@ -201,11 +205,10 @@ _ABSENT = object()
     applies_to=UPSTREAM_ONLY,
 )
 def prompt(ctx: ExchangeContext) -> list[Problem] | None:
-    view, records = _records(ctx)
-    if view is None:
-        return None
-    if view.error:
-        return _unreadable(view)
+    found = _upstream(ctx)
+    if not isinstance(found, _Upstream):
+        return found
+    records = found.records
     sent = _sent_body(ctx).get("prompt")
     if not records or not isinstance(sent, str):
         return None
@@ -251,11 +254,10 @@ def _difference(sent: str, got: Any) -> str:
     applies_to=UPSTREAM_ONLY,
 )
 def deployment(ctx: ExchangeContext) -> list[Problem] | None:
-    view, records = _records(ctx)
-    if view is None:
-        return None
-    if view.error:
-        return _unreadable(view)
+    found = _upstream(ctx)
+    if not isinstance(found, _Upstream):
+        return found
+    records = found.records
     if not records:
         return None
     first = records[0]
@@ -288,13 +290,11 @@ def deployment(ctx: ExchangeContext) -> list[Problem] | None:
     applies_to=UPSTREAM_ONLY,
 )
 def api_version(ctx: ExchangeContext) -> list[Problem] | None:
-    view, records = _records(ctx)
-    if view is None:
-        return None
-    if view.error:
-        return _unreadable(view)
+    found = _upstream(ctx)
+    if not isinstance(found, _Upstream):
+        return found
     sent = _client_api_version(ctx)
-    azure = [r for r in records if r.get("route") == "azure"]
+    azure = [r for r in found.records if r.get("route") == "azure"]
     if sent is None or not azure:
         return None
     return [
@@ -315,14 +315,14 @@ def api_version(ctx: ExchangeContext) -> list[Problem] | None:
     applies_to=UPSTREAM_ONLY,
 )
 def no_client_credential(ctx: ExchangeContext) -> list[Problem] | None:
-    view, records = _records(ctx)
-    if view is None or view.credential_passes:
-        return None
-    if view.error:
-        return _unreadable(view)
+    passes = ctx.upstream is not None and ctx.upstream.credential_passes
+    found = _upstream(ctx, wanted=not passes)
+    if not isinstance(found, _Upstream):
+        return found
+    records = found.records
     request = ctx.exchange.request
-    found = credentials(request.headers)
-    if not found or not records:
+    secrets = credentials(request.headers)
+    if not secrets or not records:
         return None
     elsewhere = [
         request.url,
@@ -331,7 +331,7 @@ def no_client_credential(ctx: ExchangeContext) -> list[Problem] | None:
     ]
     problems = []
     for number, record in enumerate(records):
-        for secret in found:
+        for secret in secrets:
             for leak in find_leaks(secret, record, elsewhere):
                 problems.append(
                     Problem(
@@ -344,12 +344,12 @@ def no_client_credential(ctx: ExchangeContext) -> list[Problem] | None:
     return problems
 
 
-def _final(ctx: ExchangeContext) -> tuple[UpstreamView | None, dict[str, Any] | None]:
-    """The last upstream answer of a case that provoked an upstream failure."""
-    view, records = _records(ctx)
-    if view is None or provoked_fault(ctx.case) is None:
-        return None, None
-    return view, (records[-1] if records else None)
+def _final(ctx: ExchangeContext) -> dict[str, Any] | list[Problem] | None:
+    """The last upstream answer of a case that provoked an upstream failure (`_upstream`)."""
+    found = _upstream(ctx, wanted=provoked_fault(ctx.case) is not None)
+    if not isinstance(found, _Upstream):
+        return found
+    return found.records[-1] if found.records else None
 
 
 def _envelope_problem(ctx: ExchangeContext) -> Problem | None:
@@ -384,9 +384,9 @@ def _strings(value: Any) -> list[str]:
     applies_to=UPSTREAM_ONLY,
 )
 def upstream_4xx(ctx: ExchangeContext) -> list[Problem] | None:
-    view, final = _final(ctx)
-    if view is not None and view.error:
-        return _unreadable(view)
+    final = _final(ctx)
+    if isinstance(final, list):
+        return final
     status = final.get("status") if final else None
     if not isinstance(status, int) or not 400 <= status < 500:
         return None
@@ -416,9 +416,9 @@ def upstream_4xx(ctx: ExchangeContext) -> list[Problem] | None:
     applies_to=UPSTREAM_ONLY,
 )
 def upstream_429(ctx: ExchangeContext) -> list[Problem] | None:
-    view, final = _final(ctx)
-    if view is not None and view.error:
-        return _unreadable(view)
+    final = _final(ctx)
+    if isinstance(final, list):
+        return final
     if not final or final.get("status") != 429 or not final.get("retry_after"):
         return None
     if ctx.status != 429:
@@ -445,9 +445,9 @@ def upstream_429(ctx: ExchangeContext) -> list[Problem] | None:
     applies_to=UPSTREAM_ONLY,
 )
 def upstream_5xx(ctx: ExchangeContext) -> list[Problem] | None:
-    view, final = _final(ctx)
-    if view is not None and view.error:
-        return _unreadable(view)
+    final = _final(ctx)
+    if isinstance(final, list):
+        return final
     status = final.get("status") if final else None
     if not isinstance(status, int) or status < 500 or FALLBACKS_FIELD in _sent_body(ctx):
         return None
@@ -461,24 +461,9 @@ def upstream_5xx(ctx: ExchangeContext) -> list[Problem] | None:
     return [problem] if problem else []
 
 
-class _FallbackCase(NamedTuple):
-    """A case sent with `fallbacks`, the upstream calls it caused, and the fallbacks' models."""
-
-    view: UpstreamView
-    records: list[dict[str, Any]]
-    fallbacks: list[str]
-
-
-def _with_fallbacks(ctx: ExchangeContext) -> _FallbackCase | list[Problem] | None:
-    """What the fallback checks judge: None when the case sent no `fallbacks` (or has no
-    upstream records to read), the suite's error when the records could not be read."""
-    view, records = _records(ctx)
-    fallbacks = fallback_names(_sent_body(ctx).get(FALLBACKS_FIELD))
-    if view is None or not fallbacks:
-        return None
-    if view.error:
-        return _unreadable(view)
-    return _FallbackCase(view, records, fallbacks)
+def _fallbacks(ctx: ExchangeContext) -> list[str]:
+    """The models of the `fallbacks` the case sent (none: the fallback checks judge nothing)."""
+    return fallback_names(_sent_body(ctx).get(FALLBACKS_FIELD))
 
 
 @check(
@@ -492,10 +477,11 @@ def _with_fallbacks(ctx: ExchangeContext) -> _FallbackCase | list[Problem] | Non
     applies_to=UPSTREAM_ONLY,
 )
 def fallback_order(ctx: ExchangeContext) -> list[Problem] | None:
-    found = _with_fallbacks(ctx)
-    if not isinstance(found, _FallbackCase):
+    fallbacks = _fallbacks(ctx)
+    found = _upstream(ctx, wanted=bool(fallbacks))
+    if not isinstance(found, _Upstream):
         return found
-    view, records, fallbacks = found
+    view, records = found
     if not records:
         return None
     primary = (_client_deployment(ctx), _sent_body(ctx).get("model"))
@@ -565,8 +551,8 @@ def fallback_order(ctx: ExchangeContext) -> list[Problem] | None:
     applies_to=UPSTREAM_ONLY,
 )
 def fallback_not_on_refusal(ctx: ExchangeContext) -> list[Problem] | None:
-    found = _with_fallbacks(ctx)
-    if not isinstance(found, _FallbackCase):
+    found = _upstream(ctx, wanted=bool(_fallbacks(ctx)))
+    if not isinstance(found, _Upstream):
         return found
     records = found.records
     refused = next((n for n, r in enumerate(records) if r.get("status") in REQUEST_CAUSED), None)
@@ -599,11 +585,10 @@ def fallback_not_on_refusal(ctx: ExchangeContext) -> list[Problem] | None:
     applies_to=UPSTREAM_ONLY,
 )
 def upstream_calls(ctx: ExchangeContext) -> list[Problem] | None:
-    view, records = _records(ctx)
-    if view is None or FALLBACKS_FIELD in _sent_body(ctx):
-        return None
-    if view.error:
-        return _unreadable(view)
+    found = _upstream(ctx, wanted=FALLBACKS_FIELD not in _sent_body(ctx))
+    if not isinstance(found, _Upstream):
+        return found
+    view, records = found
     if not records and SHARED_BODY in ctx.case.tags:
         return [
             Problem(
@@ -650,11 +635,10 @@ def stream_not_buffered(ctx: ExchangeContext) -> list[Problem] | None:
     client's clock starts before the upstream's, so no clock sync is needed), and the events
     came bunched (their spread under `KEPT_SPREAD` of the upstream's). A gateway that is slow
     to call the upstream, or stalls once mid-stream, meets only one of the two."""
-    view, records = _records(ctx)
-    if view is None or not ctx.streamed or ctx.status != 200:
-        return None
-    if view.error:
-        return _unreadable(view)
+    found = _upstream(ctx, wanted=ctx.streamed and ctx.status == 200)
+    if not isinstance(found, _Upstream):
+        return found
+    records = found.records
     timing = records[-1].get("stream") if records else None
     if not isinstance(timing, dict) or not timing.get("events"):
         return None

@@ -13,7 +13,7 @@ from typing import Any
 
 from conformance.model import Case
 from conformance.plan.coverage import branch_coverage
-from conformance.plan.domains import NO_VALUE, sample_value
+from conformance.plan.domains import sample_value
 from conformance.plan.positive import positive_case
 from conformance.plan.validity import BodyJudge
 from conformance.spec import Operation
@@ -22,7 +22,7 @@ from conformance.spec.schema import view
 
 def branch_cases(op: Operation, base: dict[str, Any], planned: list[Case]) -> list[Case]:
     """One valid case per anyOf/oneOf member that the `planned` valid bodies match nowhere."""
-    from conformance.plan.strategies import draw_value
+    from conformance.plan.strategies import NO_VALUE, draw_value
 
     bodies = [c.body for c in planned if c.expect == "success" and isinstance(c.body, dict)]
     covered = branch_coverage(op, bodies)

@@ -36,8 +36,6 @@ class _Absent:
 
 
 ABSENT: Final = _Absent()
-NO_VALUE: Final = object()
-"""What `draw_value` returns when the schema admits nothing it could draw."""
 
 
 def value_key(value: Any) -> str:
@@ -111,7 +109,7 @@ def sample_value(name: str, schema: dict[str, Any]) -> Any:
     value = _plain_sample(name, schema)
     if _valid(value, schema):
         return value
-    from conformance.plan.strategies import draw_value
+    from conformance.plan.strategies import NO_VALUE, draw_value
 
     drawn = draw_value(schema)
     return value if drawn is NO_VALUE else drawn

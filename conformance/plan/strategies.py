@@ -27,7 +27,6 @@ from hypothesis import seed as hypothesis_seed  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from conformance.model import MODEL_FIELD, PROMPT_FIELD, STREAM_FIELD, stream_exclusive_fields
-from conformance.plan.domains import NO_VALUE
 from conformance.plan.hypothesis_compat import only_builtin_constants
 from conformance.plan.prompts import prompt_strategy
 from conformance.spec import Operation
@@ -133,6 +132,10 @@ def draw_bodies(
             if key not in exclude:
                 drawn.setdefault(key, body)
     return list(drawn.values())
+
+
+NO_VALUE: Final = object()
+"""What `draw_value` returns when the schema admits nothing it could draw."""
 
 
 def draw_value(schema: dict[str, Any], seed: str = "value") -> Any:

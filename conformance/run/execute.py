@@ -17,18 +17,16 @@ from conformance.config import RunConfig, Target
 from conformance.model import Case
 from conformance.plan import Plan
 from conformance.plan.presets import preset
-from conformance.plan.upstream import upstream_cases
 from conformance.redaction import Redactor
 from conformance.results import RunResult
 from conformance.run.arrivals import Arrivals
 from conformance.run.judge import Judge, Progress
-from conformance.run.plan import make_plan, sdk_cases, sending_order
+from conformance.run.plan import make_plan, probes_sdk, sdk_cases, sending_order, two_sided_cases
 from conformance.run.reach import reach
 from conformance.run.result import run_result
 from conformance.run.send import Sender
 from conformance.run.target import Served, target
 from conformance.run.upstream import UpstreamRecords
-from conformance.select import in_shard
 
 
 def run(
@@ -82,7 +80,7 @@ class _Run:
         if self.upstream and given is None:  # a replay sends only its cases
             nonce = uuid.uuid4().hex[:8]
             # A shard sends its part of these too, so merged shards count each case once.
-            two_sided = in_shard(upstream_cases(op, model=config.model, nonce=nonce), config.shard)
+            two_sided = two_sided_cases(config, nonce)
         ready()  # the embedded gateway started while the run planned
         if sdk_cases(config):
             _preload_sdk()
@@ -127,6 +125,8 @@ class _Run:
     def _probe_sdk(self, sender: Sender, judge: Judge) -> tuple[list[SdkOutcome] | None, str]:
         """The official SDK's requests (SDK-COMPAT), those the (narrowed) spec allows, each
         within the request budget; or None and why they were not sent."""
+        if not probes_sdk(self.config):
+            return None, "not run: SDK-COMPAT is not among the checks run"
         if sender.should_stop() or not judge.answered_2xx:
             return None, "not run: the run was stopped, or no request was answered 2xx"
         if self.config.shard is not None and self.config.shard.index != 1:

@@ -11,6 +11,7 @@ it not applicable, and a MUST one leaves the run INCOMPLETE. Failures are shrunk
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from conformance.checks.registry import Check, ExchangeContext, Problem, RunContext, SdkOutcome
 from conformance.config import RunConfig
@@ -19,12 +20,11 @@ from conformance.model import ENVIRONMENT_STATUSES, Case, Exchange, provoked_fau
 from conformance.progress import RunProgress
 from conformance.redaction import Redactor
 from conformance.results import CheckResult, EnvironmentProblem
-from conformance.run.plan import selected_checks
+from conformance.run.plan import judging_checks, selected_checks
 from conformance.run.rejudge import TimingRejudge
 from conformance.run.send import Sender
 from conformance.run.shrinking import Shrinker
 from conformance.run.upstream import UpstreamRecords
-from conformance.select import not_applicable
 from conformance.spec import Operation
 
 RUN_SCOPE_TAG = "parity:"
@@ -33,6 +33,21 @@ MAX_STORED_FAILURES = 50  # per check: the rest are counted, not stored (reports
 Progress = RunProgress
 """`progress(requests sent, failures, environment problems)` after each judged exchange, and
 `progress.phase(name)` when the run enters its next phase (`conformance.progress`)."""
+
+
+def fresh_results(checks: Sequence[Check], op: Operation) -> dict[str, CheckResult]:
+    """A `CheckResult` per check of `checks`, by ID, with nothing judged yet."""
+    return {
+        c.id: CheckResult(
+            check_id=c.id,
+            level=c.level.value,
+            statement=c.statement,
+            pointer=c.spec_pointer(op),
+            family=c.family,
+            rationale=c.rationale,
+        )
+        for c in checks
+    }
 
 
 class Judge:
@@ -55,21 +70,10 @@ class Judge:
         self.upstream = upstream
         self.progress = progress
         self.checks = selected_checks(config)
-        moot = not_applicable(self.checks, op)
-        self.judging = [c for c in self.checks if c.id not in moot]
+        self.judging = judging_checks(config)
         """The checks that judge: one whose subject the document does not declare judges
         nothing, so what the run names not applicable is what it left unjudged."""
-        self.results = {
-            c.id: CheckResult(
-                check_id=c.id,
-                level=c.level.value,
-                statement=c.statement,
-                pointer=c.spec_pointer(op),
-                family=c.family,
-                rationale=c.rationale,
-            )
-            for c in self.checks
-        }
+        self.results = fresh_results(self.checks, op)
         self.shrinker = Shrinker(config, op, sender, self.apply)
         self.rejudge = TimingRejudge(config.spec, op, sender, upstream, self.apply)
         self.environment: list[EnvironmentProblem] = []
