@@ -1,15 +1,22 @@
-"""The embedded pair of `conformance run` in a process of its own, and the sender's chains."""
+"""The embedded pair of `conformance run` in a process of its own, and the sender's chains:
+their order, and the task that runs once every chain was taken (the SDK's probes)."""
 
 from __future__ import annotations
 
 import os
+import threading
+from types import SimpleNamespace
 
 import httpx
 import pytest
 
-from conformance.model import Case
+from conformance.config import RunConfig, Target
+from conformance.model import Case, Exchange
 from conformance.plan.upstream import upstream_cases
+from conformance.redaction import Redactor
+from conformance.run.execute import _EarlyProbe
 from conformance.run.plan import chains, sending_order
+from conformance.run.send import Sender
 from conformance.spec import Spec
 from conformance.targets.child import running_pair
 from conformance.targets.upstream.app import HEALTH_ROUTE
@@ -119,3 +126,40 @@ def test_a_capped_run_sends_in_the_plans_order(spec: Spec) -> None:
     two_sided = upstream_cases(op, model="dall-e-3", nonce="test")
     plan = [_case("refused", 10, "reject"), _case("one", 1), _case("ten", 10)]
     assert sending_order(two_sided, plan, op, capped=True) == chains([*two_sided, *plan])
+
+
+def test_the_last_task_runs_on_a_worker_once_every_chain_was_taken(
+    spec: Spec, gateway_url: str
+) -> None:
+    config = RunConfig(spec=spec, base_url=gateway_url, workers=2)
+    cases = [_case(f"case-{i}", 1, "reject") for i in range(5)]
+    answered: list[str] = []
+    runs: list[tuple[str, int]] = []
+
+    def arrived(exchange: Exchange) -> None:
+        answered.append(exchange.case.id)
+
+    def last() -> None:
+        runs.append((threading.current_thread().name, len(answered)))
+
+    with Sender(config, Target(gateway_url), spec.operation, Redactor([])) as sender:
+        sender.send_all(chains(cases), arrived, last=last)
+    assert len(answered) == len(cases)
+    [(thread, answered_before)] = runs
+    assert thread.startswith("conformance")  # a worker's slot: --workers bounds it too
+    assert answered_before >= len(cases) - config.workers + 1
+
+
+def test_the_sdk_probes_go_early_only_once_a_request_was_answered_2xx() -> None:
+    sent: list[str] = []
+
+    def probe() -> tuple[None, str]:
+        sent.append("probe")
+        return None, "probed"
+
+    not_yet = _EarlyProbe(probe, SimpleNamespace(answered_2xx=False))  # type: ignore[arg-type]
+    not_yet()
+    assert not_yet.outcome is None and not sent
+    answered = _EarlyProbe(probe, SimpleNamespace(answered_2xx=True))  # type: ignore[arg-type]
+    answered()
+    assert answered.outcome == (None, "probed") and sent == ["probe"]

@@ -101,9 +101,13 @@ class _Run:
             # paced stream's seconds overlap the plan's. The fake upstream draws their images.
             capped = config.max_requests is not None
             order = sending_order(two_sided, plan.cases, op, capped=capped)
-            sender.send_all(order, arrivals.arrived)
+            early = None if capped else _EarlyProbe(lambda: self._probe_sdk(sender, judge), judge)
+            sender.send_all(order, arrivals.arrived, last=early)
             arrivals.release_held()
-            sdk, sdk_note = self._probe_sdk(sender, judge)
+            if early is not None and early.outcome is not None and not sender.should_stop():
+                sdk, sdk_note = early.outcome
+            else:  # not sent early (or the run was stopped): decided now, as after every send
+                sdk, sdk_note = self._probe_sdk(sender, judge)
             if progress is not None:
                 progress.phase("judge", "checks of the whole run")
             judge.run_scope_checks(sdk)
@@ -143,6 +147,22 @@ class _Run:
         names = preset(self.config.budget).sdk_probes
         bounds, stop = self.config.bounds, sender.stopping
         return probe(self.target, self.op, bounds, allowed, names, stop=stop)
+
+
+class _EarlyProbe:
+    """The SDK's probes as the last task of an uncapped run's workers: taken once every chain
+    is, so they overlap the last answers instead of following them (a worker's slot, so
+    `--workers` still bounds the requests in flight). Sent only if a request was already
+    answered 2xx; else, as when the run is stopped, the probes are decided after the sends."""
+
+    def __init__(self, probe: Callable[[], tuple[list[SdkOutcome] | None, str]], judge: Judge):
+        self._probe = probe
+        self._judge = judge
+        self.outcome: tuple[list[SdkOutcome] | None, str] | None = None
+
+    def __call__(self) -> None:
+        if self._judge.answered_2xx:
+            self.outcome = self._probe()
 
 
 def _preload_sdk() -> None:

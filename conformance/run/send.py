@@ -162,11 +162,14 @@ class Sender:
 
     # -- sending ---------------------------------------------------------------------------
 
-    def send_all(self, chains: list[Chain], arrived: Arrived) -> None:
+    def send_all(
+        self, chains: list[Chain], arrived: Arrived, last: Callable[[], None] | None = None
+    ) -> None:
         """Send every chain, `--workers` at a time: a worker sends its chain's cases in order,
         each once the one before was answered and judged, and hands each answer to `arrived`
-        (judged there, so fetching and judging one answer holds up no other send). The cases
-        the budget kept from the wire are listed in `unsent`."""
+        (judged there, so fetching and judging one answer holds up no other send). `last`
+        runs on a worker once every chain was taken (unless the run stopped). The cases the
+        budget kept from the wire are listed in `unsent`."""
         workers = max(1, self.config.workers)
         pending: set[Future[list[str]]] = set()
         queue = iter(chains)
@@ -175,6 +178,9 @@ class Sender:
                 while len(pending) < workers and not self.should_stop():
                     chain = next(queue, None)
                     if chain is None:
+                        if last is not None:
+                            pending.add(pool.submit(_nothing_unsent, last))
+                            last = None
                         break
                     pending.add(pool.submit(self._send_chain, chain, arrived))
                 if not pending:
@@ -271,6 +277,11 @@ class Sender:
         if not self.budget.take():
             return Admission(refusal="request budget (--max-requests) spent")
         return admission
+
+
+def _nothing_unsent(task: Callable[[], None]) -> list[str]:
+    task()
+    return []
 
 
 def _retry_after(exchange: Exchange, attempt: int) -> float:
