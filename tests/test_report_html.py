@@ -16,6 +16,7 @@ from conformance.report.html import (
     MAX_EXAMPLES,
     cell_text,
     coverage_sections,
+    prepare,
     render_html,
     shape_cards,
 )
@@ -197,3 +198,20 @@ def test_failures_of_one_shape_share_one_card_with_a_count_and_a_few_examples() 
     top = html[: html.index('id="requirements"')]
     for check in result.failing():
         assert f'href="#failures-{check.check_id}"' in top and check.level in top
+
+
+def test_prepare_compiles_the_template_the_report_then_uses(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from conformance.report import html
+
+    html._environment.cache_clear()  # a fresh environment: nothing compiled yet
+    prepare()
+    environment = html._environment()
+
+    def no_compiling(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the template was compiled again")
+
+    monkeypatch.setattr(environment, "compile", no_compiling)
+    paths = write_reports(sample_result(), tmp_path)
+    assert "<html" in paths["html"].read_text(encoding="utf-8")

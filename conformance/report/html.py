@@ -64,6 +64,13 @@ def _environment() -> Environment:
     return env
 
 
+def prepare() -> None:
+    """Compile the page's template now: a run calls this in the background while it sends,
+    so the report written after its last answer does not wait for jinja's compiler."""
+    _environment().get_template(TEMPLATE)
+    _filter_script()
+
+
 @cache
 def _filter_script() -> tuple[Markup, str]:
     """The page's only script and its CSP hash (no other script may run)."""
