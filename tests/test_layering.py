@@ -67,3 +67,12 @@ def test_the_model_loads_no_other_layer() -> None:
         "conformance.errors",
     )
     assert all(m == "conformance" or m.startswith(allowed) for m in modules), sorted(modules)
+
+
+def test_a_run_without_a_fault_does_not_load_the_fault_catalogue() -> None:
+    modules = loaded_after(
+        "from conformance.config import RunConfig; from conformance.spec import load_spec; "
+        "from conformance.run.plan import watches_upstream; "
+        "assert watches_upstream(RunConfig(spec=load_spec()))"
+    )
+    assert not {"conformance.targets.faults", "starlette"} & modules
