@@ -240,6 +240,24 @@ def test_a_body_repeated_for_another_deployment_must_reach_it() -> None:
     assert passes(judge("FWD-DEPLOYMENT", ex, [first, record(dict(c.body))]))
 
 
+def test_a_deployment_sent_in_a_header_is_the_one_judged() -> None:
+    """A profile whose route has no deployment in its path (Portkey's) names it in a header:
+    the repeat for another deployment is judged by that header, not taken for a cache."""
+    c = two_sided({"n": 1})
+    repeat = replace(c, tags=(*c.tags, SHARED_BODY))
+    ex = sent(exchange(repeat), {"x-portkey-azure-deployment-id": "other"})
+    ex.request.url = "http://gw/v1/images/generations"
+    first, second = record(dict(c.body), deployment="dep"), record(dict(c.body), seq=2)
+    second["deployment"] = "other"
+    assert passes(judge("UPSTREAM-CALLS", ex, [first, second]))
+    assert passes(judge("FWD-DEPLOYMENT", ex, [first, second]))
+    cached = judge("UPSTREAM-CALLS", ex, [first])
+    assert fails(cached) and "deployment other" in cached[0].message
+    plain = sent(exchange(c), {"x-portkey-azure-deployment-id": "other"})
+    plain.request.url = ex.request.url
+    assert fails(judge("FWD-DEPLOYMENT", plain, [record(dict(c.body), deployment="elsewhere")]))
+
+
 def test_the_cache_pair_shares_one_body_and_token() -> None:
     cases = {c.id: c for c in upstream_cases(spec().operation, model="m", nonce="n")}
     first, other = cases["upstream-cache-first"], cases["upstream-cache-other"]

@@ -79,11 +79,16 @@ def _upstream_body(record: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _client_deployment(ctx: ExchangeContext) -> str | None:
-    """The deployment in the path the suite sent (decoded)."""
-    if not ctx.op.path_parameters:
-        return None
-    match = re.search(ctx.op.path_regex() + "$", urlsplit(ctx.exchange.request.url).path)
-    return unquote(match["deployment"]) if match else None
+    """The deployment the suite asked for: in the path it sent (decoded), or else in a header
+    that names it (a profile whose route has no deployment may carry it so, e.g. Portkey's
+    `x-portkey-azure-deployment-id`); None when the request names none."""
+    if ctx.op.path_parameters:
+        match = re.search(ctx.op.path_regex() + "$", urlsplit(ctx.exchange.request.url).path)
+        if match:
+            return unquote(match["deployment"])
+    headers = ctx.exchange.request.headers
+    named = (v for k, v in headers.items() if k.lower().endswith(("-deployment-id", "-deployment")))
+    return next(named, None)
 
 
 def _client_api_version(ctx: ExchangeContext) -> str | None:
