@@ -14,6 +14,7 @@ import codecs
 import itertools
 import json
 import secrets
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
@@ -41,6 +42,9 @@ shows): the checks read the parsed value, the reports the first bytes."""
 
 LIFT_CHARS: Final = 64 * 1024
 """A string literal longer than this is held apart from the text while the body is read."""
+_PARSE_LOCK: Final = threading.Lock()
+"""Large bodies are parsed one at a time: the workers read their answers side by side, but
+the values of many wide answers (100,000 small objects each) are not built at once."""
 _PIECE_BYTES: Final = 1 << 20
 """Bytes decoded at a time: a whole body given as one chunk is still read piece by piece."""
 _MAX_LITERALS: Final = 2 * MAX_JSON_ITEMS + 2
@@ -273,19 +277,20 @@ def _cut(current: list[str], at: int, origin: int) -> tuple[list[str], list[str]
 
 def _parsed(split: _Split, counted: _Counted) -> ReadBody:
     """The split text parsed, its lifted literals put back; or the body whole if it is not
-    JSON within the bounds."""
-    if not counted.not_utf8:
-        nonce = secrets.token_hex(8)
-        placeholders = [f"\ue000{nonce}:{i}" for i in range(len(split.literals))]
-        value, problem = parse_json_bounded(split.text(placeholders))
-        if value is not NOT_JSON:
-            value = _filled(value, dict(zip(placeholders, split.literals, strict=True)))
-            kept = counted.first if counted.size > KEPT_BODY_BYTES else split.text().encode()
-            return ReadBody(kept, counted.size, True, value, problem)
-    else:
-        problem = ""
-    whole = split.text().encode("utf-8", "surrogateescape")
-    return ReadBody(whole, counted.size, True, NOT_JSON, problem)
+    JSON within the bounds. One at a time (`_PARSE_LOCK`)."""
+    with _PARSE_LOCK:
+        if not counted.not_utf8:
+            nonce = secrets.token_hex(8)
+            placeholders = [f"\ue000{nonce}:{i}" for i in range(len(split.literals))]
+            value, problem = parse_json_bounded(split.text(placeholders))
+            if value is not NOT_JSON:
+                value = _filled(value, dict(zip(placeholders, split.literals, strict=True)))
+                kept = counted.first if counted.size > KEPT_BODY_BYTES else split.text().encode()
+                return ReadBody(kept, counted.size, True, value, problem)
+        else:
+            problem = ""
+        whole = split.text().encode("utf-8", "surrogateescape")
+        return ReadBody(whole, counted.size, True, NOT_JSON, problem)
 
 
 def _filled(value: Any, literals: dict[str, str]) -> Any:

@@ -135,3 +135,35 @@ def test_byte_by_byte_chunks_lift_and_give_back_every_literal() -> None:
         broken = read_json((raw[i : i + 1] for i in range(len(raw) - 2)), parse_above=0)
     assert read.value == value and read.kept == raw
     assert broken.value is NOT_JSON and broken.kept == raw[:-2]
+
+
+def test_large_bodies_read_side_by_side_are_parsed_one_at_a_time() -> None:
+    """Workers read their answers at once; the parses (and the values of wide answers they
+    build) do not pile up."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    active, most = 0, 0
+    guard = threading.Lock()
+    real = json_text.parse_json_bounded
+
+    def slow_parse(text: str | bytes) -> tuple[object, str]:
+        nonlocal active, most
+        with guard:
+            active += 1
+            most = max(most, active)
+        time.sleep(0.05)
+        try:
+            return real(text)
+        finally:
+            with guard:
+                active -= 1
+
+    raw = json.dumps({"data": [{"b64_json": "QUJD" * KEPT_BODY_BYTES}]}).encode()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(json_text, "parse_json_bounded", slow_parse)
+        with ThreadPoolExecutor(4) as pool:
+            reads = list(pool.map(lambda _: read_json(_pieces(raw, [65536])), range(4)))
+    assert all(r.value == json.loads(raw) for r in reads)
+    assert most == 1
