@@ -58,3 +58,16 @@ def test_the_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(cache.MEMORY_ENTRIES + 10):
         cache.put(f"k{i}", {"files": {}, "i": i})
     assert len(cache._MEMORY) == cache.MEMORY_ENTRIES and "k0" not in cache._MEMORY
+
+
+def test_an_operations_memos_are_never_stored() -> None:
+    """Validators and response-field views are this process's: an entry made after they were
+    filled holds neither, and reads back as the same operation."""
+    from conformance.spec.document import _entry, _operation
+
+    op = load_spec().operation
+    op.request_validator()
+    assert op.response_field(200, "application/json", "data")
+    stored = _entry(op)
+    assert "_validators" not in stored and "_response_fields" not in stored
+    assert _operation(stored) == op

@@ -185,7 +185,8 @@ def _retriever(read: Any) -> Any:
 
 def _entry(op: Operation) -> dict[str, Any]:
     fields = asdict(op)
-    fields.pop("_validators", None)
+    for memo in _MEMOS:
+        fields.pop(memo, None)
     return fields
 
 
@@ -193,5 +194,10 @@ def _operation(fields: dict[str, Any]) -> Operation:
     values = dict(fields)
     values["parameters"] = [Parameter(**p) for p in values["parameters"]]
     values["key"] = KeyPlacement(**values["key"])
-    values.pop("_validators", None)
+    for memo in _MEMOS:
+        values.pop(memo, None)
     return Operation(**values)
+
+
+_MEMOS = ("_validators", "_response_fields")
+"""An operation's memos of this process (validators, field views): never stored."""

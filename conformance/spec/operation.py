@@ -59,8 +59,12 @@ class Operation:
     """The path of the document's first server (variables at their defaults), e.g. `/v1`."""
     key: KeyPlacement = field(default_factory=KeyPlacement)
     """Where `--api-key` goes, as the operation's security scheme says."""
-    _validators: dict[str, Draft202012Validator] = field(default_factory=dict, repr=False)
-    _response_fields: dict[int, dict[str, Field]] = field(default_factory=dict, repr=False)
+    _validators: dict[str, Draft202012Validator] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _response_fields: dict[int, dict[str, Field]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @cached_property
     def request_fields(self) -> dict[str, Field]:
