@@ -23,6 +23,7 @@ import httpx
 
 from conformance.config import Bounds, Target
 from conformance.connections import Connections
+from conformance.json_text import ReadBody
 from conformance.model import (
     Case,
     Exchange,
@@ -113,6 +114,7 @@ class Client:
         win = self.windows(expected).widened(widen)
         timeouts = self._timeouts(win.first_byte, win.read)
         started = time.monotonic()
+        parse: Callable[[], ReadBody] | None = None
         try:
             with (
                 self.connections.watch(win.first_byte, Kind.DEADLINE, _first_byte(win)) as watchdog,
@@ -142,7 +144,7 @@ class Client:
                     read_events(response, exchange, started, watchdog, self.bounds, ended)
                 else:
                     watchdog.rearm(max(win.total, first_byte + win.read))
-                    exchange.take(read_body(response, watchdog, self.bounds))
+                    parse = read_body(response, watchdog, self.bounds)
                 watchdog.raise_if_fired()
                 self._measured(answer, watchdog, first_byte)
         except Cut as exc:
@@ -150,6 +152,8 @@ class Client:
         except httpx.HTTPError as exc:
             exchange.transport_error, exchange.transport_detail = watchdog.classify(exc)
         exchange.elapsed_s = time.monotonic() - started
+        if parse is not None:  # after the request's time: the gateway's answer is complete
+            exchange.take(parse())
         return exchange
 
     def _measured(self, answer: Answer, watchdog: Watchdog, first_byte: float) -> None:

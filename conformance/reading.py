@@ -16,7 +16,7 @@ import httpx
 
 from conformance.config import Bounds
 from conformance.decoding import BoundedDecoder, DecodeError, encodings
-from conformance.json_text import ReadBody, read_json
+from conformance.json_text import ReadBody, lex_json
 from conformance.model import Exchange, StreamEvent
 from conformance.model import TransportErrorKind as Kind
 from conformance.sse_framing import FramedEvent, SSEFraming
@@ -25,10 +25,12 @@ from conformance.watchdog import Cut, Watchdog
 StreamEnd = Callable[[StreamEvent], bool]
 
 
-def read_body(response: httpx.Response, watchdog: Watchdog, bounds: Bounds) -> ReadBody:
-    """The body, read once: a large JSON answer is parsed as it arrives, so that it is never
-    held twice (`read_json`)."""
-    return read_json(_bounded(response, watchdog, bounds.max_body_bytes))
+def read_body(
+    response: httpx.Response, watchdog: Watchdog, bounds: Bounds
+) -> Callable[[], ReadBody]:
+    """The body, read once (a large JSON answer lexed as it arrives, so that it is never held
+    twice), and its parse, left to run once the request is over (`lex_json`)."""
+    return lex_json(_bounded(response, watchdog, bounds.max_body_bytes))
 
 
 def read_bytes(response: httpx.Response, watchdog: Watchdog, bounds: Bounds) -> bytes:

@@ -265,3 +265,27 @@ def test_fetch_policy_keeps_requests_off_link_local_and_private_networks() -> No
     local = FetchPolicy("http://127.0.0.1:8080")
     assert local.refusal("http://127.0.0.1:9/x.png") is None
     assert "link-local" in (local.refusal("http://169.254.169.254/") or "")
+
+
+def test_a_slow_parse_of_a_large_answer_is_not_charged_to_the_gateway(
+    spec: Spec, cases: dict[str, Case], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer arrives whole and in time; parsing it (or waiting for another worker's
+    parse) takes longer than the request's deadline: no deadline, the value is judged."""
+    import json
+
+    from conformance import json_text
+
+    image = "QUJD" * (json_text.KEPT_BODY_BYTES // 2)
+    body = json.dumps({"created": 1700000000, "data": [{"b64_json": image}]}).encode()
+    real = json_text._parsed
+
+    def slow(*args: object) -> json_text.ReadBody:
+        time.sleep(TIGHT.total_timeout + 0.5)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(json_text, "_parsed", slow)
+    exchange = exchange_with(hb.fixed(200, body), spec.operation, cases["json"])
+    assert exchange.transport_error is None, exchange.transport_detail
+    assert exchange.json_body["data"][0]["b64_json"] == image
+    assert exchange.body_size == len(body) and exchange.elapsed_s < TIGHT.total_timeout
