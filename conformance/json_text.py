@@ -14,6 +14,7 @@ import codecs
 import functools
 import itertools
 import json
+import re
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -43,6 +44,8 @@ shows): the checks read the parsed value, the reports the first bytes."""
 
 LIFT_CHARS: Final = 64 * 1024
 """A string literal longer than this is held apart from the text while the body is read."""
+_CONTROL: Final = re.compile("[\x00-\x1f]")
+"""What JSON refuses unescaped inside a string."""
 _PARSE_LOCK: Final = threading.Lock()
 """Large bodies are parsed one at a time: the workers read their answers side by side, but
 the values of many wide answers (100,000 small objects each) are not built at once."""
@@ -292,9 +295,13 @@ def _parsed(split: _Split, counted: _Counted) -> ReadBody:
         if not counted.not_utf8:
             nonce = secrets.token_hex(8)
             placeholders = [f"\ue000{nonce}:{i}" for i in range(len(split.literals))]
-            value, problem = parse_json_bounded(split.text(placeholders))
+            found = [_string(literal) for literal in split.literals]
+            strings = [string for string in found if string is not None]
+            value, problem = NOT_JSON, ""
+            if len(strings) == len(found):  # each lifted literal is a JSON string, as parsed
+                value, problem = parse_json_bounded(split.text(placeholders))
             if value is not NOT_JSON:
-                value = _filled(value, dict(zip(placeholders, split.literals, strict=True)))
+                value = _filled(value, dict(zip(placeholders, strings, strict=True)))
                 kept = counted.first if counted.size > KEPT_BODY_BYTES else split.text().encode()
                 return ReadBody(kept, counted.size, True, value, problem)
         else:
@@ -304,18 +311,17 @@ def _parsed(split: _Split, counted: _Counted) -> ReadBody:
 
 
 def _filled(value: Any, literals: dict[str, str]) -> Any:
-    """`value` with each placeholder (a key or a string value) replaced by its literal, decoded
-    from JSON's escapes when it has any."""
+    """`value` with each placeholder (a key or a string value) replaced by its string."""
     if not literals:
         return value
     if isinstance(value, str):  # the whole text is one long string
-        return _unescaped(literals[value]) if value in literals else value
+        return literals.get(value, value)
     stack = [value]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
             for key in [k for k in node if k in literals]:
-                node[_unescaped(literals[key])] = node.pop(key)
+                node[literals[key]] = node.pop(key)
             items: Iterable[tuple[Any, Any]] = node.items()
         elif isinstance(node, list):
             items = enumerate(node)
@@ -323,15 +329,19 @@ def _filled(value: Any, literals: dict[str, str]) -> Any:
             continue
         for where, child in list(items):
             if isinstance(child, str) and child in literals:
-                node[where] = _unescaped(literals.pop(child))
+                node[where] = literals.pop(child)
             elif isinstance(child, (dict, list)):
                 stack.append(child)
     return value
 
 
-def _unescaped(literal: str) -> str:
-    """A literal's text as a string: as is without escapes, else decoded as JSON decodes it."""
+def _string(literal: str) -> str | None:
+    """A lifted literal's text as the string JSON makes of it, or None when JSON refuses it (a
+    control character, a bad escape): as is without escapes, else decoded as JSON decodes it."""
     if "\\" not in literal:
-        return literal
-    decoded: str = json.loads(f'"{literal}"')
+        return None if _CONTROL.search(literal) else literal
+    try:
+        decoded: str = json.loads(f'"{literal}"')
+    except ValueError:
+        return None
     return decoded

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance import json_text
-from conformance.json_text import KEPT_BODY_BYTES, NOT_JSON, read_json
+from conformance.json_text import KEPT_BODY_BYTES, NOT_JSON, parse_json, read_json
 
 
 def _pieces(raw: bytes, cuts: list[int]) -> Iterator[bytes]:
@@ -167,3 +167,23 @@ def test_large_bodies_read_side_by_side_are_parsed_one_at_a_time() -> None:
             reads = list(pool.map(lambda _: read_json(_pieces(raw, [65536])), range(4)))
     assert all(r.value == json.loads(raw) for r in reads)
     assert most == 1
+
+
+_risky = st.text(st.sampled_from(list('ab"\\/nux0\n\t\x00\x1f é')), max_size=30)
+
+
+@settings(max_examples=400, deadline=None)
+@given(inner=st.lists(_risky, min_size=1, max_size=3), cuts=st.lists(st.integers(0, 200)))
+def test_lifted_strings_are_refused_where_json_refuses_them(
+    inner: list[str], cuts: list[int]
+) -> None:
+    """Raw control characters and bad escapes inside long strings make the body not JSON, as
+    `json.loads` says, and never an exception."""
+    raw = ("[" + ", ".join(f'"{text}"' for text in inner) + "]").encode()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(json_text, "LIFT_CHARS", 2)
+        read = read_json(_pieces(raw, cuts), parse_above=0)
+    expected = parse_json(raw)
+    assert read.value == expected if expected is not NOT_JSON else read.value is NOT_JSON
+    if read.value is NOT_JSON:
+        assert read.kept == raw
