@@ -8,12 +8,9 @@ saw them) so a failure is reported like any other.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
-import socket
 import threading
-import time
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -21,6 +18,7 @@ from conformance.checks.registry import SdkOutcome
 from conformance.config import Bounds, Target, tls_verify
 from conformance.model import Case, Exchange, SentRequest
 from conformance.spec import Operation
+from conformance.watchdog import Watchdog
 
 AZURE_MARKER = "/openai/deployments/"
 PROBES: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -79,7 +77,7 @@ def probe(
     http = openai.DefaultHttpxClient(
         timeout=bounds.total_timeout,
         trust_env=False,
-        event_hooks={"response": [note]},
+        event_hooks={"request": [cutter.request], "response": [note]},
         verify=tls_verify(target.ca_bundle),
     )
     key = target.api_key or "unused"
@@ -130,41 +128,55 @@ def probe(
 
 
 class _Cutter:
-    """Shuts the probe's socket down when the run stops or the probe outlasts its bound: the
-    SDK's own client has no deadline for a stream that never ends."""
+    """Cuts the probe in flight when the run stops or the probe outlasts its bound: the SDK's
+    own client has no deadline for a stream that never ends, nor for a status line trickled
+    a byte at a time. The bound is a request `Watchdog` (it learns the socket when the
+    connection opens, through `trace`, and shuts one it learns late at once); the stop signal
+    is polled, as the run's stop is an event."""
 
     def __init__(self, stop: threading.Event, limit_s: float) -> None:
         self.stop, self.limit_s = stop, limit_s
-        self.stopped = self.cut = False
-        self._sockets: list[socket.socket] = []
+        self._watchdog: Watchdog | None = None
         self._done = threading.Event()
 
+    @property
+    def stopped(self) -> bool:
+        return self._watchdog is not None and self._watchdog.aborted
+
+    @property
+    def cut(self) -> bool:
+        return self._watchdog is not None and self._watchdog.fired
+
+    def request(self, request: Any) -> None:
+        """httpx request hook: the connection's socket is learnt as soon as it opens."""
+        request.extensions["trace"] = self.trace
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        if self._watchdog is not None:
+            self._watchdog.trace(event, info)
+
     def adopt(self, response: Any) -> None:
-        stream = response.extensions.get("network_stream")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        if sock is not None:
-            self._sockets.append(sock)
+        if self._watchdog is not None:
+            self._watchdog.adopt(response)
 
     def __enter__(self) -> _Cutter:
         self._done.clear()
-        self._sockets.clear()
-        self.stopped = self.cut = self.stop.is_set()
-        started = time.monotonic()
+        watchdog = self._watchdog = Watchdog(self.limit_s).__enter__()
 
         def watch() -> None:
-            while not self._done.wait(POLL_S):
-                if self.stop.is_set() or time.monotonic() - started > self.limit_s:
-                    self.stopped, self.cut = self.stop.is_set(), True
-                    for sock in list(self._sockets):
-                        with contextlib.suppress(OSError):
-                            sock.shutdown(socket.SHUT_RDWR)
+            while not self._done.is_set():
+                if self.stop.is_set():
+                    watchdog.abort()
                     return
+                self._done.wait(POLL_S)
 
         threading.Thread(target=watch, name="conformance-sdk-cut", daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._done.set()
+        if self._watchdog is not None:
+            self._watchdog.__exit__()
 
 
 def _attempt(client: Any, body: dict[str, Any]) -> str | None:

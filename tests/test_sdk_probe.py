@@ -4,6 +4,7 @@ the SDK."""
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any
 
 import pytest
@@ -86,3 +87,36 @@ def test_the_probes_send_the_profiles_headers_filled_in() -> None:
     assert seen[0]["x-portkey-azure-deployment-id"] == "dep-1"
     assert seen[0]["x-portkey-azure-api-version"] == "2024-10-21"
     assert seen[0]["x-portkey-custom-host"] == "http://up:9/openai"
+
+
+def test_a_probe_whose_status_line_trickles_is_cut_at_its_bound_and_at_a_stop() -> None:
+    """The SDK's client waits per read, so a header line every 100 ms never times it out: the
+    probe's bound and the run's stop cut it all the same."""
+    pytest.importorskip("openai")
+    import time
+
+    from hostile import behaviours as hb
+    from hostile import serving
+
+    bounds = Bounds(read_timeout=0.5, total_timeout=0.5, max_stream_s=0.5)
+    limit = bounds.first_byte_s + bounds.max_stream_s
+    for stop_after in (None, 0.3):
+        stop = threading.Event()
+        if stop_after is not None:
+            threading.Timer(stop_after, stop.set).start()
+        with serving(hb.trickled_headers) as server:
+            started = time.monotonic()
+            outcomes, note = probe(
+                Target(server.url, api_key="k"),
+                spec().operation,
+                bounds,
+                lambda b: True,
+                names=["b64_json"],
+                stop=stop,
+            )
+            elapsed = time.monotonic() - started
+        assert elapsed < limit + 2.0, f"the probe ran {elapsed:.1f}s past a {limit:g}s bound"
+        if stop_after is None:
+            assert outcomes and outcomes[0].error and "no complete answer" in outcomes[0].error
+        else:
+            assert note.startswith("stopped")
