@@ -118,6 +118,23 @@ def test_retry_after_is_capped(spec: Spec, monkeypatch: pytest.MonkeyPatch) -> N
     assert len(result.environment_problems) == 1
 
 
+def test_a_retry_after_wait_ends_at_the_run_deadline(spec: Spec) -> None:
+    """A gateway that keeps answering 429 with Retry-After 10 s does not hold the run past
+    --max-duration: the back-off waits on the run's stop, not only on Ctrl-C."""
+    with serving(hb.rate_limited("10")) as server:
+        config = RunConfig(
+            spec=spec,
+            base_url=server.url,
+            bounds=SMALL,
+            workers=1,
+            max_duration=1.0,
+            max_requests=send.MAX_429_RETRIES + 1,
+        )
+        started = time.monotonic()
+        run(config)
+    assert time.monotonic() - started < 1.0 + 3.0
+
+
 @pytest.fixture
 def crashing_check() -> Iterator[str]:
     @registry.check(

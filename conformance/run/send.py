@@ -41,12 +41,16 @@ Arrived = Callable[[Exchange], None]
 class Budget:
     """Counts requests against the hard cap, and spaces them to the rate limit."""
 
-    def __init__(self, cap: int | None, rate: float | None) -> None:
+    def __init__(
+        self, cap: int | None, rate: float | None = None, stopping: threading.Event | None = None
+    ) -> None:
         self.cap = cap
         self.sent = 0
         self._interval = 1.0 / rate if rate else 0.0
         self._next = 0.0
         self._lock = threading.Lock()
+        self._stopping = stopping or threading.Event()
+        """Set when the run stops: a pause for the rate limit ends there."""
 
     def take(self) -> bool:
         with self._lock:
@@ -56,7 +60,7 @@ class Budget:
             wait_s = max(0.0, self._next - time.monotonic())
             self._next = max(self._next, time.monotonic()) + self._interval
         if wait_s:
-            time.sleep(wait_s)
+            self._stopping.wait(wait_s)
         return True
 
     def spent(self) -> bool:
@@ -72,7 +76,9 @@ class Sender:
         self.op = op
         self.redactor = redactor
         self.client = Client(target, op, config.bounds)
-        self.budget = Budget(config.max_requests, config.rate)
+        self.stopping = threading.Event()
+        """Set once the run stops: what waits on clients of its own (the SDK's probes) is cut."""
+        self.budget = Budget(config.max_requests, config.rate, self.stopping)
         self.policy = FetchPolicy(target.base_url, config.allow_private_urls)
         self.started = time.monotonic()
         self.halt_reason = ""
@@ -84,8 +90,6 @@ class Sender:
         self.max_duration = config.max_duration
         """The whole-run deadline (`plan_deadline` sets the default)."""
         self.timing_retries: list[dict[str, str]] = []
-        self.stopping = threading.Event()
-        """Set once the run stops: what waits on clients of its own (the SDK's probes) is cut."""
         self.unsent: list[str] = []
         self.not_fetched: dict[str, str] = {}
         """Image URLs (or redirect hops) the address policy refused: reported, not judged."""
@@ -226,7 +230,7 @@ class Sender:
                 break
             if provoked_fault(case) is not None:
                 break  # the suite asked the upstream for this 429: it is the answer to judge
-            self.config.stop.wait(_retry_after(exchange, attempt))
+            self.stopping.wait(_retry_after(exchange, attempt))  # a stop or the deadline
         return exchange
 
     def _timed(self, case: Case, exchange: Exchange) -> Exchange:
