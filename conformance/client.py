@@ -215,10 +215,14 @@ class Client:
             if wanted.scheme == "https":
                 extensions["sni_hostname"] = wanted.host
         win = self.windows("json")
-        timeouts = self._timeouts(win.first_byte, win.read)
+        left = win.total - (time.monotonic() - started)  # one bound for every hop of a fetch
+        if left <= 0:
+            detail = f"image not complete within {win.total:g}s, redirects included"
+            return FetchResult(error=Kind.DEADLINE, detail=detail), None
+        timeouts = self._timeouts(min(win.first_byte, left), win.read)
         try:
             with (
-                self.connections.watch(win.total) as watchdog,
+                self.connections.watch(left) as watchdog,
                 watchdog.unless_aborted(),
                 self.connections.http().stream(
                     method,

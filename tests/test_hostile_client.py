@@ -6,6 +6,7 @@ what came back: no check may crash, and the check named for the misbehaviour mus
 
 from __future__ import annotations
 
+import threading
 import time
 import tracemalloc
 import zlib
@@ -289,3 +290,23 @@ def test_a_slow_parse_of_a_large_answer_is_not_charged_to_the_gateway(
     assert exchange.transport_error is None, exchange.transport_detail
     assert exchange.json_body["data"][0]["b64_json"] == image
     assert exchange.body_size == len(body) and exchange.elapsed_s < TIGHT.total_timeout
+
+
+def test_a_fetch_is_bounded_as_a_whole_across_its_redirects(spec: Spec) -> None:
+    """Each hop of a redirect chain answers just inside the window: together they do not
+    get a window each."""
+
+    def slow_hop(sock: object, request: object, stop: threading.Event) -> None:
+        stop.wait(0.4)
+        hb.redirect_loop(sock, request, stop)  # type: ignore[arg-type]
+
+    bounds = Bounds(read_timeout=0.6, total_timeout=1.0)
+    with (
+        serving(slow_hop, route="") as server,
+        Client(Target(server.url), spec.operation, bounds) as client,
+    ):
+        started = time.monotonic()
+        result = client.fetch(server.url + "/hop/0")
+        elapsed = time.monotonic() - started
+    assert elapsed < bounds.total_timeout + SLACK_S, f"{elapsed:.1f}s for one image"
+    assert result.error == "deadline", result.detail
