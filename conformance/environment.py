@@ -78,12 +78,15 @@ def timing_retry_line(retries: Sequence[dict[str, str]]) -> str:
 
 def rejudged_line(rejudged: Sequence[dict[str, str]]) -> str:
     """What the re-sends after a `timing` check's failure came to (`coverage.timing_rejudged`)."""
-    failed = sum(1 for r in rejudged if r.get("re-sent") != "passed")
-    return (
+    outcomes = [r.get("re-sent", "") for r in rejudged]
+    passed = outcomes.count("passed")
+    stood = sum(1 for o in outcomes if o.startswith("not judged"))
+    line = (
         f"{len(rejudged)} failure{'s' if len(rejudged) != 1 else ''} of a check that reads the "
-        f"client's own clock re-judged on a re-send: {len(rejudged) - failed} then passed, "
-        f"{failed} failed again"
+        f"client's own clock re-judged on a re-send: {passed} then passed, "
+        f"{len(outcomes) - passed - stood} failed again"
     )
+    return line + (f", {stood} stood (the re-send gave nothing to judge)" if stood else "")
 
 
 def unreachable(url: str, exc: OSError) -> str:

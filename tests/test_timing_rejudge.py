@@ -42,8 +42,11 @@ class FakeSender:
         return None
 
 
-def held_back(ctx: ExchangeContext) -> list[Problem]:
-    return [HELD] if ctx.exchange.answer == "bunched" else []  # type: ignore[attr-defined]
+def held_back(ctx: ExchangeContext) -> list[Problem] | None:
+    answer = ctx.exchange.answer  # type: ignore[attr-defined]
+    if answer == "503" or (ctx.upstream is not None and not ctx.upstream.records):
+        return None  # nothing to judge: no stream, or no upstream call to compare with
+    return [HELD] if answer == "bunched" else []
 
 
 def timing_check(timing: bool = True) -> Check:
@@ -102,3 +105,36 @@ def test_the_reports_say_how_the_re_judgements_ended() -> None:
 
     line = rejudged_line([{"re-sent": "passed"}, {"re-sent": HELD.message}])
     assert line.startswith("2 failures of") and "1 then passed, 1 failed again" in line
+
+
+def test_a_re_send_with_nothing_to_judge_leaves_the_failure_standing() -> None:
+    judge = rejudge(FakeSender(["503"]))
+    first = SimpleNamespace(case=CASE, answer="bunched")
+    resent, problems = judge.again(timing_check(), first, [HELD])  # type: ignore[arg-type]
+    assert resent is first and problems == [HELD]
+    assert judge.listed[0]["re-sent"].startswith("not judged")
+
+
+def test_the_re_send_is_judged_on_its_own_upstream_records() -> None:
+    """A gateway that replays the first answer from a cache makes no new upstream call: the
+    first send's record does not stand in for it."""
+    from conformance.checks.registry import UpstreamView
+
+    records = [{"seq": 1}]
+    judge = rejudge(FakeSender(["relayed"]))
+    judge.upstream = SimpleNamespace(view=lambda case: UpstreamView(list(records)))  # type: ignore[assignment]
+    first = SimpleNamespace(case=CASE, answer="bunched")
+    resent, problems = judge.again(timing_check(), first, [HELD])  # type: ignore[arg-type]
+    assert resent is first and problems == [HELD]
+    judge = rejudge(FakeSender(["relayed"]))
+    calls = iter([[{"seq": 1}], [{"seq": 1}, {"seq": 2}]])
+    judge.upstream = SimpleNamespace(view=lambda case: UpstreamView(next(calls)))  # type: ignore[assignment]
+    _, problems = judge.again(timing_check(), first, [HELD])  # type: ignore[arg-type]
+    assert problems == []
+
+
+def test_the_line_names_failures_that_stood() -> None:
+    from conformance.environment import rejudged_line
+
+    line = rejudged_line([{"re-sent": "passed"}, {"re-sent": "not judged: the first stands"}])
+    assert "1 then passed, 0 failed again, 1 stood" in line

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 from conformance.checks.registry import Check, ExchangeContext, Problem
 from conformance.model import Exchange
@@ -44,23 +45,32 @@ class TimingRejudge:
     def again(
         self, chk: Check, exchange: Exchange, problems: list[Problem]
     ) -> tuple[Exchange, list[Problem] | None]:
-        """`chk` judged on a re-send of `exchange`'s case; the first judgement stands when the
-        run is stopping or its request budget is spent."""
+        """`chk` judged on a re-send of `exchange`'s case. The first judgement stands when the
+        run is stopping, its request budget is spent, or the re-send gives the check nothing
+        to judge (a 503, a 429, no stream): only a judgement replaces a judgement. The re-send
+        is judged on its own upstream records, not on the first send's as well (a gateway
+        that replays the first answer from a cache has no upstream call to show)."""
         if self.sender.should_stop() or not self.sender.budget.take():
             return exchange, problems
         case = exchange.case
+        before = self.upstream.view(case)
         resent = self.sender.send_once(case)
-        ctx = ExchangeContext(
-            self.spec, self.op, resent, self.sender.fetch, upstream=self.upstream.view(case)
-        )
+        view = self.upstream.view(case)
+        if view is not None and before is not None and not view.error:
+            view = replace(view, records=view.records[len(before.records) :])
+        ctx = ExchangeContext(self.spec, self.op, resent, self.sender.fetch, upstream=view)
         found = self.apply(chk, ctx)
+        if found is None:
+            outcome = "not judged: the first judgement stands"
+        else:
+            outcome = found[0].message[:200] if found else "passed"
         with self._lock:
             self.listed.append(
                 {
                     "check": chk.id,
                     "case": case.id,
                     "first": problems[0].message[:200],
-                    "re-sent": found[0].message[:200] if found else "passed",
+                    "re-sent": outcome,
                 }
             )
-        return resent, found
+        return (exchange, problems) if found is None else (resent, found)
