@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -22,6 +21,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from conformance.targets.listen import listening_socket
 
 BENCH_PREFIX = "/__bench/"
 COUNT_PATH = BENCH_PREFIX + "count"
@@ -111,9 +112,7 @@ def main() -> None:
         "stream": lambda: stream_app(args.events, args.kb),
     }
     app = apps[args.kind]()
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock = listening_socket()
     print(f"http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
     config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off")
     uvicorn.Server(config).run(sockets=[sock])

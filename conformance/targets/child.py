@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from conformance.spec import Spec
+from conformance.targets.listen import listening_socket
 
 STARTUP_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 3.0
@@ -109,10 +110,8 @@ class _Child:
 
 @contextlib.contextmanager
 def _listening() -> Iterator[socket.socket]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = listening_socket()
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
         sock.listen(128)  # connections queue from now on; the child accepts them
         yield sock
     finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,6 +12,7 @@ from starlette.types import ASGIApp
 
 from conformance.spec import Spec
 from conformance.targets.faults import Fault, resolve_fault
+from conformance.targets.listen import listening_socket
 from conformance.targets.reference import Pace, create_app
 
 STARTUP_TIMEOUT_S = 10.0
@@ -42,7 +42,7 @@ def running_gateway(
 @contextmanager
 def running_app(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve any ASGI `app` in a background thread on `host:port`; yields its base URL."""
-    sock = _bind(host, port)
+    sock = listening_socket(host, port)
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
@@ -81,21 +81,13 @@ def serve(
     The socket is bound first, so `announce` receives the base URL actually bound (port 0
     picks a free port) before the first request can arrive."""
     app = create_app(spec, resolve_fault(fault), upstream, Pace(latency_s, image_delay_s))
-    sock = _bind(host, port)
+    sock = listening_socket(host, port)
     if announce:
         announce(_base_url(host, sock.getsockname()[1]))
     try:
         uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=[sock])
     finally:
         sock.close()
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    return sock
 
 
 def _base_url(host: str, port: int) -> str:

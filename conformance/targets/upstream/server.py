@@ -3,7 +3,6 @@ foreground (`conformance upstream`), printing its bound address first."""
 
 from __future__ import annotations
 
-import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +11,7 @@ from typing import TextIO
 import uvicorn
 
 from conformance.spec import Spec
+from conformance.targets.listen import listening_socket
 from conformance.targets.server import running_app
 from conformance.targets.upstream.app import UpstreamSettings, create_upstream_app
 
@@ -37,11 +37,8 @@ def serve_upstream(
 ) -> None:
     """Serve in the foreground until interrupted. The first line printed is the base URL
     (port 0 picks a free port), so a script can read where to send requests."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    shown = f"[{host}]" if family == socket.AF_INET6 else host
+    sock = listening_socket(host, port)
+    shown = f"[{host}]" if ":" in host else host
     print(f"http://{shown}:{sock.getsockname()[1]}", file=out, flush=True)
     print(
         f"fake upstream: model family {settings.model_family}, "
