@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Collection
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
     from schemathesis.generation.case import Case as GeneratedCase
 
 _OVERSAMPLE: Final = 3
+_CHUNK: Final = 25
+"""Bodies drawn in one hypothesis example: one search for a whole default plan's bodies, few
+enough that an example stays well within hypothesis's bound on its size."""
 _BODY_PATH: Final = "/"
 JSON_MEDIA: Final = "application/json"
 _DRAWING = threading.Lock()
@@ -119,19 +123,43 @@ def draw_bodies(
 ) -> list[dict[str, Any]]:
     """Up to `count` distinct bodies drawn with hypothesis from `seed` (same seed, same bodies).
 
-    Each body is an independent draw; bodies whose `body_key` is in `exclude` are skipped.
+    Bodies whose `body_key` is in `exclude` are skipped. They are drawn `_CHUNK` to a
+    hypothesis example (each body an independent draw from the example's random stream), at
+    most `count * _OVERSAMPLE` in all.
     """
     strategy = body_strategy(op, model)
     drawn: dict[str, dict[str, Any]] = {}
     with _DRAWING, only_builtin_constants():
-        for index in range(max(0, count) * _OVERSAMPLE):
+        for chunk in range(-(-max(0, count) * _OVERSAMPLE // _CHUNK)):
             if len(drawn) >= count:
                 break
-            body = _draw_one(strategy, f"{seed}:{index}")
+            wanted = min(_CHUNK, count - len(drawn))
+            several = _distinct(strategy, wanted, exclude | drawn.keys())
+            bodies = _draw_one(several, f"{seed}:{chunk}")
+            for body in () if bodies is NO_VALUE else bodies:
+                drawn.setdefault(body_key(body), body)
+    return list(drawn.values())
+
+
+def _distinct(
+    strategy: st.SearchStrategy[dict[str, Any]], count: int, exclude: Collection[str]
+) -> st.SearchStrategy[list[dict[str, Any]]]:
+    """Up to `count` bodies of `strategy` whose keys are neither in `exclude` nor repeated, in
+    at most `count * _OVERSAMPLE` draws."""
+
+    @st.composite
+    def several(draw: st.DrawFn) -> list[dict[str, Any]]:
+        kept: dict[str, dict[str, Any]] = {}
+        for _ in range(count * _OVERSAMPLE):
+            if len(kept) >= count:
+                break
+            body = draw(strategy)
             key = body_key(body)
             if key not in exclude:
-                drawn.setdefault(key, body)
-    return list(drawn.values())
+                kept.setdefault(key, body)
+        return list(kept.values())
+
+    return several()
 
 
 NO_VALUE: Final = object()
@@ -153,10 +181,12 @@ def draw_value(schema: dict[str, Any], seed: str = "value") -> Any:
 
 
 def _draw_one(strategy: st.SearchStrategy[Any], seed: str) -> Any:
-    """One random example of `strategy`, fixed by `seed`.
+    """One random example of `strategy`, fixed by `seed`; `NO_VALUE` if none was drawn.
 
-    A hypothesis run starts from the simplest example and then mutates what it has seen, which
-    yields near copies; the second example of a fresh run is an independent draw.
+    A hypothesis run starts from the simplest example, which is no random draw: the gate in
+    front of `strategy` makes that one `NO_VALUE` (and cheap), so the run's second example,
+    which must differ from it, is `strategy`'s, drawn at random. (Later examples would mutate
+    what was seen, giving near copies: hence a run of two, the first free.)
     """
     examples: list[Any] = []
 
@@ -170,9 +200,9 @@ def _draw_one(strategy: st.SearchStrategy[Any], seed: str) -> Any:
         suppress_health_check=list(HealthCheck),
         print_blob=False,
     )
-    @given(strategy)
+    @given(st.one_of(st.just(NO_VALUE), strategy))
     def keep(example: Any) -> None:
         examples.append(example)
 
     keep()
-    return examples[-1]
+    return next((e for e in reversed(examples) if e is not NO_VALUE), NO_VALUE)
