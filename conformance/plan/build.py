@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,11 +97,7 @@ def build_plan(
     chosen = preset(budget_name)
     cost = ImageCost(op, model, prices or load_price_table())
     cheapest = cost.cheapest()
-    if chosen.rows == "values":
-        prompts = TEXT_PROMPTS if chosen.prompts_on_rows and PROMPT_FIELD in op.properties else {}
-        pairs = value_cases(op, model, cost, prompts)
-    else:
-        pairs = pairwise_cases(op, model, cost)
+    pairs = _rows(op, model, cost, chosen, prices)
     families = 1 if chosen.parity_families == "cheapest" else None
     named = [
         *boundary_cases(
@@ -165,6 +162,34 @@ def build_plan(
         preset=chosen,
         model=model,
     )
+
+
+def _rows(
+    op: Operation, model: str, cost: ImageCost, chosen: Preset, prices: PriceTable | None
+) -> list[Case]:
+    """The preset's rows (all pairs, or single values): the same for every seed, so built once
+    per operation, model, price table and preset in a process (a loop of seeds, the shards and
+    replays of one run), for the last `_ROWS_KEPT` of them."""
+    key = (id(op), model, id(prices), chosen.name)
+    with _ROWS_LOCK:
+        found = _ROWS.get(key)
+    if found is not None and found[0] is op and found[1] is prices:
+        return found[2]
+    if chosen.rows == "values":
+        prompts = TEXT_PROMPTS if chosen.prompts_on_rows and PROMPT_FIELD in op.properties else {}
+        rows = value_cases(op, model, cost, prompts)
+    else:
+        rows = pairwise_cases(op, model, cost)
+    with _ROWS_LOCK:
+        while len(_ROWS) >= _ROWS_KEPT:
+            _ROWS.pop(next(iter(_ROWS)))
+        _ROWS[key] = (op, prices, rows)  # holds `op` and `prices`: their ids stay theirs
+    return rows
+
+
+_ROWS: dict[tuple[object, ...], tuple[Operation, PriceTable | None, list[Case]]] = {}
+_ROWS_LOCK = threading.Lock()
+_ROWS_KEPT: Final = 8
 
 
 def _plain(case: Case) -> bool:
