@@ -14,10 +14,11 @@ just before the bytes are written or printed (`conformance.report`, `conformance
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Iterable
 from typing import Any
+
+from conformance.secret_forms import base64_cores
 
 MASK = "***REDACTED***"
 MIN_SECRET_LEN = 4
@@ -54,7 +55,9 @@ class Redactor:
         ordered = sorted(cores, key=len, reverse=True)
         self._pattern = re.compile("|".join(_char_pattern(s) for s in ordered)) if ordered else None
         self._base64 = sorted(
-            {form for s in ordered for form in _base64_forms(s)}, key=len, reverse=True
+            {form for s in ordered for form in base64_cores(s, MIN_BASE64_LEN)},
+            key=len,
+            reverse=True,
         )
         self._fragments = pieces
 
@@ -133,21 +136,6 @@ def _char_pattern(secret: str) -> str:
         forms += [re.escape(e) for e in _HTML.get(char, ())]
         parts.append("(?:" + "|".join(forms) + ")")
     return "".join(parts)
-
-
-def _base64_forms(secret: str) -> set[str]:
-    """The base64 text the secret's bytes produce wherever they start in an encoded blob:
-    for each of the 3 alignments, the complete 4-character groups made of its bytes only."""
-    raw = secret.encode("utf-8")
-    forms = set()
-    for offset in range(3):
-        core = raw[offset:]
-        core = core[: len(core) // 3 * 3]
-        for encode in (base64.b64encode, base64.urlsafe_b64encode):
-            text = encode(core).decode()
-            if len(text) >= MIN_BASE64_LEN:
-                forms.add(text)
-    return forms
 
 
 def _pieces(secret: str) -> set[str]:

@@ -63,3 +63,14 @@ def test_a_gateway_key_in_a_custom_header_or_query_shares_its_prefix_freely() ->
     assert find_leaks(KEY, own, []) == []
     whole = record(headers={"x-goog-api-key": KEY})
     assert [leak.form for leak in find_leaks(KEY, whole, [])] == ["the credential"]
+
+
+def test_the_key_base64_encoded_inside_a_longer_value_is_found_at_every_alignment() -> None:
+    """`Basic base64(user:key)` puts the key at the prefix's byte offset, one of three."""
+    for prefix in ("", "u:", "us:", "use:", "user:", "client-user:"):
+        blob = base64.b64encode(f"{prefix}{KEY}".encode()).decode()
+        leaks = find_leaks(KEY, record(headers={"authorization": f"Basic {blob}"}), [])
+        assert [leak.place for leak in leaks] == ["the authorization header"], (prefix, leaks)
+        assert "base64" in leaks[0].form
+    own = base64.b64encode(b"gateway:ck-7f3a9c1eXXXXXXXXXX").decode()
+    assert find_leaks(KEY, record(headers={"authorization": f"Basic {own}"}), []) == []

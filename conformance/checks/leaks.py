@@ -15,12 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from conformance.secret_forms import base64_cores
+
 CREDENTIAL_HEADERS = ("api-key", "authorization", "x-api-key", "proxy-authorization")
 MIN_CREDENTIAL_CHARS = 6
 PART_CHARS = 8
 KEY_WORDS = ("key", "auth", "token", "secret", "signature", "password", "code")
 """A header or query parameter whose name holds one of these carries a key."""
 MAX_DEPTH = 32
+MIN_CORE_CHARS = 8
+"""A base64 core of the key shorter than this could be ordinary text."""
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,8 @@ def credentials(headers: dict[str, str]) -> list[str]:
 
 
 def encoded_forms(secret: str) -> dict[str, str]:
-    """form name -> text: the secret as sent, base64 (standard and URL-safe, padded or not)
-    and percent-encoded."""
+    """form name -> text: the secret as sent, base64 (standard and URL-safe, padded or not,
+    whole or at any byte offset inside a longer encoded value) and percent-encoded."""
     raw = secret.encode()
     forms = {"the credential": secret}
     for label, text in (
@@ -56,6 +60,8 @@ def encoded_forms(secret: str) -> dict[str, str]:
         forms[f"its {label} form"] = text
         forms[f"its unpadded {label} form"] = text.rstrip("=")
     forms["its percent-encoded form"] = quote(secret, safe="")
+    for number, core in enumerate(sorted(base64_cores(secret, MIN_CORE_CHARS)), start=1):
+        forms[f"its base64 form inside a longer encoded value ({number})"] = core
     return {
         form: text for form, text in forms.items() if form == "the credential" or text != secret
     }
