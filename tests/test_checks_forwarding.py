@@ -288,3 +288,15 @@ def test_both_fallback_checks_read_a_case_alike(check_id: str) -> None:
     assert judge(check_id, with_fallbacks, None) is None
     unreadable = judge(check_id, with_fallbacks, [], error="ConnectError")
     assert unreadable and all(p.error for p in unreadable)
+
+
+def test_a_boolean_is_not_a_number_upstream() -> None:
+    """`true` forwarded as `1` (or `false` as `0`) is a changed field; `2` as `2.0` is not."""
+    c = two_sided({"n": 2, "stream": False, "conformance_flags": {"on": True}})
+    body = {**c.body}
+    ex = sent(exchange(c))
+    assert passes(judge("FWD-FIELDS", ex, [record({**body, "n": 2.0})]))
+    assert fails(judge("FWD-FIELDS", ex, [record({**body, "stream": 0})]))
+    assert passes(judge("FWD-UNKNOWN-FIELDS", ex, [record(body)]))
+    renumbered = {**body, "conformance_flags": {"on": 1}}
+    assert fails(judge("FWD-UNKNOWN-FIELDS", ex, [record(renumbered)]))

@@ -217,6 +217,21 @@ def member_errors(error: ValidationError) -> list[ValidationError]:
     return member_errors(closest) if closest is not None else [error]
 
 
+def same_json(a: Any, b: Any) -> bool:
+    """Whether two JSON values are the same value: as Python's `==`, except that a boolean is
+    never a number (`true` is not `1`, `false` is not `0.0`); numbers compare by value (`1` is
+    `1.0`, as JSON has one number type)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict | list) or isinstance(b, dict | list):
+        return False
+    return bool(a == b)
+
+
 def short(value: Any, limit: int = 80) -> str:
     """`repr(value)`, cut to `limit` characters."""
     text = repr(value)

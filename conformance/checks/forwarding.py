@@ -15,7 +15,7 @@ import re
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from conformance.checks._util import short
+from conformance.checks._util import same_json, short
 from conformance.checks.leaks import CREDENTIAL_HEADERS, credentials, find_leaks
 from conformance.checks.registry import ExchangeContext, Problem, UpstreamView, check
 from conformance.model import (
@@ -155,7 +155,7 @@ def fields(ctx: ExchangeContext) -> list[Problem] | None:
                     where or "absent",
                 )
             )
-        elif name != "model" and upstream[name] != value:
+        elif name != "model" and not same_json(upstream[name], value):
             problems.append(
                 Problem(
                     f"field {name} reached the upstream changed",
@@ -193,11 +193,8 @@ def unknown_fields(ctx: ExchangeContext) -> list[Problem] | None:
             short(upstream[name]) if name in upstream else "absent",
         )
         for name, value in unknown.items()
-        if name not in GATEWAY_ONLY and upstream.get(name, _ABSENT) != value
+        if name not in GATEWAY_ONLY and not (name in upstream and same_json(upstream[name], value))
     ]
-
-
-_ABSENT = object()
 
 
 @check(
