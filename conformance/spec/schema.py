@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
+from conformance.spec.pointer import escape_pointer
+
 NULL: Final = "null"
 _LOWER: Final = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
 _UPPER: Final = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
@@ -122,7 +124,9 @@ def branches(schema: Any, pointer: str = "", location: tuple[str, ...] = ()) -> 
         if isinstance(schema.get(key), dict):
             found.extend(branches(schema[key], f"{pointer}/{key}", location))
     for name, sub in (schema.get("properties") or {}).items():
-        found.extend(branches(sub, f"{pointer}/properties/{escape(name)}", (*location, name)))
+        found.extend(
+            branches(sub, f"{pointer}/properties/{escape_pointer(name)}", (*location, name))
+        )
     return found
 
 
@@ -161,11 +165,6 @@ def merged(schema: Any) -> dict[str, Any]:
     return flat
 
 
-def escape(token: str) -> str:
-    """Escape one JSON-pointer token (RFC 6901)."""
-    return token.replace("~", "~0").replace("/", "~1")
-
-
 @dataclass
 class _Found:
     """The raw schemas of one property: those that must all hold, and branch alternatives."""
@@ -185,7 +184,7 @@ def _collect(schema: Any, pointer: str, found: dict[str, _Found], branch: bool) 
     if not isinstance(schema, dict):
         return
     for name, sub in (schema.get("properties") or {}).items():
-        here = f"{pointer}/properties/{escape(name)}"
+        here = f"{pointer}/properties/{escape_pointer(name)}"
         entry = found.setdefault(name, _Found([], [], []))
         entry.places.append(here)
         bucket = entry.alternatives if branch else entry.every
