@@ -243,7 +243,11 @@ def _parser(unset: object | None = None) -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, help="output directory (default: beside the file)")
     report.set_defaults(handler=_cmd_report)
 
-    diff = sub.add_parser("diff", help="compare two saved runs")
+    diff = sub.add_parser(
+        "diff",
+        help="compare two saved runs: exit 1 when the later one has new failures, or no longer "
+        "judges a check that passed",
+    )
     diff.add_argument("before", type=Path, help="the earlier results.json")
     diff.add_argument("after", type=Path, help="the later results.json")
     diff.set_defaults(handler=_cmd_diff)

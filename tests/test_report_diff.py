@@ -48,3 +48,17 @@ def test_diff_files_reads_saved_runs(tmp_path: Path) -> None:
     assert not regressed
     assert diff_files(b, a)[1]
     assert "fixed (1):" in text and "IMG-COUNT" in text.split("fixed (1):")[1]
+
+
+def test_a_check_that_passed_and_is_no_longer_judged_is_a_regression() -> None:
+    """Its evidence is gone: a CI job gating on `conformance diff` must not go green on it."""
+    before = sample_result(must_fails=False, errored=False)
+    before.checks.append(make_check("IMG-COUNT", "MUST", "passed"))
+    after = sample_result(must_fails=False, errored=False)
+    after.checks.append(make_check("IMG-COUNT", "MUST", "skipped"))
+    diff = diff_results(before, after)
+    assert ids(diff.no_longer_judged) == ["IMG-COUNT"] and diff.regressed
+    assert "no longer judged (1):" in render_diff(diff)
+    dropped = sample_result(must_fails=False, errored=False)
+    assert ids(diff_results(before, dropped).no_longer_judged) == ["IMG-COUNT"]
+    assert not diff_results(after, before).regressed  # judged again: not a regression

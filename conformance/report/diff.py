@@ -1,4 +1,6 @@
-"""Compare two runs check by check: what broke, what was fixed, what stayed."""
+"""Compare two runs check by check: what broke, what was fixed, what stayed, and what the later
+run no longer judged (a check that passed before and was skipped or left out after has lost
+its evidence: a regression too, as a gate reads it)."""
 
 from __future__ import annotations
 
@@ -34,11 +36,13 @@ class Diff:
     fixed: list[CheckChange] = field(default_factory=list)
     still_failing: list[CheckChange] = field(default_factory=list)
     unchanged_passing: list[CheckChange] = field(default_factory=list)
+    no_longer_judged: list[CheckChange] = field(default_factory=list)
+    """Passed before, skipped or absent after."""
     other: list[CheckChange] = field(default_factory=list)
 
     @property
     def regressed(self) -> bool:
-        return bool(self.new_failures)
+        return bool(self.new_failures or self.no_longer_judged)
 
 
 def _status(check: CheckResult | None) -> str:
@@ -63,6 +67,8 @@ def diff_results(a: RunResult, b: RunResult) -> Diff:
             diff.fixed.append(change)
         elif change.before == change.after == Status.PASSED.value:
             diff.unchanged_passing.append(change)
+        elif change.before == Status.PASSED.value:
+            diff.no_longer_judged.append(change)
         else:
             diff.other.append(change)
     return diff
@@ -75,6 +81,7 @@ def render_diff(diff: Diff) -> str:
         ("new failures", diff.new_failures),
         ("fixed", diff.fixed),
         ("still failing", diff.still_failing),
+        ("no longer judged", diff.no_longer_judged),
         ("other changes", [c for c in diff.other if c.before != c.after]),
     ):
         lines.append(f"{title} ({len(changes)}):")
@@ -85,6 +92,6 @@ def render_diff(diff: Diff) -> str:
 
 def diff_files(a: Path | str, b: Path | str) -> tuple[str, bool]:
     """Plain-text diff of two saved `results.json` files (`b` is the later run), and whether
-    `b` has new failures."""
+    `b` regressed: new failures, or checks that passed in `a` and were not judged in `b`."""
     diff = diff_results(load_results(a), load_results(b))
     return render_diff(diff), diff.regressed
