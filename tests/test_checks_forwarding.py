@@ -300,3 +300,17 @@ def test_a_boolean_is_not_a_number_upstream() -> None:
     assert passes(judge("FWD-UNKNOWN-FIELDS", ex, [record(body)]))
     renumbered = {**body, "conformance_flags": {"on": 1}}
     assert fails(judge("FWD-UNKNOWN-FIELDS", ex, [record(renumbered)]))
+
+
+def test_a_repeated_body_on_a_route_without_deployments_is_told_apart_by_order() -> None:
+    """An upstream called on OpenAI's route records no deployment: the repeated body's call is
+    the one the first case was not judged with (it was answered before the repeat was sent)."""
+    c = two_sided({"n": 1})
+    ex = sent(exchange(replace(c, tags=(*c.tags, SHARED_BODY))))
+    calls = [record(dict(c.body), seq=seq, route="openai", deployment=None) for seq in (1, 2, 3)]
+    assert passes(judge("UPSTREAM-CALLS", ex, calls[:2], earlier=frozenset({1})))
+    cached = judge("UPSTREAM-CALLS", ex, calls[:1], earlier=frozenset({1}))
+    assert fails(cached) and "a cache answered" in cached[0].message
+    # The first case was retried (two calls, both judged with it): the repeat made none.
+    assert fails(judge("UPSTREAM-CALLS", ex, calls[:2], earlier=frozenset({1, 2})))
+    assert passes(judge("UPSTREAM-CALLS", ex, calls, earlier=frozenset({1, 2})))

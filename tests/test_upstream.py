@@ -294,3 +294,33 @@ def test_a_document_that_declares_partial_images_judges_it_by_its_schema() -> No
     body = {"prompt": "x", "partial_images": 1.0}
     assert azure(client(declared), body).status_code == 200
     assert azure(client(declared), {**body, "partial_images": 4}).status_code == 400
+
+
+def test_records_of_a_repeated_body_are_attributed_case_by_case(spec: Spec) -> None:
+    """Cases sharing a token are judged in order: the later one's view names the records the
+    earlier one was judged with, and judging a case again keeps its own records its own."""
+    from conformance.model import Case
+    from conformance.run.upstream import UpstreamRecords
+    from conformance.targets.upstream.server import running_upstream
+
+    tags = ("upstream", "upstream-token:tk-attrib-01")
+    first, again = (
+        Case(id=name, kind="positive", title=name, expect="success", body={}, tags=tags)
+        for name in ("first", "again")
+    )
+    body = {"model": "dall-e-3", "prompt": "a lighthouse tk-attrib-01", "n": 1}
+    headers = {"authorization": "Bearer k"}
+    with (
+        running_upstream(spec) as url,
+        httpx.Client(base_url=url, timeout=10) as http,
+        UpstreamRecords(url, max_calls=1, credential_passes=False) as records,
+    ):
+        http.post("/v1/images/generations", json=body, headers=headers)
+        seen_first = records.view(first)
+        http.post("/v1/images/generations", json=body, headers=headers)
+        seen_again = records.view(again)
+        judged_again = records.view(first)
+    assert seen_first is not None and seen_again is not None and judged_again is not None
+    assert seen_first.earlier == frozenset() and len(seen_first.records) == 1
+    assert seen_again.earlier == {seen_first.records[0]["seq"]} and len(seen_again.records) == 2
+    assert seen_first.records[0]["seq"] not in judged_again.earlier

@@ -62,10 +62,18 @@ def _upstream(ctx: ExchangeContext, wanted: bool = True) -> _Upstream | list[Pro
     if view.error:
         return [Problem(f"the upstream's records could not be read: {view.error}", error=True)]
     records = view.records
-    if SHARED_BODY in ctx.case.tags:  # another case sent this body: only this deployment's
-        deployment = _client_deployment(ctx)
-        records = [r for r in records if r.get("deployment") == deployment]
+    if SHARED_BODY in ctx.case.tags:  # another case sent this body: only this case's calls
+        records = [r for r in records if _this_deployment(r, _client_deployment(ctx), view)]
     return _Upstream(view, records)
+
+
+def _this_deployment(record: dict[str, Any], deployment: str | None, view: UpstreamView) -> bool:
+    """Whether a record of a body sent again (for another deployment) is this case's call: one
+    for its deployment; on a route that names none (OpenAI's), one the earlier case of the
+    chain was not judged with (it was answered, and judged, before this case was sent)."""
+    if record.get("route") == "azure" or record.get("deployment") is not None:
+        return bool(record.get("deployment") == deployment)
+    return record.get("seq") not in view.earlier
 
 
 def _sent_body(ctx: ExchangeContext) -> dict[str, Any]:

@@ -64,6 +64,9 @@ class UpstreamView:
     error: str | None = None
     credential_passes: bool = False
     """The target profile sends the upstream's key as the client credential (so it goes on)."""
+    earlier: frozenset[int] = frozenset()
+    """The `seq` of each record of this token that an earlier case of its chain (a body sent
+    again, after the first was answered) was judged with: not this case's calls."""
 
 
 @dataclass

@@ -7,6 +7,8 @@ upstream's records holding that token are read from its `RECORDS_PATH` and judge
 
 from __future__ import annotations
 
+import threading
+
 import httpx
 
 from conformance.checks.registry import UpstreamView
@@ -27,6 +29,9 @@ class UpstreamRecords:
         # httpx's default verification (certifi's CAs), from the context the run's clients
         # share: building one more costs ~16 ms of CPU before the first case is sent.
         self._http = httpx.Client(timeout=RECORDS_TIMEOUT, trust_env=False, verify=tls_verify(None))
+        self._seen: dict[str, dict[str, frozenset[int]]] = {}
+        """token -> case ID -> the `seq`s of the records that case was judged with."""
+        self._seen_lock = threading.Lock()
 
     def __enter__(self) -> UpstreamRecords:
         return self
@@ -50,7 +55,20 @@ class UpstreamRecords:
             return UpstreamView(
                 [], calls, f"{RECORDS_PATH} answered {response.status_code}", passes
             )
-        return UpstreamView(sorted(found, key=_seq), calls, None, passes)
+        records = sorted(found, key=_seq)
+        return UpstreamView(records, calls, None, passes, self._earlier(token, case.id, records))
+
+    def _earlier(
+        self, token: str, case_id: str, records: list[dict[str, object]]
+    ) -> frozenset[int]:
+        """The records of `token` that other cases (earlier in the chain: cases sharing a token
+        are sent and judged in order, on one worker) were judged with; `case_id`'s own are
+        noted for the cases after it. A case judged again keeps its own records."""
+        with self._seen_lock:
+            judged = self._seen.setdefault(token, {})
+            earlier = frozenset().union(*(s for c, s in judged.items() if c != case_id))
+            judged[case_id] = frozenset(_seq(r) for r in records) - earlier
+        return earlier
 
 
 def _seq(record: dict[str, object]) -> int:
