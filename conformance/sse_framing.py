@@ -9,6 +9,11 @@ lines end in CRLF, LF or CR; a line starting with ':' is a comment; `field: valu
 leading space of the value; `data` lines are joined with LF; `id` without NUL sets the last
 event id (kept across events); `retry` takes ASCII digits only; unknown fields are ignored; a
 blank line dispatches the event unless its data buffer is empty.
+
+Why not httpx-sse at run time: it reads whole lines from the response, so a line the gateway
+never ends is held without a bound, and it dispatches an event without data once an id was
+seen, which the standard does not. The tests hold this decoder to httpx-sse's events wherever
+the two follow the same rules (`tests/test_sse_framing.py`).
 """
 
 from __future__ import annotations

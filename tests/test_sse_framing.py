@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
+import httpx_sse
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conformance.sse_framing import FramedEvent, SSEFraming
 
@@ -64,3 +68,46 @@ def test_no_data_no_event_and_bad_fields_ignored() -> None:
 
 def test_field_without_colon_and_empty_data_line() -> None:
     assert decode(["data\n\n"]) == [FramedEvent("", "", "", None)]
+
+
+# -- the same events as httpx-sse, a well-kept decoder, where the two follow the same rules ----
+# httpx-sse also dispatches a blank line's event without data once an id was seen, and reads
+# `retry` with int(); the streams below stay clear of both (every event carries data, every
+# retry is ASCII digits), so any difference is one of framing.
+
+_TEXT = st.text(st.characters(blacklist_characters="\r\n\x00", codec="utf-8"), max_size=12)
+_FIELD = st.one_of(
+    st.tuples(st.just("event"), _TEXT),
+    st.tuples(st.just("id"), _TEXT),
+    st.tuples(st.just("retry"), st.from_regex(r"[0-9]{1,6}", fullmatch=True)),
+    st.tuples(st.just(""), _TEXT),  # a comment line
+    st.tuples(st.just("x-unknown"), _TEXT),
+)
+_EVENT = st.tuples(st.lists(_FIELD, max_size=3), st.lists(_TEXT, min_size=1, max_size=3))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    events=st.lists(_EVENT, min_size=1, max_size=5),
+    breaks=st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=1),
+    space=st.booleans(),
+    cuts=st.lists(st.integers(0, 400), max_size=6),
+)
+def test_events_are_those_httpx_sse_reads(
+    events: list[tuple[list[tuple[str, str]], list[str]]],
+    breaks: list[str],
+    space: bool,
+    cuts: list[int],
+) -> None:
+    lines = []
+    for fields, data in events:
+        lines += [f"{name}:{' ' if space else ''}{value}" for name, value in fields]
+        lines += [f"data:{' ' if space else ''}{value}" for value in data]
+        lines.append("")
+    text = "".join(line + breaks[i % len(breaks)] for i, line in enumerate(lines))
+    response = httpx.Response(200, headers={"content-type": "text/event-stream"}, text=text)
+    theirs = [(e.event, e.data, e.id, e.retry) for e in httpx_sse.EventSource(response).iter_sse()]
+    points = sorted({min(c, len(text)) for c in cuts})
+    pieces = [text[a:b] for a, b in zip([0, *points], [*points, len(text)], strict=True)]
+    ours = [(e.event or "message", e.data, e.id, e.retry) for e in decode(pieces)]
+    assert ours == theirs
