@@ -22,7 +22,7 @@ from conformance.model import Status, Verdict
 from conformance.plan.prices import estimate_line
 from conformance.progress import BarProgress, LineProgress, NoProgress, RunProgress
 from conformance.redaction import Redactor
-from conformance.results import RunResult
+from conformance.results import RunResult, unjudged_counts
 from conformance.spec import Spec
 
 MAX_VALUE_CHARS = 300
@@ -154,10 +154,9 @@ class Console:
                         self._say(f"    {c.failures[0].curl}")
         passed = sum(c.status == Status.PASSED.value for c in result.checks)
         failed = sum(c.status == Status.FAILED.value for c in result.checks)
-        skipped = sum(c.status == Status.SKIPPED.value for c in result.checks)
         stats = result.stats
         self._say(
-            f"{passed} checks passed, {failed} failed, {skipped} not applicable; "
+            f"{passed} checks passed, {failed} failed, {unjudged_counts(result.checks)}; "
             f"{stats.requests} requests, {stats.images} images requested, {stats.duration_s:.1f}s"
         )
         cost_line = estimate_line(result.coverage)

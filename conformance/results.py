@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -258,3 +259,12 @@ class RunResult:
             EnvironmentProblem(**e) for e in fields.get("environment_problems", [])
         ]
         return cls(**fields)
+
+
+def unjudged_counts(checks: Iterable[CheckResult]) -> str:
+    """The checks no case judged, as the count lines say them: `1 not applicable, 2 not judged`
+    (not applicable: the document declares no subject for the check; not judged: anything
+    else kept it from a judgement, the run's setup or its answers)."""
+    skipped = [c for c in checks if c.status == Status.SKIPPED.value]
+    moot = sum(1 for c in skipped if c.unjudged_kind == NOT_APPLICABLE_KIND)
+    return f"{moot} not applicable, {len(skipped) - moot} not judged"

@@ -173,3 +173,23 @@ def test_pairwise_domains_unchanged_by_cost(op: Operation) -> None:
             for name in sent:
                 sent[name].add(json.dumps(case.body.get(name, "<absent>")))
     assert all(len(values) == len(columns(op)[name]) for name, values in sent.items())
+
+
+def test_a_stream_is_asked_for_a_transparent_background_but_in_smoke(op: Operation) -> None:
+    """Without that case SSE-BACKGROUND-ALPHA judged nothing in any run (the reference reports
+    a background only when one is asked for); smoke leaves it out and says so."""
+
+    def transparent_streams(budget: str) -> list[str]:
+        plan = build_plan(op, seed=0, budget_name=budget)
+        return [
+            c.id
+            for c in plan.cases
+            if isinstance(c.body, dict)
+            and c.body.get("stream") is True
+            and c.body.get("background") == "transparent"
+            and c.body.get("output_format") != "jpeg"
+        ]
+
+    assert transparent_streams("standard") == ["extension-stream-transparent"]
+    assert transparent_streams("smoke") == []
+    assert "SSE-BACKGROUND-ALPHA" in " ".join(SMOKE.omits.values())

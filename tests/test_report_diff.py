@@ -62,3 +62,21 @@ def test_a_check_that_passed_and_is_no_longer_judged_is_a_regression() -> None:
     dropped = sample_result(must_fails=False, errored=False)
     assert ids(diff_results(before, dropped).no_longer_judged) == ["IMG-COUNT"]
     assert not diff_results(after, before).regressed  # judged again: not a regression
+
+
+def test_count_lines_tell_not_applicable_from_not_judged() -> None:
+    """A check no answer gave anything to judge is not called not applicable (that is for a
+    check whose subject the document does not declare)."""
+    from dataclasses import replace
+
+    from conformance.report.summary import render_summary
+    from conformance.results import NOT_APPLICABLE_KIND, unjudged_counts
+
+    moot = replace(make_check("IMG-A", "MUST", "skipped"), unjudged_kind=NOT_APPLICABLE_KIND)
+    quiet = replace(make_check("SSE-B", "SHOULD", "skipped"), unjudged_kind="no-answer")
+    judged = make_check("IMG-C", "MUST", "passed")
+    assert unjudged_counts([moot, quiet, judged]) == "1 not applicable, 1 not judged"
+    result = sample_result(must_fails=False, errored=False)
+    result.checks += [moot, quiet]
+    line = unjudged_counts(result.checks)
+    assert line.startswith("1 not applicable, ") and f"{line};" in render_summary(result)

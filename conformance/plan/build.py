@@ -114,6 +114,7 @@ def build_plan(
             parity_families=families,
             cost=cost,
             prompts_sent=rows_prompts(pairs),
+            transparent_stream=chosen.transparent_stream,
         ),
         *(accept_cases(op, cheap_body(op, model, cheapest)) if chosen.accept_variants else ()),
     ]

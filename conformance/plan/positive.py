@@ -59,6 +59,9 @@ EXTENSION_CASES: Final[tuple[tuple[str, str, dict[str, Any], str | None], ...]] 
 with a response_format the run may use: case label, title, fields, response_format."""
 _ALWAYS_SENT: Final = (MODEL_FIELD, PROMPT_FIELD)
 STREAM_EXTENSIONS: Final = {"partial_images": 2, "output_format": "jpeg", "moderation": "low"}
+STREAM_TRANSPARENT: Final = {"output_format": "png", "background": "transparent"}
+"""Streamed too, apart from JPEG (which keeps no alpha): without it no plan ever asked a stream
+for a transparent background, and SSE-BACKGROUND-ALPHA judged nothing."""
 
 
 def base_body(op: Operation, model: str) -> dict[str, Any]:
@@ -192,10 +195,12 @@ def special_cases(
     parity_families: int | None = None,
     cost: Cost = no_cost,
     prompts_sent: frozenset[str] | set[str] = frozenset(),
+    transparent_stream: bool = True,
 ) -> list[Case]:
     """Named situations: parameters, unknown fields, empty and unusual prompts (but those in
     `prompts_sent`, carried by other cases), streaming (parity for the first
-    `parity_families` size families, cheapest first; None: all)."""
+    `parity_families` size families, cheapest first; None: all), extension fields (a stream
+    asked for a transparent background too, with `transparent_stream`)."""
     base = cheap_body(op, model, cheapest)
     cases = []
     api_version = op.parameter(API_VERSION_PARAM)
@@ -236,13 +241,15 @@ def special_cases(
             )
     cases.extend(_stream_exclusive_cases(op, base))
     cases.extend(_parity_cases(op, base, parity_families, cost))
-    cases.extend(extension_cases(op, base))
+    cases.extend(extension_cases(op, base, transparent_stream))
     return cases
 
 
-def extension_cases(op: Operation, base: dict[str, Any]) -> list[Case]:
-    """A few bodies with OpenAI's extension fields, one streamed: whatever comes back is judged
-    by the image checks, and whether the fields took effect at SHOULD."""
+def extension_cases(
+    op: Operation, base: dict[str, Any], transparent_stream: bool = True
+) -> list[Case]:
+    """A few bodies with OpenAI's extension fields, one or two streamed: whatever comes back is
+    judged by the image checks, and whether the fields took effect at SHOULD."""
     formats = op.enum(FORMAT_FIELD) if FORMAT_FIELD in op.properties else []
     cases = []
     for label, title, fields, response_format in EXTENSION_CASES:
@@ -251,11 +258,15 @@ def extension_cases(op: Operation, base: dict[str, Any]) -> list[Case]:
             body[FORMAT_FIELD] = response_format
         cases.append(positive_case(f"extension-{label}", f"extension fields: {title}", body, op))
     if streaming_allowed(op):
-        body = {**base, **STREAM_EXTENSIONS, STREAM_FIELD: True}
-        title = "extension fields, streamed: " + ", ".join(
-            f"{k}={v}" for k, v in STREAM_EXTENSIONS.items()
-        )
-        cases.append(positive_case("extension-stream", title, body, op))
+        streamed: list[tuple[str, dict[str, Any]]] = [("stream", STREAM_EXTENSIONS)]
+        if transparent_stream:
+            streamed.append(("stream-transparent", STREAM_TRANSPARENT))
+        for label, fields in streamed:
+            body = {**base, **fields, STREAM_FIELD: True}
+            title = "extension fields, streamed: " + ", ".join(
+                f"{k}={v}" for k, v in fields.items()
+            )
+            cases.append(positive_case(f"extension-{label}", title, body, op))
     return cases
 
 

@@ -73,6 +73,8 @@ class Preset:
     count's minimum)."""
     accept_variants: bool = True
     """Send streamed requests whose Accept header does not name text/event-stream."""
+    transparent_stream: bool = True
+    """Ask a stream for a transparent background (the only case SSE-BACKGROUND-ALPHA judges)."""
     sdk_probes: tuple[str, ...] | None = None
     """The official SDK's probes (`conformance.sdk_probe.PROBES` names) to send; None: all."""
     omits: dict[str, str] = field(default_factory=dict)
@@ -104,6 +106,7 @@ _PARITY = "parity"
 _RANDOM = "random"
 _SDK_COUNT = "sdk-count"
 _ACCEPT = "accept"
+_TRANSPARENT = "transparent-stream"
 
 SMOKE: Final = Preset(
     name="smoke",
@@ -119,6 +122,7 @@ SMOKE: Final = Preset(
     boundaries_once=True,
     sdk_probes=("b64_json", "url", "stream"),
     accept_variants=False,
+    transparent_stream=False,
     omits={
         _PAIRS: "values are sent one at a time, not in every pair: a defect that needs two "
         "values together shows only where smoke happens to combine them",
@@ -129,6 +133,8 @@ SMOKE: Final = Preset(
         _SDK_COUNT: "the official SDK is not asked for n=2 (the parity pair sends n=2)",
         _ACCEPT: "streamed requests with Accept: */* or no Accept header are not sent (2 "
         "images); every stream asks with Accept: application/json, text/event-stream",
+        _TRANSPARENT: "no stream is asked for a transparent background (1 image): "
+        "SSE-BACKGROUND-ALPHA (SHOULD) has nothing to judge",
     },
     blind_faults={
         "n-capped-at-four": Blind(_COUNTS, {"n": tuple(range(5, 11))}),

@@ -18,7 +18,7 @@ from conformance.model import Status
 from conformance.plan.prices import estimate_line
 from conformance.redaction import Redactor
 from conformance.report.atomic import write_atomic
-from conformance.results import BaselineEntry, CheckResult, RunResult
+from conformance.results import BaselineEntry, CheckResult, RunResult, unjudged_counts
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 MESSAGE_CHARS = 240
@@ -71,7 +71,7 @@ def render_summary(result: RunResult, html_path: Path | str | None = None) -> st
     stats = result.stats
     lines.append(
         f"{counts[Status.PASSED]} checks passed, {counts[Status.FAILED]} failed, "
-        f"{counts[Status.ERROR]} errors, {counts[Status.SKIPPED]} not applicable; "
+        f"{counts[Status.ERROR]} errors, {unjudged_counts(result.checks)}; "
         f"{stats.requests} requests, {stats.images} images requested, {stats.duration_s:.1f}s"
     )
     cost = estimate_line(result.coverage)
