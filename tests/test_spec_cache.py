@@ -71,3 +71,18 @@ def test_an_operations_memos_are_never_stored() -> None:
     stored = _entry(op)
     assert "_validators" not in stored and "_response_fields" not in stored
     assert _operation(stored) == op
+
+
+def test_a_field_view_is_read_only_for_the_schema_it_was_made_from() -> None:
+    """The views are kept by the schema's id; one left by another schema under that id (an
+    operation copied with its memos, its old schemas gone) is read again, not trusted."""
+    from dataclasses import replace
+
+    op = load_spec().operation
+    schema = op.response_schema(200, "application/json")
+    assert schema is not None
+    stale = replace(op, _response_fields={id(schema): ({}, {})})
+    assert stale.response_field(200, "application/json", "data")
+    assert stale.response_field(200, "application/json", "data") == op.response_field(
+        200, "application/json", "data"
+    )

@@ -62,7 +62,7 @@ class Operation:
     _validators: dict[str, Draft202012Validator] = field(
         default_factory=dict, repr=False, compare=False
     )
-    _response_fields: dict[int, dict[str, Field]] = field(
+    _response_fields: dict[int, tuple[dict[str, Any], dict[str, Field]]] = field(
         default_factory=dict, repr=False, compare=False
     )
 
@@ -147,11 +147,12 @@ class Operation:
         schema = self.response_schema(status, media_type)
         if schema is None:
             return {}
-        # Read once per schema: the checks ask for the same fields on every exchange.
-        views = self._response_fields.get(id(schema))
-        if views is None:
-            views = self._response_fields[id(schema)] = fields(schema)
-        found = views.get(name)
+        # Read once per schema: the checks ask for the same fields on every exchange. Kept
+        # with the schema itself, so an id reused by another schema never finds these.
+        kept = self._response_fields.get(id(schema))
+        if kept is None or kept[0] is not schema:
+            kept = self._response_fields[id(schema)] = (schema, fields(schema))
+        found = kept[1].get(name)
         return dict(found.schema) if found else {}
 
     def response_pointer(self, status: int | str, media_type: str) -> str:
