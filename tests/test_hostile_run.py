@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hostile import behaviours as hb
@@ -16,6 +17,7 @@ from conformance.checks.registry import ExchangeContext, Problem
 from conformance.config import Bounds, RunConfig
 from conformance.gate import decide
 from conformance.model import Level, Status
+from conformance.results import RunResult
 from conformance.run import make_plan, run, send
 from conformance.spec import Spec
 
@@ -80,20 +82,29 @@ def test_endless_streams_are_cut_and_reported(spec: Spec) -> None:
     assert len(terminates.failures[0].timeline) <= 200
 
 
-def test_429_is_retried_within_bound_and_reported_as_environment(spec: Spec) -> None:
-    cases = 2
-    with serving(hb.rate_limited("0.2")) as server:
-        config = RunConfig(
+def _rate_limited_run(
+    spec: Spec, retry_after: str, requests: int, **config: Any
+) -> tuple[RunResult, int, float]:
+    """A run against a gateway that answers every request 429 with `retry_after`: its result,
+    the requests the gateway served and the run's wall time."""
+    with serving(hb.rate_limited(retry_after)) as server:
+        settings = RunConfig(
             spec=spec,
             base_url=server.url,
             bounds=SMALL,
             workers=1,
-            max_requests=cases * (send.MAX_429_RETRIES + 1),
+            max_requests=requests,
+            **config,
         )
         started = time.monotonic()
-        result = run(config)
-    elapsed = time.monotonic() - started
-    assert server.hits == cases * (send.MAX_429_RETRIES + 1)
+        result = run(settings)
+        return result, server.hits, time.monotonic() - started
+
+
+def test_429_is_retried_within_bound_and_reported_as_environment(spec: Spec) -> None:
+    cases = 2
+    result, hits, elapsed = _rate_limited_run(spec, "0.2", cases * (send.MAX_429_RETRIES + 1))
+    assert hits == cases * (send.MAX_429_RETRIES + 1)
     assert elapsed >= cases * send.MAX_429_RETRIES * 0.2 - 0.05, "Retry-After was not honoured"
     assert [p.status for p in result.environment_problems] == [429] * cases
     assert not result.failing(), [c.check_id for c in result.failing()]
@@ -103,36 +114,17 @@ def test_429_is_retried_within_bound_and_reported_as_environment(spec: Spec) -> 
 
 def test_retry_after_is_capped(spec: Spec, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(send, "MAX_RETRY_AFTER_S", 0.1)
-    with serving(hb.rate_limited("3600")) as server:
-        config = RunConfig(
-            spec=spec,
-            base_url=server.url,
-            bounds=SMALL,
-            workers=1,
-            max_requests=send.MAX_429_RETRIES + 1,
-        )
-        started = time.monotonic()
-        result = run(config)
-    assert time.monotonic() - started < 10
-    assert server.hits == send.MAX_429_RETRIES + 1
+    result, hits, elapsed = _rate_limited_run(spec, "3600", send.MAX_429_RETRIES + 1)
+    assert elapsed < 10
+    assert hits == send.MAX_429_RETRIES + 1
     assert len(result.environment_problems) == 1
 
 
 def test_a_retry_after_wait_ends_at_the_run_deadline(spec: Spec) -> None:
     """A gateway that keeps answering 429 with Retry-After 10 s does not hold the run past
     --max-duration: the back-off waits on the run's stop, not only on Ctrl-C."""
-    with serving(hb.rate_limited("10")) as server:
-        config = RunConfig(
-            spec=spec,
-            base_url=server.url,
-            bounds=SMALL,
-            workers=1,
-            max_duration=1.0,
-            max_requests=send.MAX_429_RETRIES + 1,
-        )
-        started = time.monotonic()
-        run(config)
-    assert time.monotonic() - started < 1.0 + 3.0
+    _, _, elapsed = _rate_limited_run(spec, "10", send.MAX_429_RETRIES + 1, max_duration=1.0)
+    assert elapsed < 1.0 + 3.0
 
 
 @pytest.fixture
